@@ -1,0 +1,17 @@
+"""Reading and writing volumes. The only part of ``nvc`` that touches disk."""
+
+from nvc.io.atomic import atomic_path, write_text
+from nvc.io.errors import VolumeLoadError
+from nvc.io.labels import save_label_map
+from nvc.io.loader import load_volume
+from nvc.io.nifti import load_nifti, save_nifti
+
+__all__ = [
+    "VolumeLoadError",
+    "atomic_path",
+    "load_nifti",
+    "load_volume",
+    "save_label_map",
+    "save_nifti",
+    "write_text",
+]

@@ -1,0 +1,65 @@
+"""Sanity checks applied by every reader before and after reading voxels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nvc.io.errors import VolumeLoadError
+
+#: Refuse headers that declare more voxels than this before allocating (2**30 = 4 GiB as float32).
+MAX_VOXELS = 2**30
+
+
+def check_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """Return the 3D shape, squeezing trailing singleton dimensions.
+
+    Raises VolumeLoadError for 2D, 4D and larger, zero-sized or absurdly large grids.
+    """
+    dims = [int(n) for n in shape]
+    while len(dims) > 3 and dims[-1] == 1:
+        dims.pop()
+    if any(n <= 0 for n in dims):
+        raise VolumeLoadError(path, f"header declares a zero or negative dimension {tuple(dims)}")
+    if len(dims) < 3 or (len(dims) == 3 and min(dims) == 1):
+        raise VolumeLoadError(path, f"image is 2D (shape {tuple(dims)}); a 3D volume is needed")
+    if len(dims) > 3:
+        raise VolumeLoadError(
+            path, f"image is {len(dims)}D (shape {tuple(dims)}); a single 3D volume is needed"
+        )
+    if float(np.prod(np.asarray(dims, dtype=np.float64))) > MAX_VOXELS:
+        raise VolumeLoadError(
+            path, f"header declares {tuple(dims)} voxels, beyond the {MAX_VOXELS} voxel limit"
+        )
+    return dims[0], dims[1], dims[2]
+
+
+def check_geometry(path: Path, affine: NDArray[np.float64], spacing: Any) -> None:
+    """Refuse non-finite, zero or negative voxel sizes and degenerate affines."""
+    sp = np.asarray(spacing, dtype=np.float64)[:3]
+    if not np.all(np.isfinite(sp)) or np.any(sp <= 0):
+        raise VolumeLoadError(path, f"voxel size {tuple(sp.tolist())} is zero, negative or invalid")
+    a = np.asarray(affine, dtype=np.float64)
+    if a.shape != (4, 4) or not np.all(np.isfinite(a)):
+        raise VolumeLoadError(path, "voxel-to-world affine is not finite")
+    cols = np.sqrt((a[:3, :3] ** 2).sum(axis=0))
+    if np.any(cols < 1e-6):
+        raise VolumeLoadError(path, "voxel-to-world affine is degenerate (a zero-length axis)")
+    unit = a[:3, :3] / cols
+    if abs(np.linalg.det(unit)) < 1e-3:
+        raise VolumeLoadError(path, "voxel-to-world affine is degenerate (collapsed axes)")
+
+
+def check_values(path: Path, array: NDArray[Any]) -> NDArray[Any]:
+    """Refuse non-numeric (RGB, complex) data and non-finite voxels."""
+    if array.dtype.names is not None or array.dtype.kind not in "biuf":
+        raise VolumeLoadError(
+            path, f"voxel type {array.dtype} is not a scalar real type (RGB or complex?)"
+        )
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise VolumeLoadError(path, f"{bad} voxels are NaN or infinite")
+    return array

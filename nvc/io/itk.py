@@ -1,0 +1,170 @@
+"""NRRD, MetaImage (.mha/.mhd) and DICOM series reading through SimpleITK.
+
+ITK places images in LPS millimetres; the Volumes returned here are RAS+.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import SimpleITK as sitk
+
+from nvc.io.checks import check_geometry, check_shape, check_values
+from nvc.io.errors import VolumeLoadError
+from nvc.volume import Volume, affine_of_sitk
+
+#: DICOM tags kept as acquisition facts (safe to show).
+DICOM_FACTS = {
+    "0008|0060": "modality",
+    "0008|103e": "series_description",
+    "0018|0087": "field_strength_t",
+    "0008|0070": "manufacturer",
+    "0008|1090": "model",
+    "0018|0024": "sequence_name",
+    "0018|0050": "slice_thickness_mm",
+}
+#: DICOM tags that identify the patient or study: kept apart so reports can leave them out.
+DICOM_IDENTIFIERS = {
+    "0010|0010": "patient_name",
+    "0010|0020": "patient_id",
+    "0010|0030": "patient_birth_date",
+    "0008|0020": "study_date",
+    "0008|0080": "institution",
+}
+
+
+def load_itk_file(path: str | Path) -> Volume:
+    """Load a NRRD, MHA or MHD file as a RAS+ Volume.
+
+    Raises
+    ------
+    VolumeLoadError
+        For a missing, unreadable, non-scalar or non-3D file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise VolumeLoadError(path, "file not found")
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as exc:
+        raise VolumeLoadError(path, f"not a readable image ({_itk_reason(exc)})") from None
+    if reader.GetNumberOfComponents() != 1:
+        raise VolumeLoadError(
+            path, f"{reader.GetNumberOfComponents()} components per voxel; a scalar image is needed"
+        )
+    check_shape(path, tuple(reader.GetSize()))
+    if reader.GetDimension() != 3:
+        raise VolumeLoadError(path, f"image is {reader.GetDimension()}D; a 3D volume is needed")
+    try:
+        image = reader.Execute()
+    except RuntimeError as exc:
+        raise VolumeLoadError(path, f"corrupt image data ({_itk_reason(exc)})") from None
+    fmt = "NRRD" if path.suffix.lower() in {".nrrd", ".nhdr"} else "MetaImage"
+    return _volume_of(path, image, {"source_name": path.name, "format": fmt})
+
+
+def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> Volume:
+    """Load one DICOM series from a folder as a RAS+ Volume.
+
+    Parameters
+    ----------
+    folder : path
+        Folder holding the series' files.
+    series_uid : str, optional
+        Which series to read when the folder holds several.
+
+    Raises
+    ------
+    VolumeLoadError
+        When the folder holds no series, several series and no choice, or a
+        series whose slices are missing or irregularly spaced.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise VolumeLoadError(folder, "DICOM folder not found")
+    uids = list(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
+    if not uids:
+        raise VolumeLoadError(folder, "no DICOM series in this folder")
+    if series_uid is None:
+        if len(uids) > 1:
+            raise VolumeLoadError(
+                folder,
+                f"{len(uids)} DICOM series are mixed in this folder; choose one "
+                f"({', '.join(sorted(uids))})",
+            )
+        series_uid = uids[0]
+    elif series_uid not in uids:
+        raise VolumeLoadError(folder, f"no DICOM series {series_uid} here")
+    files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_uid))
+    if len(files) < 2:
+        raise VolumeLoadError(folder, f"series has {len(files)} slice; a 3D volume is needed")
+    _check_slice_positions(folder, files)
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(files)
+    reader.MetaDataDictionaryArrayUpdateOn()
+    reader.LoadPrivateTagsOff()
+    try:
+        image = reader.Execute()
+    except RuntimeError as exc:
+        raise VolumeLoadError(folder, f"unreadable DICOM series ({_itk_reason(exc)})") from None
+    facts: dict[str, Any] = {"source_name": folder.name, "format": "DICOM", "n_files": len(files)}
+    identifiers: dict[str, str] = {}
+    for tag, name in DICOM_FACTS.items():
+        if reader.HasMetaDataKey(0, tag):
+            facts[name] = reader.GetMetaData(0, tag).strip()
+    for tag, name in DICOM_IDENTIFIERS.items():
+        if reader.HasMetaDataKey(0, tag):
+            identifiers[name] = reader.GetMetaData(0, tag).strip()
+    facts["identifiers"] = identifiers
+    return _volume_of(folder, image, facts)
+
+
+def _check_slice_positions(folder: Path, files: list[str]) -> None:
+    """Refuse series with missing or unevenly spaced slices."""
+    positions = []
+    normal = None
+    for name in files:
+        r = sitk.ImageFileReader()
+        r.SetFileName(name)
+        try:
+            r.ReadImageInformation()
+        except RuntimeError as exc:
+            raise VolumeLoadError(
+                Path(name), f"unreadable DICOM file ({_itk_reason(exc)})"
+            ) from None
+        if not r.HasMetaDataKey("0020|0032") or not r.HasMetaDataKey("0020|0037"):
+            raise VolumeLoadError(Path(name), "DICOM file lacks image position or orientation")
+        pos = np.array([float(v) for v in r.GetMetaData("0020|0032").split("\\")])
+        if normal is None:
+            cosines = np.array([float(v) for v in r.GetMetaData("0020|0037").split("\\")])
+            normal = np.cross(cosines[:3], cosines[3:])
+        positions.append(float(pos @ normal))
+    steps = np.diff(np.sort(positions))
+    if np.any(steps < 1e-4):
+        raise VolumeLoadError(folder, "two slices share one position (duplicate or mixed series)")
+    if steps.max() - steps.min() > 0.1 * np.median(steps):
+        raise VolumeLoadError(
+            folder,
+            f"slice spacing varies from {steps.min():.2f} to {steps.max():.2f} mm"
+            " (missing slices?)",
+        )
+
+
+def _volume_of(path: Path, image: sitk.Image, metadata: dict[str, Any]) -> Volume:
+    check_shape(path, tuple(image.GetSize()))
+    affine = affine_of_sitk(image)
+    check_geometry(path, affine, image.GetSpacing())
+    array = check_values(path, sitk.GetArrayFromImage(image).T.copy())
+    return Volume(array, affine, metadata)
+
+
+def _itk_reason(exc: RuntimeError) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if not ln.startswith(("sitk::ERROR", "Exception thrown", "itk::")):
+            return ln[:160]
+    return (lines[-1] if lines else "ITK error")[:160]

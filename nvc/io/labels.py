@@ -1,0 +1,45 @@
+"""Label maps on disk: unsigned-integer NIfTI plus a label table beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nvc.io.atomic import write_text
+from nvc.io.nifti import save_nifti
+from nvc.labels import LABEL_TABLE, LabelInfo
+from nvc.volume import Volume
+
+
+def label_table_path(path: str | Path) -> Path:
+    """``labels.nii.gz`` -> ``labels.tsv`` (BIDS dseg style table)."""
+    path = Path(path)
+    stem = path.name
+    for suffix in (".nii.gz", ".nii"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return path.with_name(stem + ".tsv")
+
+
+def save_label_map(
+    volume: Volume, path: str | Path, *, table: tuple[LabelInfo, ...] = LABEL_TABLE
+) -> Path:
+    """Write a label map as uint8/uint16 NIfTI and its table (index, name, abbreviation, color).
+
+    Raises
+    ------
+    ValueError
+        If the labels are negative or non-integer.
+    """
+    data = np.asarray(volume.array)
+    if data.dtype.kind == "f" and not np.array_equal(data, np.round(data)):
+        raise ValueError("label maps must hold integers")
+    if data.size and data.min() < 0:
+        raise ValueError("label maps must not hold negative values")
+    dtype = np.uint8 if data.size == 0 or data.max() < 256 else np.uint16
+    save_nifti(volume, path, dtype=dtype)
+    rows = ["index\tname\tabbreviation\tcolor"]
+    rows += [f"{t.value}\t{t.name}\t{t.abbreviation}\t{t.hex}" for t in table]
+    write_text(label_table_path(path), "\n".join(rows) + "\n")
+    return Path(path)

@@ -1,0 +1,153 @@
+"""NIfTI-1/2 reading and writing through nibabel."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+
+from nvc.io.atomic import atomic_path
+from nvc.io.checks import check_geometry, check_shape, check_values
+from nvc.io.errors import VolumeLoadError
+from nvc.volume import Volume
+
+_READ_ERRORS = (
+    nib.filebasedimages.ImageFileError,
+    nib.spatialimages.HeaderDataError,
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    struct.error,
+    gzip.BadGzipFile,
+    MemoryError,
+)
+
+
+def load_nifti(path: str | Path) -> Volume:
+    """Load a NIfTI file as a Volume.
+
+    The affine is the one nibabel chooses (sform when its code is set, else
+    qform). Trailing singleton dimensions are squeezed.
+
+    Raises
+    ------
+    VolumeLoadError
+        For any file that is not a readable, finite, 3D NIfTI volume.
+    """
+    path = Path(path)
+    if path.is_file() and _is_gzip(path):
+        _verify_gzip(path)
+    if path.is_file():
+        _check_raw_pixdim(path)
+    try:
+        img = nib.load(path)
+    except FileNotFoundError:
+        raise VolumeLoadError(path, "file not found") from None
+    except _READ_ERRORS as exc:
+        raise VolumeLoadError(path, f"not a readable NIfTI image ({_short(exc)})") from None
+    if not isinstance(img, nib.Nifti1Image | nib.Nifti2Image):
+        raise VolumeLoadError(path, f"not a NIfTI image ({type(img).__name__})")
+    header = img.header
+    try:
+        shape = check_shape(path, tuple(header.get_data_shape()))
+        zooms = np.asarray(header["pixdim"][1:4], dtype=np.float64)
+    except nib.spatialimages.HeaderDataError as exc:
+        raise VolumeLoadError(path, f"invalid header ({_short(exc)})") from None
+    check_geometry(path, img.affine, zooms)
+    try:
+        data = np.asanyarray(img.dataobj)
+    except _READ_ERRORS as exc:
+        raise VolumeLoadError(path, f"truncated or corrupt image data ({_short(exc)})") from None
+    data = check_values(path, np.asarray(data).reshape(shape))
+    metadata: dict[str, Any] = {
+        "source_name": path.name,
+        "format": "NIfTI",
+        "description": _text(header.get("descrip")),
+        "intent": _text(header.get("intent_name")),
+    }
+    return Volume(data, img.affine, metadata)
+
+
+def save_nifti(volume: Volume, path: str | Path, *, dtype: Any = None) -> Path:
+    """Write a Volume as NIfTI (atomically: temporary file, then rename).
+
+    Both sform and qform carry the affine (code 2, aligned) when it is a
+    rigid-plus-scaling matrix; a sheared affine is stored in the sform only.
+    """
+    path = Path(path)
+    data = np.asarray(volume.array if dtype is None else volume.array.astype(dtype))
+    if data.dtype == bool:
+        data = data.astype(np.uint8)
+    img = nib.Nifti1Image(data, volume.affine)
+    img.set_sform(volume.affine, code=2)
+    img.set_qform(volume.affine, code=2)
+    img.header.set_xyzt_units("mm")
+    with atomic_path(path) as tmp:
+        nib.save(img, tmp)
+    return path
+
+
+def _check_raw_pixdim(path: Path) -> None:
+    """Refuse zero or negative voxel sizes as stored (nibabel's loader silently repairs them)."""
+    try:
+        with nib.openers.ImageOpener(str(path)) as fh:
+            raw = fh.read(540)
+    except _READ_ERRORS:
+        return  # nib.load below reports the unreadable file
+    for klass, size in ((nib.Nifti1Header, 348), (nib.Nifti2Header, 540)):
+        if len(raw) < size:
+            continue
+        try:
+            header = klass.from_fileobj(io.BytesIO(raw[:size]), check=False)
+        except _READ_ERRORS:
+            continue
+        if int(header["sizeof_hdr"]) != size:
+            continue
+        pixdim = np.asarray(header["pixdim"][1:4], dtype=np.float64)
+        ndim = int(header["dim"][0])
+        pixdim = pixdim[: max(min(ndim, 3), 0)]
+        if not np.all(np.isfinite(pixdim)) or np.any(pixdim <= 0):
+            raise VolumeLoadError(
+                path, f"voxel size {tuple(pixdim.tolist())} is zero, negative or invalid"
+            )
+        return
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _verify_gzip(path: Path) -> None:
+    """Stream through the whole gzip file so a corrupt or truncated stream fails its CRC here.
+
+    nibabel stops reading once it has the voxels it needs, so damage near the end
+    of a stream would otherwise pass unnoticed.
+    """
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 22):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        raise VolumeLoadError(path, f"truncated or corrupt gzip stream ({_short(exc)})") from None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    raw = np.asarray(value).item()
+    if isinstance(raw, bytes):
+        return raw.split(b"\x00", 1)[0].decode("latin-1").strip()
+    return str(raw).strip()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]

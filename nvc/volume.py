@@ -1,0 +1,237 @@
+"""The ``Volume``: a 3D array with its voxel-to-world affine (RAS+, mm).
+
+Array axes are ``(i, j, k)`` voxel indices; ``affine`` maps homogeneous
+``(i, j, k, 1)`` to RAS+ millimetres ``(x, y, z, 1)``: x increases to the
+patient's right, y anteriorly, z superiorly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import SimpleITK as sitk
+from nibabel import orientations
+from numpy.typing import ArrayLike, NDArray
+
+Interpolation = Literal["nearest", "linear", "bspline"]
+
+_SITK_INTERPOLATORS = {
+    "nearest": sitk.sitkNearestNeighbor,
+    "linear": sitk.sitkLinear,
+    "bspline": sitk.sitkBSpline,
+}
+
+#: RAS <-> LPS: both directions are the same flip.
+RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+@dataclass(frozen=True, eq=False)
+class Volume:
+    """A 3D image or label map on a grid placed in RAS+ millimetres.
+
+    Parameters
+    ----------
+    array : ndarray, shape (I, J, K)
+        Voxel values, axes ``(i, j, k)``.
+    affine : ndarray, shape (4, 4)
+        Voxel indices to RAS+ mm. Must be finite and non-singular.
+    metadata : mapping
+        Free-form acquisition facts (sequence, field strength, source name).
+    """
+
+    array: NDArray[Any]
+    affine: NDArray[np.float64]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        array = np.asarray(self.array)
+        affine = np.asarray(self.affine, dtype=np.float64)
+        if array.ndim != 3:
+            raise ValueError(f"a Volume needs a 3D array, got shape {array.shape}")
+        if affine.shape != (4, 4) or not np.all(np.isfinite(affine)):
+            raise ValueError("affine must be a finite 4x4 matrix")
+        if abs(np.linalg.det(affine[:3, :3])) < 1e-9:
+            raise ValueError("affine is singular (zero voxel size or collapsed axes)")
+        object.__setattr__(self, "array", array)
+        object.__setattr__(self, "affine", affine)
+        object.__setattr__(self, "metadata", dict(self.metadata))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Grid shape ``(I, J, K)``."""
+        i, j, k = self.array.shape
+        return int(i), int(j), int(k)
+
+    @property
+    def spacing(self) -> NDArray[np.float64]:
+        """Voxel size along i, j, k in mm, shape (3,)."""
+        return spacing_of(self.affine)
+
+    def with_array(self, array: ArrayLike, **metadata: Any) -> Volume:
+        """Same grid, new voxel values (and extra metadata)."""
+        return Volume(np.asarray(array), self.affine, {**self.metadata, **metadata})
+
+    def voxel_to_world(self, ijk: ArrayLike) -> NDArray[np.float64]:
+        """Voxel indices, shape (..., 3), to RAS+ mm, shape (..., 3)."""
+        return apply_affine(self.affine, ijk)
+
+    def world_to_voxel(self, xyz: ArrayLike) -> NDArray[np.float64]:
+        """RAS+ mm, shape (..., 3), to fractional voxel indices, shape (..., 3)."""
+        return apply_affine(np.linalg.inv(self.affine), xyz)
+
+    def world_bounds(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Axis-aligned RAS box (lo, hi) in mm enclosing all voxel centres."""
+        corners = np.array(np.meshgrid(*[[0, n - 1] for n in self.shape], indexing="ij"))
+        xyz = self.voxel_to_world(corners.reshape(3, -1).T)
+        return xyz.min(axis=0), xyz.max(axis=0)
+
+
+def spacing_of(affine: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Voxel size in mm along each array axis, shape (3,)."""
+    return np.sqrt((np.asarray(affine)[:3, :3] ** 2).sum(axis=0))
+
+
+def apply_affine(affine: ArrayLike, points: ArrayLike) -> NDArray[np.float64]:
+    """Apply a 4x4 affine to points of shape (..., 3)."""
+    a = np.asarray(affine, dtype=np.float64)
+    p = np.asarray(points, dtype=np.float64)
+    return p @ a[:3, :3].T + a[:3, 3]
+
+
+def reorient_canonical(volume: Volume) -> Volume:
+    """Flip and permute axes so that i, j, k point closest to R, A, S.
+
+    No interpolation: voxel values are only reordered, and every voxel keeps
+    its world position.
+    """
+    ornt = orientations.io_orientation(volume.affine)
+    if np.array_equal(ornt, [[0, 1], [1, 1], [2, 1]]):
+        return volume
+    array = orientations.apply_orientation(volume.array, ornt)
+    affine = volume.affine @ orientations.inv_ornt_aff(ornt, volume.shape)
+    return Volume(np.ascontiguousarray(array), affine, volume.metadata)
+
+
+def resample_to(
+    volume: Volume,
+    reference: Volume,
+    *,
+    interpolation: Interpolation = "linear",
+    world_transform: NDArray[np.float64] | None = None,
+    fill: float = 0.0,
+) -> Volume:
+    """Resample ``volume`` onto the grid of ``reference``.
+
+    Parameters
+    ----------
+    volume : Volume
+        Image to sample.
+    reference : Volume
+        Supplies the output grid (shape and affine); its voxels are not read.
+    interpolation : {"nearest", "linear", "bspline"}
+        Use "nearest" for label maps.
+    world_transform : ndarray, shape (4, 4), optional
+        Maps a RAS point of the reference's world to the RAS point of
+        ``volume``'s world that images the same tissue (for a registered
+        pair). Identity when omitted.
+    fill : float
+        Value outside ``volume``'s field of view.
+
+    Returns
+    -------
+    Volume
+        On the reference grid, dtype float32 (or the input dtype for nearest).
+    """
+    world = np.eye(4) if world_transform is None else np.asarray(world_transform, float)
+    # reference index -> reference world -> volume world -> volume index
+    index_map = np.linalg.inv(volume.affine) @ world @ reference.affine
+    src = sitk.GetImageFromArray(np.ascontiguousarray(_sitk_dtype(volume.array, interpolation).T))
+    transform = sitk.AffineTransform(3)
+    transform.SetMatrix(index_map[:3, :3].ravel().tolist())
+    transform.SetTranslation(index_map[:3, 3].tolist())
+    out = sitk.Resample(
+        src,
+        [int(n) for n in reference.shape],
+        transform,
+        _SITK_INTERPOLATORS[interpolation],
+        (0.0, 0.0, 0.0),
+        (1.0, 1.0, 1.0),
+        (1, 0, 0, 0, 1, 0, 0, 0, 1),
+        float(fill),
+    )
+    array = sitk.GetArrayViewFromImage(out).T.copy()
+    return Volume(array, reference.affine, volume.metadata)
+
+
+def _sitk_dtype(array: NDArray[Any], interpolation: str) -> NDArray[Any]:
+    if interpolation == "nearest" and array.dtype.kind in "biu":
+        return array if array.dtype != bool else array.astype(np.uint8)
+    return array.astype(np.float32, copy=False)
+
+
+def crop_world(volume: Volume, lo: ArrayLike, hi: ArrayLike, *, margin_mm: float = 0.0) -> Volume:
+    """Crop to the voxels whose centres fall in a RAS box.
+
+    Parameters
+    ----------
+    lo, hi : array_like, shape (3,)
+        Opposite corners of the box in RAS mm.
+    margin_mm : float
+        Extra margin added on every side, in mm.
+
+    Raises
+    ------
+    ValueError
+        If the box does not overlap the volume.
+    """
+    lo = np.asarray(lo, float) - margin_mm
+    hi = np.asarray(hi, float) + margin_mm
+    corners = np.array(np.meshgrid(*zip(lo, hi, strict=True), indexing="ij")).reshape(3, -1).T
+    ijk = volume.world_to_voxel(corners)
+    start = np.maximum(np.floor(ijk.min(axis=0) + 1e-6).astype(int), 0)
+    stop = np.minimum(np.ceil(ijk.max(axis=0) - 1e-6).astype(int) + 1, volume.shape)
+    if np.any(stop <= start):
+        raise ValueError("the crop box does not overlap the volume")
+    sl = tuple(slice(int(a), int(b)) for a, b in zip(start, stop, strict=True))
+    shift = np.eye(4)
+    shift[:3, 3] = start
+    return Volume(volume.array[sl], volume.affine @ shift, volume.metadata)
+
+
+def to_sitk(volume: Volume, dtype: type = np.float32) -> sitk.Image:
+    """SimpleITK image (LPS physical space) of a Volume with an orthogonal affine.
+
+    Raises
+    ------
+    ValueError
+        If the affine has shear, which ITK images cannot represent.
+    """
+    lps = RAS_TO_LPS @ volume.affine
+    spacing = spacing_of(volume.affine)
+    direction = lps[:3, :3] / spacing
+    if not np.allclose(direction.T @ direction, np.eye(3), atol=1e-4):
+        raise ValueError("sheared affines cannot become ITK images; resample first")
+    image = sitk.GetImageFromArray(np.ascontiguousarray(volume.array.astype(dtype).T))
+    image.SetSpacing(spacing.tolist())
+    image.SetDirection(direction.ravel().tolist())
+    image.SetOrigin(lps[:3, 3].tolist())
+    return image
+
+
+def from_sitk(image: sitk.Image, metadata: Mapping[str, Any] | None = None) -> Volume:
+    """Volume (RAS+ affine) of a 3D SimpleITK image (LPS physical space)."""
+    return Volume(
+        sitk.GetArrayFromImage(image).T.copy(), affine_of_sitk(image), dict(metadata or {})
+    )
+
+
+def affine_of_sitk(image: sitk.Image) -> NDArray[np.float64]:
+    """RAS+ voxel-to-world affine of an ITK image's LPS geometry."""
+    direction = np.array(image.GetDirection(), float).reshape(3, 3)
+    lps = np.eye(4)
+    lps[:3, :3] = direction * np.array(image.GetSpacing(), float)
+    lps[:3, 3] = image.GetOrigin()
+    return RAS_TO_LPS @ lps

@@ -1,0 +1,1 @@
+"""Orchestration of nvc: the command line, the per-case pipeline, the batch runner, presets."""

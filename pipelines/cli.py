@@ -1,0 +1,42 @@
+"""The ``nvc`` command: ``nvc <command> ...``.
+
+Commands: ``phantom`` (write a phantom cohort), ``demo`` (the main job on the
+built-in phantom). Exit codes: 0 success, 2 usage, 3 unreadable input,
+4 analysis impossible, 5 output not writable.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from nvc import DISCLAIMER, __version__
+from pipelines import demo, phantom_cohort
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``nvc`` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="nvc",
+        description=f"Neurovascular compression analysis of the facial nerve. {DISCLAIMER}",
+    )
+    parser.add_argument("--version", action="version", version=f"nvc {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module, text in (
+        ("phantom", phantom_cohort, "write a phantom cohort (BIDS) with its ground truth"),
+        ("demo", demo, "run the main job on the built-in phantom"),
+    ):
+        p = sub.add_parser(name, help=text, description=text)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nvc`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Exit codes of the ``nvc`` command and the one-line error reporting around them."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from nvc.io.errors import VolumeLoadError
+
+#: Exit codes (documented in the README).
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_ANALYSIS = 4
+EXIT_OUTPUT = 5
+
+
+class AnalysisError(RuntimeError):
+    """The inputs loaded but cannot be analysed (e.g. no overlap, failed registration)."""
+
+
+def run_guarded(func: Callable[[], int], prog: str = "nvc") -> int:
+    """Run a command body; turn expected failures into one line on stderr and an exit code."""
+    try:
+        return func()
+    except VolumeLoadError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except AnalysisError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_ANALYSIS
+    except OSError as exc:
+        name = getattr(exc, "filename", None) or ""
+        print(f"{prog}: error: cannot write output {name}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_OUTPUT
