@@ -1,0 +1,274 @@
+"""Brainstem segmentation and the pontomedullary junction on a normalised T2.
+
+Works on a T2 in closest-canonical orientation (array axes i, j, k pointing
+closest to R, A, S; see ``nvc.volume.reorient_canonical``), so array slices
+along k are close to axial. The brainstem is found where a radiologist finds
+it: the most anterior tissue column on the midline, with CSF (or nothing)
+in front of it, followed level by level, and cut laterally where it would run
+into the cerebellar peduncles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from nvc.intensity import T2Levels
+
+
+@dataclass(frozen=True)
+class BrainstemParams:
+    """Parameters of the brainstem search (mm).
+
+    Attributes
+    ----------
+    midline_band_mm : float
+        Half-width of the band around the midline scanned at each level.
+    min_run_mm, max_run_mm : float
+        Anteroposterior extent accepted for a brainstem level.
+    lateral_ratio : float
+        Lateral cut: half-width at most this times the AP half-length.
+    max_step_mm : float
+        Largest jump of the brainstem's centre between neighbouring levels.
+    smoothing_voxels : float
+        Gaussian pre-smoothing (voxels) before classifying tissue.
+    floor_fraction : float
+        Voxels darker than this fraction of the tissue level are bone or air.
+    """
+
+    midline_band_mm: float = 2.0
+    min_run_mm: float = 10.0
+    max_run_mm: float = 38.0
+    lateral_ratio: float = 1.35
+    max_step_mm: float = 3.0
+    smoothing_voxels: float = 0.6
+    floor_fraction: float = 0.35
+
+
+@dataclass(frozen=True)
+class Brainstem:
+    """Brainstem mask and landmarks, in the voxel grid it was found on.
+
+    Attributes
+    ----------
+    mask : ndarray, bool, shape (I, J, K)
+    midline_i : float
+        Array index (axis i) of the mid-sagittal plane.
+    pmj_k : int
+        Axial level (axis k) of the pontomedullary junction.
+    center_j : ndarray, shape (K,)
+        Anteroposterior centre (axis j index) per level, NaN where absent.
+    half_ap_mm : ndarray, shape (K,)
+        Anteroposterior half-length per level (mm), NaN where absent.
+    """
+
+    mask: NDArray[np.bool_]
+    midline_i: float
+    pmj_k: int
+    center_j: NDArray[np.float64]
+    half_ap_mm: NDArray[np.float64]
+
+
+def find_midline(norm: NDArray[np.float32]) -> float:
+    """Index along axis i of the left-right mirror plane (half-voxel resolution).
+
+    Maximises the normalised correlation between the axial mean image and its
+    mirror image about each candidate plane.
+    """
+    axial = np.clip(norm, 0, 1.5).mean(axis=2)  # (I, J)
+    n = axial.shape[0]
+    best, best_c = -np.inf, (n - 1) / 2
+    for c2 in range(n // 2, 3 * n // 2 - 1):  # candidate plane at index c2 / 2
+        lo = max(0, c2 - (n - 1))
+        hi = min(n - 1, c2)
+        if hi - lo + 1 < n // 2:
+            continue
+        a = axial[lo : hi + 1]
+        b = axial[c2 - np.arange(lo, hi + 1)]
+        a = a - a.mean()
+        b = b - b.mean()
+        score = float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12))
+        if score > best:
+            best, best_c = score, c2 / 2
+    return best_c
+
+
+def segment_brainstem(
+    norm: NDArray[np.float32],
+    levels: T2Levels,
+    spacing: NDArray[np.float64],
+    *,
+    params: BrainstemParams = BrainstemParams(),
+) -> Brainstem:
+    """Segment the brainstem on a normalised, closest-canonical T2.
+
+    Parameters
+    ----------
+    norm : ndarray, float32, shape (I, J, K)
+        T2 normalised by ``nvc.intensity.normalize_t2`` (CSF = 1).
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+
+    Raises
+    ------
+    ValueError
+        When no brainstem-like tissue column is found.
+    """
+    sp = np.asarray(spacing, float)
+    smooth = ndimage.gaussian_filter(norm, params.smoothing_voxels)
+    # permissive class for following the column: anything that is neither CSF nor bone/air,
+    # so that dark fibre tracts inside a real brainstem do not break it
+    tissue = (smooth > params.floor_fraction * levels.tissue) & (smooth < levels.csf_threshold)
+    dark = smooth < levels.tissue_threshold
+    mid = find_midline(norm)
+    n_k = norm.shape[2]
+    axis_i = np.full(n_k, mid)
+    # two passes: the second follows the brainstem's own (possibly tilted) axis
+    for _ in range(2):
+        mask, center, half, keep = _trace(tissue, dark, axis_i, sp, params)
+        if keep.sum() * sp[2] < 8.0:
+            raise ValueError("no brainstem found (no tissue column on the midline)")
+        ks = np.flatnonzero(mask.any(axis=(0, 1)))
+        if len(ks) < 3:
+            break
+        cx = np.array([np.argwhere(mask[:, :, k])[:, 0].mean() for k in ks])
+        slope, intercept = np.polyfit(ks, cx, 1)
+        axis_i = intercept + slope * np.arange(n_k)
+    mid = float(np.median(axis_i))
+    mask = ndimage.binary_opening(mask, iterations=1)
+    labels, n = ndimage.label(mask)
+    if n == 0:
+        raise ValueError("no brainstem found")
+    sizes = ndimage.sum_labels(mask, labels, range(1, n + 1))
+    mask = labels == (1 + int(np.argmax(sizes)))
+    pmj = _pontomedullary_level(mask, sp)
+    return Brainstem(mask=mask, midline_i=mid, pmj_k=pmj, center_j=center, half_ap_mm=half)
+
+
+def _trace(
+    tissue: NDArray[np.bool_],
+    dark: NDArray[np.bool_],
+    axis_i: NDArray[np.float64],
+    sp: NDArray[np.float64],
+    params: BrainstemParams,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Follow the most anterior midline tissue column level by level around ``axis_i``."""
+    n_i, n_j, n_k = tissue.shape
+    band = max(1, round(params.midline_band_mm / sp[0]))
+    runs: list[list[tuple[int, int]]] = []
+    for k in range(n_k):
+        i0 = round(axis_i[k])
+        if not 0 <= i0 < n_i:
+            runs.append([])
+            continue
+        column = tissue[max(0, i0 - band) : min(n_i, i0 + band + 1), :, k].mean(axis=0) > 0.5
+        runs.append(_runs(column, sp[1], params))
+    center, half = _track_from_below(runs, sp, params)
+    keep = ~np.isnan(center)
+    if keep.any():  # levels skipped inside the column are interpolated, not dropped
+        ks = np.flatnonzero(keep)
+        inside = np.arange(ks[0], ks[-1] + 1)
+        center[inside] = np.interp(inside, ks, center[ks])
+        half[inside] = np.interp(inside, ks, half[ks])
+        keep[inside] = True
+    mask = np.zeros(tissue.shape, bool)
+    jj = np.arange(n_j) * sp[1]
+    for k in np.flatnonzero(keep):
+        i0 = round(axis_i[k])
+        labels, _ = ndimage.label(tissue[:, :, k])
+        j0 = round(center[k] - half[k] / sp[1] / 2)
+        j1 = round(center[k] + half[k] / sp[1] / 2) + 1
+        under = labels[max(0, i0 - band) : i0 + band + 1, max(0, j0) : j1]
+        under = under[under > 0]
+        xx = (np.arange(n_i) - axis_i[k]) * sp[0]
+        ellipse = (xx[:, None] / (params.lateral_ratio * half[k])) ** 2 + (
+            (jj[None, :] - center[k] * sp[1]) / (1.08 * half[k])
+        ) ** 2 <= 1
+        region = labels == np.bincount(under).argmax() if under.size else tissue[:, :, k]
+        section = ndimage.binary_fill_holes(region & ellipse)
+        # dark voxels inside stay (fibre tracts); dark voxels on the surface go (nerves, vessels)
+        mask[:, :, k] = ndimage.binary_fill_holes(section & ~dark[:, :, k])
+    return mask, center, half, keep
+
+
+def _runs(col: NDArray[np.bool_], step_mm: float, params: BrainstemParams) -> list[tuple[int, int]]:
+    """Runs of tissue along j of brainstem-like length, most anterior (high j) first."""
+    out = []
+    padded = np.concatenate([[False], col, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        length = (stop - start) * step_mm
+        if length >= params.min_run_mm and stop < len(col):
+            out.append((int(start), int(stop - 1)))
+    return sorted(out, key=lambda r: -r[1])
+
+
+def _track_from_below(
+    runs: list[list[tuple[int, int]]], sp: NDArray[np.float64], params: BrainstemParams
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Follow the brainstem upward: the longest column of midline tissue runs.
+
+    From each starting level (its most anterior run of brainstem-like length),
+    each level above continues the run whose anterior surface is nearest to the
+    one below, until the column ends; the longest column wins.
+    """
+    n_k = len(runs)
+    max_gap = max(1, round(3.0 / sp[2]))
+    max_len = params.max_run_mm / sp[1]
+    step = params.max_step_mm / sp[1] * max(sp[2], 0.5)
+    best_c = np.full(n_k, np.nan)
+    best_h = np.full(n_k, np.nan)
+    for start in range(n_k):
+        first = [r for r in runs[start] if r[1] - r[0] + 1 <= max_len]
+        if not first:
+            continue
+        center = np.full(n_k, np.nan)
+        half = np.full(n_k, np.nan)
+        a, b = first[0]
+        length = b - a + 1
+        center[start], half[start] = 0.5 * (a + b), 0.5 * length * sp[1]
+        front = b
+        gap = 0
+        for k in range(start + 1, n_k):
+            # follow the anterior surface; a run fused with the cerebellum behind it
+            # (no fourth ventricle visible there) is cut to the length seen below
+            cands = [
+                (abs(b - front), a, b) for a, b in runs[k] if abs(b - front) <= step * (gap + 1)
+            ]
+            if not cands:
+                gap += 1
+                if gap > max_gap:
+                    break
+                continue
+            _, a, b = min(cands)
+            if b - a + 1 > min(max_len, 1.4 * length):
+                a = b - length + 1
+            length = b - a + 1
+            front = b
+            center[k], half[k] = 0.5 * (a + b), 0.5 * length * sp[1]
+            gap = 0
+        if np.count_nonzero(~np.isnan(center)) > np.count_nonzero(~np.isnan(best_c)):
+            best_c, best_h = center, half
+    return best_c, best_h
+
+
+def _pontomedullary_level(mask: NDArray[np.bool_], sp: NDArray[np.float64]) -> int:
+    """Axial level of the waist between the pons (widest) and the medulla below it."""
+    area = mask.sum(axis=(0, 1)).astype(float) * sp[0] * sp[1]
+    present = np.flatnonzero(area > 0)
+    smooth = ndimage.gaussian_filter1d(area, max(1.0, 1.0 / sp[2]))
+    k_pons = int(present[0] + np.argmax(smooth[present]))
+    below = np.arange(max(present[0], k_pons - int(30 / sp[2])), k_pons + 1)
+    if len(below) < 3:
+        return k_pons
+    # the waist: the smallest cross-section below the pons' widest level
+    inner = below[1:-1]
+    local_min = [k for k in inner if smooth[k] <= smooth[k - 1] and smooth[k] <= smooth[k + 1]]
+    if local_min:
+        return int(max(local_min))
+    # no waist inside the field of view: the steepest narrowing
+    grad = np.gradient(smooth)
+    return int(below[np.argmax(grad[below])])

@@ -1,0 +1,61 @@
+"""Brainstem segmentation on phantoms (against truth) and on a real T2 (where it must be)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nvc.brainstem import segment_brainstem
+from nvc.intensity import normalize_t2
+from nvc.io import load_volume
+from nvc.labels import Label
+from nvc.volume import Volume, reorient_canonical
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    return 2.0 * float((a & b).sum()) / float(a.sum() + b.sum())
+
+
+def test_brainstem_on_a_phantom_matches_truth(phantom_case):
+    t2 = reorient_canonical(phantom_case.t2)
+    truth = reorient_canonical(phantom_case.labels).array == Label.BRAINSTEM
+    norm, levels = normalize_t2(t2.array, t2.spacing)
+    bs = segment_brainstem(norm, levels, t2.spacing)
+    assert _dice(bs.mask, truth) > 0.95
+    # the pontomedullary junction lies within 5 mm below the root exit points
+    rexp_k = [t2.world_to_voxel(line[0])[2] for line in phantom_case.truth.cn7_centerlines.values()]
+    assert 0 <= (np.mean(rexp_k) - bs.pmj_k) * t2.spacing[2] <= 5.0
+
+
+def test_constant_image_is_refused():
+    with pytest.raises(ValueError, match="constant"):
+        normalize_t2(np.full((20, 20, 20), 7.0, np.float32), np.ones(3))
+
+
+def test_image_without_brainstem_is_refused():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(100, 30, (40, 40, 40)).astype(np.float32)
+    with pytest.raises(ValueError):
+        norm, levels = normalize_t2(noise, np.ones(3))
+        segment_brainstem(norm, levels, np.ones(3))
+
+
+def test_brainstem_on_the_real_t2_is_where_the_brainstem_is(shared_real):
+    """stroke_T2 (1 mm, brain-extracted): the mask sits on the medulla and pons at the midline.
+
+    Reference positions read off the image (closest-canonical voxel indices): the
+    mid-sagittal plane at i = 60-61, the fourth ventricle at j < 66 behind the
+    brainstem, the medulla and pons between k = 5 and k = 55.
+    """
+    vol: Volume = reorient_canonical(load_volume(shared_real / "stroke_T2.nii.gz"))
+    norm, levels = normalize_t2(vol.array, vol.spacing)
+    bs = segment_brainstem(norm, levels, vol.spacing)
+    idx = np.argwhere(bs.mask)
+    centroid = idx.mean(axis=0)
+    assert abs(bs.midline_i - 60.5) < 3
+    assert abs(centroid[0] - 60.5) < 4
+    assert 72 <= centroid[1] <= 92
+    assert 10 <= centroid[2] <= 45
+    assert idx[:, 1].min() >= 62  # nothing of the cerebellum behind the fourth ventricle
+    assert idx[:, 2].max() - idx[:, 2].min() >= 30  # medulla and pons, not one slab
+    assert 2000 <= len(idx) <= 40000
