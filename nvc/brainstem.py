@@ -176,7 +176,7 @@ def _trace(
         keep[inside] = True
     mask = np.zeros(tissue.shape, bool)
     jj = np.arange(n_j) * sp[1]
-    for k in np.flatnonzero(keep):
+    for k in map(int, np.flatnonzero(keep)):
         i0 = round(axis_i[k])
         labels, _ = ndimage.label(tissue[:, :, k])
         j0 = round(center[k] - half[k] / sp[1] / 2)

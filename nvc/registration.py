@@ -118,8 +118,6 @@ def register_rigid(
 def ras_matrix_of(transform: sitk.Transform) -> NDArray[np.float64]:
     """4x4 RAS matrix of an ITK transform (which maps fixed LPS points to moving LPS points)."""
     t = transform
-    if isinstance(t, sitk.CompositeTransform) or t.GetName() == "CompositeTransform":
-        t = sitk.CompositeTransform(t).GetNthTransform(0) if t.GetNumberOfTransforms() == 1 else t
     p0 = np.array(t.TransformPoint((0.0, 0.0, 0.0)))
     cols = [np.array(t.TransformPoint(tuple(e))) - p0 for e in np.eye(3)]
     lps = np.eye(4)
