@@ -151,7 +151,10 @@ def _dark_structures(
 
 def _ellipsoid(radius: NDArray[np.int_]) -> NDArray[np.bool_]:
     grids = np.ogrid[tuple(slice(-int(r), int(r) + 1) for r in radius)]
-    return sum((g / max(int(r), 1)) ** 2 for g, r in zip(grids, radius, strict=True)) <= 1.0
+    total = np.zeros([2 * int(r) + 1 for r in radius])
+    for g, r in zip(grids, radius, strict=True):
+        total = total + (g / max(int(r), 1)) ** 2
+    return np.asarray(total <= 1.0)
 
 
 def _drop_small(
