@@ -1,0 +1,324 @@
+"""CN VII and CN VIII from the brainstem to the internal auditory canal, on a normalised T2.
+
+Per side: find the internal auditory canal (CSF surrounded by bone, lateral
+to the brainstem), trace the cheapest path of dark-in-CSF voxels from the
+root exit zone on the brainstem surface to the canal (the CN VII/VIII
+complex), trace a second path beside it and call the anterior-superior one
+CN VII, follow CN VII's attached segment down the brainstem surface to the
+pontomedullary sulcus, and grow each nerve's cross-section around its path.
+
+Works on a closest-canonical grid (axes i, j, k closest to R, A, S).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+from skimage.graph import MCP_Geometric
+
+from nvc.brainstem import Brainstem
+from nvc.intensity import T2Levels
+
+Side = str
+
+
+@dataclass(frozen=True)
+class NerveParams:
+    """Parameters of the nerve tracing (mm unless stated).
+
+    Attributes
+    ----------
+    rez_below_mm, rez_above_mm : float
+        Root-exit-zone window around the pontomedullary junction.
+    canal_radius_mm : float
+        Canals narrower than this radius are found (closing of the bone by a ball).
+    max_radius_mm : float
+        Largest distance from the traced path at which nerve voxels are grown.
+    separation_mm : float
+        The second path keeps at least this far from the first.
+    attached_band_mm : float
+        The attached segment is traced within this distance of the brainstem.
+    """
+
+    rez_below_mm: float = 6.0
+    rez_above_mm: float = 14.0
+    canal_radius_mm: float = 3.6
+    max_radius_mm: float = 1.4
+    separation_mm: float = 1.1
+    attached_band_mm: float = 1.6
+    max_path_cost: float = 400.0
+    second_path_cost: float = 5.0
+
+
+@dataclass(frozen=True)
+class NerveTrace:
+    """The traced nerves of one side (voxel indices of the analysis grid).
+
+    Attributes
+    ----------
+    found : bool
+        False when no nerve could be traced; ``reason`` says why.
+    cn7_path : ndarray, shape (N, 3)
+        CN VII path from the root exit point to the porus, voxel indices.
+    rdp_index : int
+        Index in ``cn7_path`` where the attached part traced along the brainstem ends.
+    cn8_path : ndarray, shape (M, 3) or None
+    cn7, cn8 : ndarray of bool, shape (I, J, K)
+        Grown nerve masks.
+    path_cost : float
+        Mean cost per mm of the CN VII/VIII complex path (lower = darker, clearer nerve).
+    separated : bool
+        Whether CN VIII was traced apart from CN VII.
+    """
+
+    side: Side
+    found: bool
+    reason: str
+    cn7_path: NDArray[np.float64]
+    rdp_index: int
+    cn8_path: NDArray[np.float64] | None
+    cn7: NDArray[np.bool_]
+    cn8: NDArray[np.bool_]
+    path_cost: float
+    separated: bool
+
+
+def trace_nerves(
+    norm: NDArray[np.float32],
+    levels: T2Levels,
+    spacing: NDArray[np.float64],
+    brainstem: Brainstem,
+    side: Side,
+    *,
+    arteries: NDArray[np.bool_] | None = None,
+    params: NerveParams = NerveParams(),
+) -> NerveTrace:
+    """Trace CN VII and CN VIII of one side (``"left"`` or ``"right"``).
+
+    Parameters
+    ----------
+    norm : ndarray, float32, shape (I, J, K)
+        Normalised T2 on a closest-canonical grid.
+    spacing : ndarray, shape (3,)
+        Voxel size (mm) along i, j, k.
+    arteries : ndarray of bool, optional
+        TOF arteries on the same grid; the nerves never run through them.
+    """
+    sp = np.asarray(spacing, float)
+    sign = 1.0 if side == "right" else -1.0
+    empty = np.zeros(norm.shape, bool)
+
+    def fail(reason: str) -> NerveTrace:
+        return NerveTrace(
+            side, False, reason, np.zeros((0, 3)), 0, None, empty, empty, np.inf, False
+        )
+
+    smooth = ndimage.gaussian_filter(norm, 0.5)
+    box = _cpa_box(norm.shape, sp, brainstem, sign, params)
+    if box is None:
+        return fail(f"the {side} cerebellopontine angle lies outside the image")
+    sub = smooth[box]
+    bs_sub = brainstem.mask[box]
+    art_sub = None if arteries is None else arteries[box]
+    csf = sub > levels.csf_threshold
+    bone = sub < 0.35 * levels.tissue
+    if csf.mean() < 0.02:
+        return fail(f"no CSF in the {side} cerebellopontine angle")
+
+    canal = _canal(csf, bone, sp, params)
+    offset = np.array([s.start for s in box], float)
+    lateral = (np.arange(sub.shape[0]) + offset[0] - brainstem.midline_i) * sp[0] * sign
+    bs_half = _brainstem_half_width(brainstem, sp)
+    canal &= (lateral > bs_half + 3.0)[:, None, None]
+    labels, n = ndimage.label(canal)
+    if n == 0:
+        return fail(f"no internal auditory canal found on the {side}")
+    sizes = ndimage.sum_labels(canal, labels, range(1, n + 1))
+    canal = labels == (1 + int(np.argmax(sizes)))
+
+    cost = _cost(sub, csf, bone, bs_sub, art_sub, levels, sp)
+    rez = _rez_seeds(bs_sub, sp, brainstem, box, sign, lateral, params)
+    if not rez.any():
+        return fail(f"no root exit zone on the {side} of the brainstem")
+
+    path_a, cost_a = _cheapest_path(cost, sp, canal, rez)
+    if path_a is None or cost_a > params.max_path_cost:
+        return fail(f"no nerve reaches the {side} internal auditory canal")
+    near_a = _near(path_a, sub.shape, sp, params.separation_mm)
+    path_b, cost_b = _cheapest_path(np.where(near_a, cost + 1e3, cost), sp, canal, rez)
+    separated = path_b is not None and cost_b < max(2.5 * cost_a, params.second_path_cost)
+    cn7_path, cn8_path = path_a, path_b if separated else None
+    if (
+        separated
+        and path_b is not None
+        and _anterior_superior(path_b, sp) > _anterior_superior(path_a, sp)
+    ):
+        cn7_path, cn8_path = path_b, path_a
+
+    attached = _attached_path(cost, sp, bs_sub, cn7_path[0], brainstem, box, params)
+    full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
+    rdp_index = max(len(attached) - 1, 0)
+
+    grown7, grown8 = _grow(sub, sp, full7, cn8_path, bs_sub, art_sub, params)
+    cn7 = empty.copy()
+    cn8 = empty.copy()
+    cn7[box] = grown7
+    cn8[box] = grown8
+    return NerveTrace(
+        side=side,
+        found=True,
+        reason="",
+        cn7_path=full7 + offset,
+        rdp_index=rdp_index,
+        cn8_path=None if cn8_path is None else cn8_path + offset,
+        cn7=cn7,
+        cn8=cn8,
+        path_cost=cost_a,
+        separated=separated,
+    )
+
+
+def _brainstem_half_width(bs: Brainstem, sp: NDArray[np.float64]) -> float:
+    k = bs.pmj_k
+    section = bs.mask[:, :, k]
+    if not section.any():
+        return 10.0
+    i = np.flatnonzero(section.any(axis=1))
+    return 0.5 * (i[-1] - i[0] + 1) * sp[0]
+
+
+def _cpa_box(shape, sp, bs: Brainstem, sign: float, params: NerveParams):  # type: ignore[no-untyped-def]
+    """Index box of one cerebellopontine angle: midline to 45 mm lateral, around the PMJ."""
+    mid = bs.midline_i
+    i_lat = mid + sign * 45.0 / sp[0]
+    i0, i1 = sorted((mid, i_lat))
+    jc = np.nanmean(bs.center_j[max(bs.pmj_k - 3, 0) : bs.pmj_k + 4])
+    if np.isnan(jc):
+        return None
+    j0, j1 = jc - 22.0 / sp[1], jc + 30.0 / sp[1]
+    k0, k1 = bs.pmj_k - 14.0 / sp[2], bs.pmj_k + 20.0 / sp[2]
+    lo = np.maximum(np.floor([i0, j0, k0]).astype(int), 0)
+    hi = np.minimum(np.ceil([i1, j1, k1]).astype(int) + 1, shape)
+    if np.any(hi - lo < 8):
+        return None
+    return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+
+
+def _canal(csf, bone, sp, params: NerveParams):  # type: ignore[no-untyped-def]
+    """The canal: a tunnel in bone, filled by closing the bone with a ball wider than it."""
+    del csf
+    radius = np.maximum(np.round(params.canal_radius_mm / sp).astype(int), 1)
+    grids = np.ogrid[tuple(slice(-int(r), int(r) + 1) for r in radius)]
+    ball = np.zeros([2 * int(r) + 1 for r in radius])
+    for g, r in zip(grids, radius, strict=True):
+        ball = ball + (g / r) ** 2
+    ball = ball <= 1.0
+    closed = ndimage.binary_erosion(
+        ndimage.binary_dilation(bone, structure=ball), structure=ball, border_value=1
+    )
+    return closed & ~bone
+
+
+def _cost(sub, csf, bone, bs_sub, art_sub, levels: T2Levels, sp):  # type: ignore[no-untyped-def]
+    """Cost per mm: cheap on dark voxels next to CSF, dear in CSF, brain, bone and arteries."""
+    lo, hi = 0.5 * levels.tissue, levels.csf_threshold
+    dark = np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
+    d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
+    cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
+    cost += 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
+    cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
+    if art_sub is not None:
+        cost += 500.0 * art_sub
+    return cost.astype(np.float64)
+
+
+def _rez_seeds(bs_sub, sp, bs: Brainstem, box, sign, lateral, params: NerveParams):  # type: ignore[no-untyped-def]
+    shell = ndimage.binary_dilation(bs_sub, iterations=2) & ~bs_sub
+    k = np.arange(bs_sub.shape[2]) + box[2].start
+    dz = (k - bs.pmj_k) * sp[2]
+    window = (dz >= -params.rez_below_mm) & (dz <= params.rez_above_mm)
+    half = _brainstem_half_width(bs, sp)
+    return shell & window[None, None, :] & (lateral > 0.45 * half)[:, None, None]
+
+
+def _cheapest_path(cost, sp, targets, seeds):  # type: ignore[no-untyped-def]
+    """Cheapest path from any seed to any target; (path from seed to target, mean cost per mm)."""
+    mcp = MCP_Geometric(cost, sampling=tuple(sp))
+    starts = np.argwhere(targets)
+    if len(starts) == 0:
+        return None, np.inf
+    cum, _ = mcp.find_costs(starts)
+    cand = np.where(seeds, cum, np.inf)
+    end = np.unravel_index(int(np.argmin(cand)), cand.shape)
+    if not np.isfinite(cand[end]):
+        return None, np.inf
+    path = np.array(mcp.traceback(end), float)  # from a target to the seed
+    path = path[::-1]  # seed (brainstem) first
+    length = float(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1).sum())
+    return path, float(cand[end]) / max(length, 1e-6)
+
+
+def _near(path, shape, sp, radius_mm):  # type: ignore[no-untyped-def]
+    mark = np.zeros(shape, bool)
+    idx = np.round(path).astype(int)
+    mark[tuple(idx.T)] = True
+    return ndimage.distance_transform_edt(~mark, sampling=sp) <= radius_mm
+
+
+def _anterior_superior(path, sp) -> float:  # type: ignore[no-untyped-def]
+    """Mean anterior + superior position (mm) of the middle half of a path."""
+    n = len(path)
+    mid = path[n // 4 : max(3 * n // 4, n // 4 + 1)]
+    return float(np.mean(mid[:, 1] * sp[1] + mid[:, 2] * sp[2]))
+
+
+def _attached_path(cost, sp, bs_sub, start, bs: Brainstem, box, params: NerveParams):  # type: ignore[no-untyped-def]
+    """From where the complex leaves the brainstem, down its surface to the sulcus."""
+    d_out = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
+    band = (d_out > 0) & (d_out <= params.attached_band_mm)
+    band_cost = np.where(band, cost, cost + 1e3)
+    k = np.arange(bs_sub.shape[2]) + box[2].start
+    below = ((k - bs.pmj_k) * sp[2] <= 1.5)[None, None, :]
+    targets = band & below
+    if not targets.any():
+        return np.zeros((0, 3))
+    mcp = MCP_Geometric(band_cost, sampling=tuple(sp))
+    start_idx = tuple(int(v) for v in np.round(start))
+    cum, _ = mcp.find_costs([start_idx])
+    cand = np.where(targets, cum, np.inf)
+    end = np.unravel_index(int(np.argmin(cand)), cand.shape)
+    if not np.isfinite(cand[end]):
+        return np.zeros((0, 3))
+    path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
+    # the nerve ends where the path stops being dark: trim from the sulcus end
+    values = cost[tuple(np.round(path).astype(int).T)]
+    dark = values < 6.0
+    last = len(path) - 1
+    while last > 0 and not dark[max(last - 2, 0) : last + 1].any():
+        last -= 1
+    return path[: last + 1]
+
+
+def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):  # type: ignore[no-untyped-def]
+    """Nerve voxels: near a path and darker than half-way between the nerve and CSF."""
+    idx7 = np.round(path7).astype(int)
+    core = np.percentile(sub[tuple(idx7.T)], 20)
+    threshold = 0.5 * (core + 1.0)
+    m7 = np.zeros(sub.shape, bool)
+    m7[tuple(idx7.T)] = True
+    d7 = ndimage.distance_transform_edt(~m7, sampling=sp)
+    if path8 is not None:
+        m8 = np.zeros(sub.shape, bool)
+        m8[tuple(np.round(path8).astype(int).T)] = True
+        d8 = ndimage.distance_transform_edt(~m8, sampling=sp)
+    else:
+        d8 = np.full(sub.shape, np.inf)
+    candidate = (sub < threshold) & ~bs_sub
+    if art_sub is not None:
+        candidate &= ~art_sub
+    cn7 = candidate & (d7 <= params.max_radius_mm) & (d7 <= d8)
+    cn8 = candidate & (d8 <= params.max_radius_mm) & (d8 < d7)
+    return cn7 | m7, cn8
