@@ -1,7 +1,7 @@
 """The ``nvc`` command: ``nvc <command> ...``.
 
-Commands: ``phantom`` (write a phantom cohort), ``demo`` (the main job on the
-built-in phantom). Exit codes: 0 success, 2 usage, 3 unreadable input,
+Commands: ``run`` (analyse one patient), ``phantom`` (write a phantom cohort),
+``demo`` (the main job on the built-in phantom). Exit codes: 0 success, 2 usage, 3 unreadable input,
 4 analysis impossible, 5 output not writable.
 """
 
@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 
 from nvc import DISCLAIMER, __version__
-from pipelines import demo, phantom_cohort
+from pipelines import demo, phantom_cohort, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module, text in (
         ("phantom", phantom_cohort, "write a phantom cohort (BIDS) with its ground truth"),
+        ("run", run, "analyse one patient (T2 + TOF)"),
         ("demo", demo, "run the main job on the built-in phantom"),
     ):
         p = sub.add_parser(name, help=text, description=text)

@@ -19,10 +19,17 @@ class AnalysisError(RuntimeError):
     """The inputs loaded but cannot be analysed (e.g. no overlap, failed registration)."""
 
 
+class UsageError(ValueError):
+    """The command was asked something it must refuse (bad config, output over an input)."""
+
+
 def run_guarded(func: Callable[[], int], prog: str = "nvc") -> int:
     """Run a command body; turn expected failures into one line on stderr and an exit code."""
     try:
         return func()
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except VolumeLoadError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -1,0 +1,203 @@
+"""Accuracy of the whole pipeline against phantom truth.
+
+Run: ``python -m bench.accuracy --cases 30 --seed 5000 [--workers 2]``. Prints a
+table (markdown) of side-level NVC sensitivity/specificity, MVD-candidate
+accuracy, vessel class/name and segment accuracy, distance error, Dice per
+structure, registration error and time per case. Development used seeds
+1000-1099; report on others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from nvc.labels import Label
+from nvc.phantom import make_case
+from nvc.registration import target_registration_error
+from pipelines.case import run_case
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float | None:
+    total = int(a.sum() + b.sum())
+    return None if total == 0 else 2.0 * float((a & b).sum()) / total
+
+
+def evaluate(seed: int) -> dict[str, Any]:
+    """Run one phantom case and compare every output with its truth."""
+    case = make_case(seed)
+    t0 = time.perf_counter()
+    try:
+        result = run_case(case.t2, case.mra, symptomatic_side=case.truth.hfs_side)
+    except Exception as exc:  # noqa: BLE001 - a benchmark records failures and goes on
+        return {"seed": seed, "error": f"{type(exc).__name__}: {exc}"}
+    seconds = time.perf_counter() - t0
+    pred = result.labels.array
+    truth = case.labels.array
+    dice = {
+        "brainstem": _dice(pred == Label.BRAINSTEM, truth == Label.BRAINSTEM),
+        "cn7": _dice(pred == Label.CN7, truth == Label.CN7),
+        "cn7+8": _dice(
+            np.isin(pred, [Label.CN7, Label.CN8]), np.isin(truth, [Label.CN7, Label.CN8])
+        ),
+        "artery": _dice(pred == Label.ARTERY, truth == Label.ARTERY),
+        "vein": _dice(pred == Label.VEIN, truth == Label.VEIN),
+    }
+    reg = np.array(result.findings.registration["t2_to_mra_ras"])
+    pts = np.concatenate(list(case.truth.cn7_centerlines.values()))
+    tre = float(target_registration_error(reg, case.truth.t2_to_mra, pts).mean())
+    sides = []
+    for side, t in case.truth.sides.items():
+        f = result.findings.sides[side]
+        row: dict[str, Any] = {
+            "side": side,
+            "truth_nvc": t.nvc,
+            "truth_mvd": t.mvd_candidate,
+            "pred_nvc": f.nvc,
+            "pred_mvd": f.mvd_candidate,
+            "nerve_found": f.nerve_found,
+            "scenario": t.scenario,
+            "truth_rdp": t.rdp_mm,
+            "pred_rdp": f.rdp_mm,
+            "matches": [],
+        }
+        for tc in t.contacts:
+            loc = np.array(tc.location_ras_mm)
+            best = None
+            for pc in f.contacts:
+                d = float(np.linalg.norm(np.array(pc.location_ras_mm) - loc))
+                if d <= 3.0 and (best is None or d < best[0]):
+                    best = (d, pc)
+            match = {
+                "truth_class": tc.vessel_class,
+                "truth_name": tc.vessel_name,
+                "truth_segment": tc.segment,
+                "truth_gap": tc.gap_mm,
+                "found": best is not None,
+            }
+            if best is not None:
+                pc = best[1]
+                match.update(
+                    pred_class=pc.vessel_class,
+                    pred_name=pc.vessel_name,
+                    pred_segment=pc.segment,
+                    pred_gap=pc.min_distance_mm,
+                    location_error=best[0],
+                )
+            row["matches"].append(match)
+        sides.append(row)
+    return {"seed": seed, "seconds": seconds, "dice": dice, "tre_mm": tre, "sides": sides}
+
+
+def summarize(results: list[dict[str, Any]]) -> str:
+    """Markdown table of the cohort's accuracy."""
+    ok = [r for r in results if "error" not in r]
+    sides = [s for r in ok for s in r["sides"]]
+    tp = sum(s["truth_nvc"] and s["pred_nvc"] for s in sides)
+    fn = sum(s["truth_nvc"] and not s["pred_nvc"] for s in sides)
+    tn = sum(not s["truth_nvc"] and not s["pred_nvc"] for s in sides)
+    fp = sum(not s["truth_nvc"] and s["pred_nvc"] for s in sides)
+    mvd = [s["truth_mvd"] == s["pred_mvd"] for s in sides]
+    matches = [m for s in sides for m in s["matches"] if m["truth_gap"] <= 0.05]
+    found = [m for m in matches if m["found"]]
+    all_found = [m for s in sides for m in s["matches"] if m["found"]]
+    rdp_err = [abs(s["pred_rdp"] - s["truth_rdp"]) for s in sides if s["pred_rdp"] is not None]
+
+    def frac(values: list[bool]) -> str:
+        return f"{np.mean(values):.2f} ({sum(values)}/{len(values)})" if values else "n/a"
+
+    def med(key: str) -> str:
+        v = [r["dice"][key] for r in ok if r["dice"][key] is not None]
+        return f"{np.median(v):.3f} (min {np.min(v):.3f})" if v else "n/a"
+
+    lines = [
+        "| measure | value |",
+        "|---|---|",
+        f"| cases run / failed | {len(ok)} / {len(results) - len(ok)} |",
+        f"| sides: NVC true / false | {tp + fn} / {tn + fp} |",
+        f"| NVC sensitivity | {frac([s['pred_nvc'] for s in sides if s['truth_nvc']])} |",
+        f"| NVC specificity | {frac([not s['pred_nvc'] for s in sides if not s['truth_nvc']])} |",
+        f"| MVD-candidate accuracy | {frac(mvd)} |",
+        f"| nerve found (sides) | {frac([s['nerve_found'] for s in sides])} |",
+        f"| true contacts located (within 3 mm) | {frac([m['found'] for m in matches])} |",
+        f"| vessel class accuracy | {frac([m['pred_class'] == m['truth_class'] for m in found])} |",
+        f"| vessel name accuracy | {frac([m['pred_name'] == m['truth_name'] for m in found])} |",
+        f"| segment accuracy | {frac([m['pred_segment'] == m['truth_segment'] for m in found])} |",
+        "| median abs distance error (mm) | "
+        + (
+            f"{np.median([abs(m['pred_gap'] - m['truth_gap']) for m in all_found]):.2f}"
+            if all_found
+            else "n/a"
+        )
+        + f" (n={len(all_found)}) |",
+        "| median abs RDP error (mm) | "
+        + (f"{np.median(rdp_err):.2f}" if rdp_err else "n/a")
+        + " |",
+        f"| Dice brainstem, median | {med('brainstem')} |",
+        f"| Dice CN VII, median | {med('cn7')} |",
+        f"| Dice CN VII+VIII, median | {med('cn7+8')} |",
+        f"| Dice arteries, median | {med('artery')} |",
+        f"| Dice veins, median | {med('vein')} |",
+        f"| registration error (mean TRE on CN VII), median mm | {np.median([r['tre_mm'] for r in ok]):.2f} (max {np.max([r['tre_mm'] for r in ok]):.2f}) |",
+        f"| pipeline seconds per case, median | {np.median([r['seconds'] for r in ok]):.1f} |",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=5000, help="first phantom seed")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", help="also write per-case results here")
+    parser.add_argument("--verbose", action="store_true", help="print each case's sides")
+    args = parser.parse_args(argv)
+    seeds = list(range(args.seed, args.seed + args.cases))
+    with ProcessPoolExecutor(args.workers) as pool:
+        results = list(pool.map(evaluate, seeds))
+    if args.verbose:
+        for r in results:
+            if "error" in r:
+                print(r["seed"], "ERROR", r["error"])
+                continue
+            for s in r["sides"]:
+                flag = "" if s["truth_nvc"] == s["pred_nvc"] else "  <-- NVC miss"
+                print(
+                    r["seed"],
+                    s["side"],
+                    s["scenario"],
+                    "truth",
+                    s["truth_nvc"],
+                    "pred",
+                    s["pred_nvc"],
+                    "rdp",
+                    s["truth_rdp"],
+                    s["pred_rdp"],
+                    [
+                        (
+                            m.get("truth_name"),
+                            m.get("pred_name"),
+                            m.get("truth_segment"),
+                            m.get("pred_segment"),
+                            m.get("truth_gap"),
+                            m.get("pred_gap"),
+                        )
+                        for m in s["matches"]
+                    ],
+                    flag,
+                )
+    print(f"phantom seeds {seeds[0]}-{seeds[-1]}")
+    print(summarize(results))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""Vessel-nerve contacts along CN VII: distances, location, deformity and grade."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from nvc.nerve_geometry import NerveGeometry
+from nvc.segments import Segment
+from nvc.volume import apply_affine
+
+
+@dataclass(frozen=True)
+class ContactParams:
+    """Contact measurement and grading thresholds (mm).
+
+    Attributes
+    ----------
+    report_within_mm : float
+        Every vessel this close to CN VII's surface is reported.
+    contact_mm : float
+        A vessel at or below this surface distance touches the nerve. Half a
+        millimetre is about one CISS voxel: a thinner CSF gap cannot be seen.
+    indentation_mm : float
+        Nerve deviation from its own smooth course that counts as indentation
+        (grade II, Sindou); smaller deviations are within measurement noise.
+    displacement_mm : float
+        Deviation that counts as displacement (grade III).
+    """
+
+    report_within_mm: float = 2.0
+    contact_mm: float = 0.5
+    indentation_mm: float = 0.3
+    displacement_mm: float = 1.0
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One vessel near CN VII."""
+
+    vessel_class: str
+    vessel_name: str
+    min_distance_mm: float
+    segment: Segment
+    distance_from_rexp_mm: float
+    in_vulnerable_zone: bool
+    grade: str | None
+    indentation_mm: float
+    contact_length_mm: float
+    position: str
+    location_ras_mm: tuple[float, float, float]
+
+
+def nerve_distance_map(
+    nerve: NDArray[np.bool_], spacing: NDArray[np.float64]
+) -> NDArray[np.float32]:
+    """Distance (mm) from each voxel centre to CN VII's surface; 0 inside.
+
+    The surface lies half a voxel outside the outermost nerve voxel centres.
+    """
+    sp = np.asarray(spacing, float)
+    d = ndimage.distance_transform_edt(~nerve, sampling=sp)
+    return np.clip(d - 0.5 * float(np.mean(sp)), 0.0, None).astype(np.float32)
+
+
+def measure_contacts(
+    nerve: NDArray[np.bool_],
+    geometry: NerveGeometry,
+    vessels: dict[str, NDArray[np.bool_]],
+    affine: NDArray[np.float64],
+    spacing: NDArray[np.float64],
+    *,
+    name_of: Callable[[NDArray[np.int_]], str],
+    side: str,
+    params: ContactParams = ContactParams(),
+) -> list[Contact]:
+    """Every vessel within ``report_within_mm`` of CN VII, nearest first.
+
+    Parameters
+    ----------
+    nerve : ndarray of bool
+        CN VII mask on the analysis grid.
+    vessels : dict
+        ``{"artery": mask, "vein": mask}`` on the same grid.
+    name_of : callable
+        Names an artery from the voxel indices of its piece near the nerve.
+    side : str
+        ``"left"`` or ``"right"`` (to say medial/lateral).
+    """
+    sp = np.asarray(spacing, float)
+    edt, nearest = ndimage.distance_transform_edt(~nerve, sampling=sp, return_indices=True)
+    tree = cKDTree(geometry.points_ras)
+    # centre-to-centre distance less one voxel = surface-to-surface gap
+    gap = np.clip(edt - float(np.mean(sp)), 0.0, None)
+    contacts: list[Contact] = []
+    for vessel_class, mask in vessels.items():
+        near = mask & (gap <= params.report_within_mm)
+        labels, n = ndimage.label(near, structure=np.ones((3, 3, 3)))
+        for lab in range(1, n + 1):
+            vox = np.argwhere(labels == lab)
+            g = gap[tuple(vox.T)]
+            best = vox[int(np.argmin(g))]
+            nerve_vox = np.array([nearest[a][tuple(best)] for a in range(3)], float)
+            nerve_pt = apply_affine(affine, nerve_vox)
+            vessel_pt = apply_affine(affine, best.astype(float))
+            _, ci = tree.query(nerve_pt)
+            s = float(geometry.arc_mm[ci])
+            min_gap = float(g.min())
+            touching = vox[g <= params.contact_mm + 1e-6]
+            length = _contact_length(geometry, apply_affine(affine, touching.astype(float)), sp)
+            indentation = _indentation(geometry, int(ci), vessel_pt)
+            grade = _grade(min_gap, indentation, params)
+            name = name_of(vox) if vessel_class == "artery" else "vein"
+            contacts.append(
+                Contact(
+                    vessel_class=vessel_class,
+                    vessel_name=name,
+                    min_distance_mm=round(min_gap, 2),
+                    segment=geometry.segment_at(s),
+                    distance_from_rexp_mm=round(s, 2),
+                    in_vulnerable_zone=geometry.in_vulnerable_zone(s),
+                    grade=grade,
+                    indentation_mm=round(indentation, 2),
+                    contact_length_mm=round(length, 2),
+                    position=_position(geometry, int(ci), vessel_pt, side),
+                    location_ras_mm=(
+                        round(float(nerve_pt[0]), 2),
+                        round(float(nerve_pt[1]), 2),
+                        round(float(nerve_pt[2]), 2),
+                    ),
+                )
+            )
+    contacts.sort(key=lambda c: (c.min_distance_mm, c.distance_from_rexp_mm))
+    return contacts
+
+
+def _contact_length(geometry: NerveGeometry, touching_ras: NDArray[np.float64], sp) -> float:  # type: ignore[no-untyped-def]
+    """Length of centerline (mm) whose nearest vessel voxel touches the nerve."""
+    if len(touching_ras) == 0:
+        return 0.0
+    _, idx = cKDTree(geometry.points_ras).query(touching_ras)
+    s = geometry.arc_mm[np.unique(idx)]
+    return float(s.max() - s.min()) + float(np.mean(sp))
+
+
+def _indentation(geometry: NerveGeometry, ci: int, vessel_pt: NDArray[np.float64]) -> float:
+    """How far the nerve bends away from the vessel, against a course fitted around the contact."""
+    s = geometry.arc_mm
+    pts = geometry.points_ras
+    s0 = s[ci]
+    ring = (np.abs(s - s0) >= 2.0) & (np.abs(s - s0) <= 6.0)
+    inner = np.abs(s - s0) < 2.0
+    if ring.sum() < 6 or not inner.any():
+        return 0.0
+    fit = [np.polyfit(s[ring] - s0, pts[ring, a], 2) for a in range(3)]
+    base = np.stack([np.polyval(f, s[inner] - s0) for f in fit], axis=1)
+    dev = pts[inner] - base
+    away = base[np.argmin(np.abs(s[inner] - s0))] - vessel_pt
+    away /= max(np.linalg.norm(away), 1e-9)
+    return float(max(0.0, (dev @ away).max()))
+
+
+def _grade(gap: float, indentation: float, p: ContactParams) -> str | None:
+    if gap > p.contact_mm:
+        return None
+    if indentation >= p.displacement_mm:
+        return "displacement"
+    if indentation >= p.indentation_mm:
+        return "indentation"
+    return "contact"
+
+
+def _position(geometry: NerveGeometry, ci: int, vessel_pt: NDArray[np.float64], side: str) -> str:
+    """Where the vessel lies around the nerve, in patient terms (e.g. 'anterior-inferior')."""
+    pts = geometry.points_ras
+    t = pts[min(ci + 1, len(pts) - 1)] - pts[max(ci - 1, 0)]
+    t /= max(np.linalg.norm(t), 1e-9)
+    v = vessel_pt - pts[ci]
+    v = v - (v @ t) * t
+    if np.linalg.norm(v) < 1e-6:
+        return "unknown"
+    v /= np.linalg.norm(v)
+    lateral = 1.0 if side == "right" else -1.0
+    names = {
+        "lateral": np.array([lateral, 0, 0]),
+        "medial": np.array([-lateral, 0, 0]),
+        "anterior": np.array([0, 1.0, 0]),
+        "posterior": np.array([0, -1.0, 0]),
+        "superior": np.array([0, 0, 1.0]),
+        "inferior": np.array([0, 0, -1.0]),
+    }
+    scores = sorted(((float(v @ d), k) for k, d in names.items()), reverse=True)
+    first, second = scores[0], scores[1]
+    return f"{first[1]}-{second[1]}" if second[0] > 0.35 else first[1]

@@ -1,0 +1,106 @@
+"""Per-side verdict: neurovascular compression, MVD candidate, confidence and reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nvc.contacts import Contact
+
+
+@dataclass(frozen=True)
+class DecisionParams:
+    """Decision thresholds.
+
+    Attributes
+    ----------
+    contact_mm : float
+        NVC needs a vessel at or below this surface distance inside the vulnerable
+        zone (same default as ``ContactParams.contact_mm``: about one CISS voxel).
+    uncertain_margin_mm : float
+        Distances this close to ``contact_mm`` lower the confidence.
+    zone_margin_mm : float
+        Contacts this close to the end of the vulnerable zone lower the confidence.
+    """
+
+    contact_mm: float = 0.5
+    uncertain_margin_mm: float = 0.25
+    zone_margin_mm: float = 1.0
+
+
+@dataclass(frozen=True)
+class SideVerdict:
+    """Verdict of one side."""
+
+    nvc: bool
+    mvd_candidate: bool
+    confidence: float
+    reasons: tuple[str, ...]
+
+
+def decide(
+    contacts: list[Contact],
+    *,
+    rdp_mm: float,
+    symptomatic: bool | None,
+    registration_ok: bool,
+    nerve_quality: float,
+    params: DecisionParams = DecisionParams(),
+) -> SideVerdict:
+    """NVC: any vessel touching CN VII in the vulnerable zone (RExP to RDP + 4 mm).
+
+    MVD candidate: an artery touching CN VII in the vulnerable zone on the
+    symptomatic side. When the symptomatic side is not given, a side with
+    arterial NVC is flagged and the reasons say the side was not given.
+
+    Parameters
+    ----------
+    nerve_quality : float
+        0-1, how clearly CN VII was traced.
+    """
+    reasons: list[str] = []
+    touching = [c for c in contacts if c.min_distance_mm <= params.contact_mm]
+    in_zone = [c for c in touching if c.in_vulnerable_zone]
+    arterial = [c for c in in_zone if c.vessel_class == "artery"]
+    for c in in_zone:
+        grade = c.grade or "contact"
+        reasons.append(
+            f"{c.vessel_name} ({c.vessel_class}) {grade} at {c.segment}, "
+            f"{c.distance_from_rexp_mm:.1f} mm from the root exit point, "
+            f"{c.min_distance_mm:.1f} mm from the nerve, {c.position}"
+        )
+    for c in touching:
+        if not c.in_vulnerable_zone:
+            reasons.append(
+                f"{c.vessel_name} touches the distal cisternal segment "
+                f"({c.distance_from_rexp_mm:.1f} mm from the root exit point): outside the "
+                f"vulnerable zone (RExP to RDP + 4 mm = {rdp_mm + 4.0:.1f} mm)"
+            )
+    near = [c for c in contacts if c.min_distance_mm > params.contact_mm]
+    for c in near[:2]:
+        reasons.append(
+            f"{c.vessel_name} near but apart ({c.min_distance_mm:.1f} mm) at {c.segment}"
+        )
+    nvc = bool(in_zone)
+    if not contacts:
+        reasons.append("no vessel within 2 mm of the facial nerve")
+    if nvc and not arterial:
+        reasons.append("venous contact only: not an arterial offender")
+    mvd = bool(arterial) and symptomatic is not False
+    if arterial and symptomatic is None:
+        reasons.append("symptomatic side not given: flagged on arterial contact alone")
+    if arterial and symptomatic is False:
+        reasons.append("arterial contact on the asymptomatic side (common in healthy people)")
+
+    confidence = 0.95 * max(min(nerve_quality, 1.0), 0.0)
+    if not registration_ok:
+        confidence *= 0.5
+        reasons.append("registration of the angiogram is doubtful")
+    decisive = in_zone if nvc else [c for c in contacts if c.in_vulnerable_zone]
+    for c in decisive[:1]:
+        if abs(c.min_distance_mm - params.contact_mm) < params.uncertain_margin_mm:
+            confidence *= 0.7
+            reasons.append("distance close to the contact threshold")
+        if abs(c.distance_from_rexp_mm - (rdp_mm + 4.0)) < params.zone_margin_mm:
+            confidence *= 0.8
+            reasons.append("contact close to the end of the vulnerable zone")
+    return SideVerdict(nvc, mvd, round(confidence, 2), tuple(reasons))

@@ -1,0 +1,333 @@
+"""The per-case pipeline: T2 + TOF in, findings and label maps out.
+
+``run_case`` is the one function the command line, the batch runner and the
+napari widget all call. It composes the pure stages of ``nvc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from nvc.brainstem import Brainstem, segment_brainstem
+from nvc.contacts import measure_contacts, nerve_distance_map
+from nvc.decision import decide
+from nvc.findings import Findings, SideFindings
+from nvc.intensity import normalize_t2
+from nvc.labels import Label
+from nvc.nerve_geometry import NerveGeometry, centerline_geometry
+from nvc.nerves import trace_nerves
+from nvc.registration import register_rigid
+from nvc.vessel_names import artery_tree, name_artery
+from nvc.vessels import segment_arteries, segment_veins, tof_levels
+from nvc.volume import Volume, reorient_canonical, resample_to
+from pipelines.config import PipelineConfig
+from pipelines.errors import AnalysisError
+
+SIDES = ("left", "right")
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """Everything ``run_case`` produces (in memory; ``pipelines.outputs`` writes it).
+
+    Attributes
+    ----------
+    labels : Volume
+        On the T2 grid: 1 brainstem, 2 CN VII, 3 CN VIII, 4 artery, 5 vein, 6 CSF.
+    mra_registered : Volume
+        The TOF resampled onto the T2 grid through the registration.
+    distance : Volume
+        Distance (mm) from each T2 voxel to the CN VII surface (either side).
+    centerlines : dict
+        Per side, CN VII geometry (RAS mm), absent when the nerve was not found.
+    """
+
+    findings: Findings
+    labels: Volume
+    mra_registered: Volume
+    distance: Volume
+    centerlines: dict[str, NerveGeometry]
+
+
+def run_case(
+    t2: Volume,
+    mra: Volume,
+    *,
+    symptomatic_side: str | None = None,
+    config: PipelineConfig | None = None,
+    progress: Progress | None = None,
+) -> CaseResult:
+    """Analyse one patient.
+
+    Parameters
+    ----------
+    t2 : Volume
+        Heavily T2-weighted 3D image (CISS / FIESTA / SPACE).
+    mra : Volume
+        3D TOF angiogram of the same patient.
+    symptomatic_side : {"left", "right"}, optional
+        Side of the hemifacial spasm.
+    config : PipelineConfig, optional
+        Parameters of every stage (defaults when omitted).
+    progress : callable, optional
+        Called as ``progress(stage, fraction_done)``.
+
+    Raises
+    ------
+    AnalysisError
+        When the inputs cannot be analysed (constant, swapped, not overlapping,
+        no brainstem, failed registration).
+    """
+    config = config or PipelineConfig()
+    report = progress or (lambda stage, done: None)
+    check_inputs(t2, mra)
+
+    report("registration", 0.0)
+    try:
+        reg = register_rigid(t2, mra, params=config.registration)
+    except RuntimeError as exc:
+        raise AnalysisError(f"registration failed: {str(exc).splitlines()[-1][:200]}") from None
+
+    report("brainstem", 0.25)
+    t2c = reorient_canonical(t2)
+    try:
+        norm_full, levels = normalize_t2(t2c.array, t2c.spacing, params=config.intensity)
+        bs_full = segment_brainstem(norm_full, levels, t2c.spacing, params=config.brainstem)
+    except ValueError as exc:
+        raise AnalysisError(f"T2: {exc}") from None
+    roi = _roi(t2c, bs_full)
+    crop = Volume(t2c.array[roi], t2c.affine @ _shift(roi), t2c.metadata)
+    norm = norm_full[roi]
+    bs = _crop_brainstem(bs_full, roi)
+    sp = crop.spacing
+
+    report("vessels", 0.4)
+    tof = resample_to(mra, crop, world_transform=reg.t2_to_mra).array
+    csf = norm > levels.csf_threshold
+    tl = tof_levels(tof, bs.mask, csf)
+    arteries = segment_arteries(tof, sp, tl, params=config.vessels)
+    agreement = _vessel_void_agreement(arteries, norm, levels.csf_threshold)
+    registration_ok = agreement >= config.quality.min_vessel_void_agreement
+
+    report("nerves", 0.55)
+    traces = {
+        side: trace_nerves(norm, levels, sp, bs, side, arteries=arteries, params=config.nerves)
+        for side in SIDES
+    }
+    nerves_any = np.zeros(norm.shape, bool)
+    for t in traces.values():
+        nerves_any |= t.cn7 | t.cn8
+    veins = segment_veins(
+        norm,
+        levels,
+        tof,
+        tl,
+        sp,
+        exclude=arteries | bs.mask | ndimage.binary_dilation(nerves_any),
+        params=config.vessels,
+    )
+
+    report("contacts", 0.75)
+    bs_dist = ndimage.distance_transform_edt(~bs.mask, sampling=sp)
+    tree = artery_tree(arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k)
+
+    def name_of(vox: NDArray[np.int_]) -> str:
+        return name_artery(tree, vox, params=config.naming)
+
+    sides: dict[str, SideFindings] = {}
+    centerlines: dict[str, NerveGeometry] = {}
+    for side in SIDES:
+        trace = traces[side]
+        symptomatic = None if symptomatic_side is None else side == symptomatic_side
+        if not trace.found:
+            sides[side] = SideFindings(
+                side=side,
+                nerve_found=False,
+                nvc=False,
+                mvd_candidate=False,
+                confidence=0.0,
+                reasons=(f"facial nerve not found: {trace.reason}",),
+            )
+            continue
+        geom = centerline_geometry(
+            trace.cn7_path,
+            crop.affine,
+            bs_dist,
+            rdp_hint_index=trace.rdp_index,
+            params=config.geometry,
+        )
+        centerlines[side] = geom
+        contacts = measure_contacts(
+            trace.cn7,
+            geom,
+            {"artery": arteries, "vein": veins},
+            crop.affine,
+            sp,
+            name_of=name_of,
+            side=side,
+            params=config.contacts,
+        )
+        quality = float(np.clip(1.0 - trace.path_cost / 20.0, 0.3, 1.0))
+        verdict = decide(
+            contacts,
+            rdp_mm=geom.rdp_mm,
+            symptomatic=symptomatic,
+            registration_ok=registration_ok,
+            nerve_quality=quality,
+            params=config.decision,
+        )
+        sides[side] = SideFindings(
+            side=side,
+            nerve_found=True,
+            nvc=verdict.nvc,
+            mvd_candidate=verdict.mvd_candidate,
+            confidence=verdict.confidence,
+            reasons=verdict.reasons,
+            contacts=tuple(contacts),
+            rdp_mm=round(geom.rdp_mm, 2),
+            nerve_length_mm=round(float(geom.arc_mm[-1]), 2),
+            cn8_separated=trace.separated,
+        )
+
+    report("outputs", 0.9)
+    labels_c = np.zeros(norm.shape, np.uint8)
+    labels_c[csf] = Label.CSF
+    labels_c[bs.mask] = Label.BRAINSTEM
+    labels_c[veins] = Label.VEIN
+    for t in traces.values():
+        labels_c[t.cn8] = Label.CN8
+        labels_c[t.cn7] = Label.CN7
+    labels_c[arteries] = Label.ARTERY
+    full = np.zeros(t2c.shape, np.uint8)
+    full[roi] = labels_c
+    labels = resample_to(t2c.with_array(full), t2, interpolation="nearest")
+    cn7_full = resample_to(
+        t2c.with_array((full == Label.CN7).astype(np.uint8)), t2, interpolation="nearest"
+    ).array.astype(bool)
+    distance = t2.with_array(
+        nerve_distance_map(cn7_full, t2.spacing), kind="distance to CN VII (mm)"
+    )
+    mra_reg = resample_to(mra, t2, world_transform=reg.t2_to_mra)
+    findings = Findings(
+        sides=sides,
+        symptomatic_side=symptomatic_side,
+        registration={
+            "t2_to_mra_ras": np.round(reg.t2_to_mra, 6).tolist(),
+            "metric_mattes_mi": round(reg.metric, 4),
+            "iterations": reg.iterations,
+            "vessel_void_agreement": round(agreement, 3),
+            "quality": "good" if registration_ok else "poor",
+        },
+        acquisition={"t2": _acquisition(t2), "mra": _acquisition(mra)},
+    )
+    report("done", 1.0)
+    return CaseResult(
+        findings=findings,
+        labels=Volume(labels.array.astype(np.uint8), t2.affine, {"kind": "nvc labels"}),
+        mra_registered=mra_reg,
+        distance=distance,
+        centerlines=centerlines,
+    )
+
+
+def check_inputs(t2: Volume, mra: Volume) -> None:
+    """Refuse inputs that cannot be analysed, with the reason.
+
+    Raises
+    ------
+    AnalysisError
+        Constant or empty images, images that do not overlap, or a T2 and an
+        MRA that look swapped.
+    """
+    for name, vol in (("T2", t2), ("MRA", mra)):
+        a = vol.array
+        if a.size == 0 or float(np.ptp(a)) == 0.0:
+            raise AnalysisError(f"{name} image is empty or constant")
+    lo1, hi1 = t2.world_bounds()
+    lo2, hi2 = mra.world_bounds()
+    overlap = np.minimum(hi1, hi2) - np.maximum(lo1, lo2)
+    if np.any(overlap <= 0):
+        raise AnalysisError("T2 and MRA do not overlap in space (different patients or regions?)")
+    if _bright_fraction(t2) < 0.05 and _bright_fraction(mra) > 0.1:
+        raise AnalysisError(
+            "inputs look swapped: the T2 looks like an angiogram and the MRA like a T2"
+        )
+    if _bright_fraction(t2) < 0.03:
+        raise AnalysisError("T2 has no bright CSF: not a heavily T2-weighted (CISS/FIESTA) image")
+
+
+def _bright_fraction(vol: Volume) -> float:
+    """Fraction of voxels brighter than half-way from the median to the 99.5th percentile."""
+    a = np.asarray(vol.array[::2, ::2, ::2], np.float32)
+    med, top = np.percentile(a, [50, 99.5])
+    return float(np.mean(a > med + 0.5 * (top - med)))
+
+
+def _roi(t2c: Volume, bs: Brainstem) -> tuple[slice, slice, slice]:
+    """Both cerebellopontine angles around the pontomedullary junction (index box)."""
+    sp = t2c.spacing
+    jc = np.nanmean(bs.center_j)
+    half = np.array([48.0, 0.0, 0.0]) / sp
+    lo = np.array([bs.midline_i - half[0], jc - 28.0 / sp[1], bs.pmj_k - 18.0 / sp[2]])
+    hi = np.array([bs.midline_i + half[0], jc + 34.0 / sp[1], bs.pmj_k + 26.0 / sp[2]])
+    lo = np.maximum(np.floor(lo).astype(int), 0)
+    hi = np.minimum(np.ceil(hi).astype(int) + 1, t2c.shape)
+    return (
+        slice(int(lo[0]), int(hi[0])),
+        slice(int(lo[1]), int(hi[1])),
+        slice(int(lo[2]), int(hi[2])),
+    )
+
+
+def _shift(roi: tuple[slice, slice, slice]) -> NDArray[np.float64]:
+    m = np.eye(4)
+    m[:3, 3] = [s.start for s in roi]
+    return m
+
+
+def _crop_brainstem(bs: Brainstem, roi: tuple[slice, slice, slice]) -> Brainstem:
+    i0, j0, k0 = (s.start for s in roi)
+    return Brainstem(
+        mask=bs.mask[roi],
+        midline_i=bs.midline_i - i0,
+        pmj_k=bs.pmj_k - k0,
+        center_j=bs.center_j[roi[2]] - j0,
+        half_ap_mm=bs.half_ap_mm[roi[2]],
+    )
+
+
+def _vessel_void_agreement(
+    arteries: NDArray[np.bool_], norm: NDArray[np.float32], csf_thr: float
+) -> float:
+    """Fraction of TOF artery cores that sit on dark T2 voxels (flow voids)."""
+    core = ndimage.binary_erosion(arteries)
+    if core.sum() < 20:
+        core = arteries
+    if not core.any():
+        return 0.0
+    return float(np.mean(norm[core] < csf_thr))
+
+
+def _acquisition(vol: Volume) -> dict[str, object]:
+    md = vol.metadata
+    out: dict[str, object] = {
+        "shape": list(vol.shape),
+        "voxel_size_mm": [round(float(v), 4) for v in vol.spacing],
+    }
+    for key in (
+        "format",
+        "sequence",
+        "series_description",
+        "field_strength_t",
+        "manufacturer",
+        "model",
+    ):
+        if md.get(key):
+            out[key] = md[key]
+    return out

@@ -1,0 +1,63 @@
+"""Writing a case's results folder (the contract documented in the README, "Outputs")."""
+
+from __future__ import annotations
+
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nvc.io import save_label_map, save_nifti, write_text
+from nvc.io.hashing import sha256_of
+from nvc.io.jsonfile import write_json
+from nvc.nerve_geometry import NerveGeometry
+from pipelines.case import CaseResult
+from pipelines.config import PipelineConfig
+
+FINDINGS = "findings.json"
+PACKAGES = ("nvc", "numpy", "scipy", "SimpleITK", "scikit-image", "nibabel")
+
+
+def provenance(config: PipelineConfig, inputs: dict[str, Path]) -> dict[str, Any]:
+    """Package versions, config hash and input hashes (no file paths: they may name the patient)."""
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return {
+        "packages": versions,
+        "python": platform.python_version(),
+        "config_sha256": config.sha256(),
+        "inputs_sha256": {k: sha256_of(p) for k, p in inputs.items()},
+    }
+
+
+def centerline_tsv(geom: NerveGeometry) -> str:
+    """CN VII centerline as TSV: RAS mm, arc length from the RExP, segment, distance to BS."""
+    rows = ["x_mm\ty_mm\tz_mm\tarc_mm\tsegment\tdistance_to_brainstem_mm"]
+    for p, s, seg, d in zip(
+        geom.points_ras, geom.arc_mm, geom.segments, geom.distance_to_brainstem_mm, strict=True
+    ):
+        rows.append(f"{p[0]:.3f}\t{p[1]:.3f}\t{p[2]:.3f}\t{s:.3f}\t{seg}\t{d:.3f}")
+    return "\n".join(rows) + "\n"
+
+
+def save_case(
+    result: CaseResult, out: Path, config: PipelineConfig, *, inputs: dict[str, Path]
+) -> Path:
+    """Write every output of a case into ``out``; findings.json last, so its presence means done."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "config.toml", config.to_toml())
+    save_label_map(result.labels, out / "labels.nii.gz")
+    save_nifti(result.mra_registered, out / "mra_registered.nii.gz", dtype=np.float32)
+    save_nifti(result.distance, out / "distance_mm.nii.gz", dtype=np.float32)
+    for side, geom in result.centerlines.items():
+        write_text(out / f"cn7_centerline_{side}.tsv", centerline_tsv(geom))
+    data = result.findings.to_dict()
+    data["provenance"] = provenance(config, inputs)
+    write_json(out / FINDINGS, data)
+    return out / FINDINGS

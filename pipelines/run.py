@@ -1,0 +1,65 @@
+"""``nvc run --t2 T2 --mra MRA --out DIR [--side S] [--config FILE]``: analyse one patient."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from nvc import DISCLAIMER
+from nvc.io import load_volume
+from pipelines.case import run_case
+from pipelines.config import load_config
+from pipelines.errors import EXIT_OK, UsageError, run_guarded
+from pipelines.outputs import save_case
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``nvc run``."""
+    parser.add_argument(
+        "--t2", type=Path, required=True, help="CISS/FIESTA/SPACE image (file or DICOM folder)"
+    )
+    parser.add_argument(
+        "--mra", type=Path, required=True, help="3D TOF angiogram (file or DICOM folder)"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="results folder")
+    parser.add_argument("--side", choices=["left", "right"], help="symptomatic side")
+    parser.add_argument(
+        "--config", help="TOML config file or preset name (default: built-in defaults)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Body of ``nvc run``: parse -> load -> core -> save."""
+
+    def body() -> int:
+        config = load_config(args.config)
+        _refuse_overwriting_inputs(args.out, [args.t2, args.mra])
+        t2 = load_volume(args.t2)
+        mra = load_volume(args.mra)
+        result = run_case(t2, mra, symptomatic_side=args.side, config=config)
+        path = save_case(result, args.out, config, inputs={"t2": args.t2, "mra": args.mra})
+        print(f"{DISCLAIMER}")
+        for side, f in result.findings.sides.items():
+            print(f"{side:>5}: {verdict_line(f.to_dict())}")
+        print(f"wrote {path.parent}")
+        return EXIT_OK
+
+    return run_guarded(body)
+
+
+def verdict_line(side: dict) -> str:  # type: ignore[type-arg]
+    """One line per side: NVC / MVD candidate with the leading reason."""
+    if not side["nerve_found"]:
+        return f"facial nerve not found ({side['reasons'][0]})"
+    nvc = "NVC" if side["nvc"] else "no NVC"
+    mvd = "MVD candidate" if side["mvd_candidate"] else "not an MVD candidate"
+    reason = side["reasons"][0] if side["reasons"] else ""
+    return f"{nvc}, {mvd} (confidence {side['confidence']:.2f}): {reason}"
+
+
+def _refuse_overwriting_inputs(out: Path, inputs: list[Path]) -> None:
+    out_r = out.resolve()
+    for p in inputs:
+        pr = p.resolve()
+        if pr == out_r or (pr.is_dir() and out_r.is_relative_to(pr)):
+            raise UsageError(f"output folder {out} would overwrite the input {p}")
