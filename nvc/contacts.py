@@ -139,7 +139,7 @@ def measure_contacts(
     return contacts
 
 
-def _contact_length(geometry: NerveGeometry, touching_ras: NDArray[np.float64], sp) -> float:  # type: ignore[no-untyped-def]
+def _contact_length(geometry: NerveGeometry, touching_ras: NDArray[np.float64], sp) -> float:
     """Length of centerline (mm) whose nearest vessel voxel touches the nerve."""
     if len(touching_ras) == 0:
         return 0.0

@@ -21,6 +21,7 @@ from skimage.graph import MCP_Geometric
 
 from nvc.brainstem import Brainstem
 from nvc.intensity import T2Levels
+from nvc.morphology import ellipsoid_footprint
 
 Side = str
 
@@ -33,6 +34,10 @@ class NerveParams:
     ----------
     rez_below_mm, rez_above_mm : float
         Root-exit-zone window around the pontomedullary junction.
+    canal_above_mm : float
+        The internal auditory canal is searched up to this height above the junction.
+    min_canal_mm3 : float
+        Smaller tunnels in the bone are not the canal.
     canal_radius_mm : float
         Canals narrower than this radius are found (closing of the bone by a ball).
     max_radius_mm : float
@@ -44,7 +49,9 @@ class NerveParams:
     """
 
     rez_below_mm: float = 6.0
-    rez_above_mm: float = 14.0
+    rez_above_mm: float = 12.0
+    canal_above_mm: float = 14.0
+    min_canal_mm3: float = 15.0
     canal_radius_mm: float = 3.6
     max_radius_mm: float = 1.4
     separation_mm: float = 1.1
@@ -133,11 +140,19 @@ def trace_nerves(
     lateral = (np.arange(sub.shape[0]) + offset[0] - brainstem.midline_i) * sp[0] * sign
     bs_half = _brainstem_half_width(brainstem, sp)
     canal &= (lateral > bs_half + 3.0)[:, None, None]
+    height = (np.arange(sub.shape[2]) + offset[2] - brainstem.pmj_k) * sp[2]
+    canal &= ((height >= -params.rez_below_mm) & (height <= params.canal_above_mm))[None, None, :]
     labels, n = ndimage.label(canal)
     if n == 0:
         return fail(f"no internal auditory canal found on the {side}")
-    sizes = ndimage.sum_labels(canal, labels, range(1, n + 1))
-    canal = labels == (1 + int(np.argmax(sizes)))
+    # the canal: a sizeable tunnel, the nearest one to the brainstem
+    sizes = ndimage.sum_labels(canal, labels, range(1, n + 1)) * float(np.prod(sp))
+    bs_dist = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
+    nearest = ndimage.minimum(bs_dist, labels, range(1, n + 1))
+    ok = np.flatnonzero(sizes >= params.min_canal_mm3)
+    if ok.size == 0:
+        return fail(f"no internal auditory canal found on the {side}")
+    canal = labels == (1 + int(ok[np.argmin(np.asarray(nearest)[ok])]))
 
     cost = _cost(sub, csf, bone, bs_sub, art_sub, levels, sp)
     rez = _rez_seeds(bs_sub, sp, brainstem, box, sign, lateral, params)
@@ -190,7 +205,7 @@ def _brainstem_half_width(bs: Brainstem, sp: NDArray[np.float64]) -> float:
     return 0.5 * (i[-1] - i[0] + 1) * sp[0]
 
 
-def _cpa_box(shape, sp, bs: Brainstem, sign: float, params: NerveParams):  # type: ignore[no-untyped-def]
+def _cpa_box(shape, sp, bs: Brainstem, sign: float, params: NerveParams):
     """Index box of one cerebellopontine angle: midline to 45 mm lateral, around the PMJ."""
     mid = bs.midline_i
     i_lat = mid + sign * 45.0 / sp[0]
@@ -207,22 +222,17 @@ def _cpa_box(shape, sp, bs: Brainstem, sign: float, params: NerveParams):  # typ
     return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
 
 
-def _canal(csf, bone, sp, params: NerveParams):  # type: ignore[no-untyped-def]
+def _canal(csf, bone, sp, params: NerveParams):
     """The canal: a tunnel in bone, filled by closing the bone with a ball wider than it."""
     del csf
-    radius = np.maximum(np.round(params.canal_radius_mm / sp).astype(int), 1)
-    grids = np.ogrid[tuple(slice(-int(r), int(r) + 1) for r in radius)]
-    ball = np.zeros([2 * int(r) + 1 for r in radius])
-    for g, r in zip(grids, radius, strict=True):
-        ball = ball + (g / r) ** 2
-    ball = ball <= 1.0
+    ball = ellipsoid_footprint(params.canal_radius_mm, sp)
     closed = ndimage.binary_erosion(
         ndimage.binary_dilation(bone, structure=ball), structure=ball, border_value=1
     )
     return closed & ~bone
 
 
-def _cost(sub, csf, bone, bs_sub, art_sub, levels: T2Levels, sp):  # type: ignore[no-untyped-def]
+def _cost(sub, csf, bone, bs_sub, art_sub, levels: T2Levels, sp):
     """Cost per mm: cheap on dark voxels next to CSF, dear in CSF, brain, bone and arteries."""
     lo, hi = 0.5 * levels.tissue, levels.csf_threshold
     dark = np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
@@ -235,7 +245,7 @@ def _cost(sub, csf, bone, bs_sub, art_sub, levels: T2Levels, sp):  # type: ignor
     return cost.astype(np.float64)
 
 
-def _rez_seeds(bs_sub, sp, bs: Brainstem, box, sign, lateral, params: NerveParams):  # type: ignore[no-untyped-def]
+def _rez_seeds(bs_sub, sp, bs: Brainstem, box, sign, lateral, params: NerveParams):
     shell = ndimage.binary_dilation(bs_sub, iterations=2) & ~bs_sub
     k = np.arange(bs_sub.shape[2]) + box[2].start
     dz = (k - bs.pmj_k) * sp[2]
@@ -244,7 +254,7 @@ def _rez_seeds(bs_sub, sp, bs: Brainstem, box, sign, lateral, params: NerveParam
     return shell & window[None, None, :] & (lateral > 0.45 * half)[:, None, None]
 
 
-def _cheapest_path(cost, sp, targets, seeds):  # type: ignore[no-untyped-def]
+def _cheapest_path(cost, sp, targets, seeds):
     """Cheapest path from any seed to any target; (path from seed to target, mean cost per mm)."""
     mcp = MCP_Geometric(cost, sampling=tuple(sp))
     starts = np.argwhere(targets)
@@ -261,21 +271,21 @@ def _cheapest_path(cost, sp, targets, seeds):  # type: ignore[no-untyped-def]
     return path, float(cand[end]) / max(length, 1e-6)
 
 
-def _near(path, shape, sp, radius_mm):  # type: ignore[no-untyped-def]
+def _near(path, shape, sp, radius_mm):
     mark = np.zeros(shape, bool)
     idx = np.round(path).astype(int)
     mark[tuple(idx.T)] = True
     return ndimage.distance_transform_edt(~mark, sampling=sp) <= radius_mm
 
 
-def _anterior_superior(path, sp) -> float:  # type: ignore[no-untyped-def]
+def _anterior_superior(path, sp) -> float:
     """Mean anterior + superior position (mm) of the middle half of a path."""
     n = len(path)
     mid = path[n // 4 : max(3 * n // 4, n // 4 + 1)]
     return float(np.mean(mid[:, 1] * sp[1] + mid[:, 2] * sp[2]))
 
 
-def _attached_path(cost, sp, bs_sub, start, bs: Brainstem, box, params: NerveParams):  # type: ignore[no-untyped-def]
+def _attached_path(cost, sp, bs_sub, start, bs: Brainstem, box, params: NerveParams):
     """From where the complex leaves the brainstem, down its surface to the sulcus."""
     d_out = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
     band = (d_out > 0) & (d_out <= params.attached_band_mm)
@@ -302,7 +312,7 @@ def _attached_path(cost, sp, bs_sub, start, bs: Brainstem, box, params: NervePar
     return path[: last + 1]
 
 
-def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):  # type: ignore[no-untyped-def]
+def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):
     """Nerve voxels: near a path and darker than half-way between the nerve and CSF."""
     idx7 = np.round(path7).astype(int)
     core = np.percentile(sub[tuple(idx7.T)], 20)

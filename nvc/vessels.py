@@ -10,6 +10,7 @@ from scipy import ndimage
 from skimage.filters import apply_hysteresis_threshold
 
 from nvc.intensity import T2Levels
+from nvc.morphology import ellipsoid_footprint
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,9 @@ def segment_veins(
     # what surrounds each piece: a vein floats in CSF; a bone edge has bone on one side
     shell_labels = ndimage.grey_dilation(labels, size=(3, 3, 3))
     shell_labels[labels > 0] = 0
-    csf_around = ndimage.mean(t2 > t2_levels.csf_threshold, shell_labels, index=index)
-    bone_around = ndimage.mean(t2 < 0.35 * t2_levels.tissue, shell_labels, index=index)
+    shell_size = np.maximum(ndimage.sum_labels(shell_labels > 0, shell_labels, index=index), 1)
+    csf_around = ndimage.sum_labels(t2 > t2_levels.csf_threshold, shell_labels, index) / shell_size
+    bone_around = ndimage.sum_labels(t2 < 0.35 * t2_levels.tissue, shell_labels, index) / shell_size
     veins = np.zeros(n + 1, bool)
     veins[1:] = (mean_tof < threshold) & (csf_around >= 0.5) & (bone_around < 0.15)
     return _drop_small(veins[labels], spacing, params.min_vein_mm3)
@@ -137,8 +139,7 @@ def _dark_structures(
     wider than any vessel or nerve.
     """
     dark = t2 < params.dark_core_fraction * lv.tissue
-    radius = np.maximum(np.round(params.max_tube_radius_mm / np.asarray(spacing)).astype(int), 1)
-    footprint = _ellipsoid(radius)
+    footprint = ellipsoid_footprint(params.max_tube_radius_mm, spacing)
     # bone continues beyond the field of view: erode with the outside counted as dark
     bulky = ndimage.binary_dilation(
         ndimage.binary_erosion(dark, structure=footprint, border_value=1), structure=footprint
@@ -147,14 +148,6 @@ def _dark_structures(
     core &= ndimage.binary_dilation(t2 > lv.csf_threshold, iterations=2)  # next to CSF
     halfway = 0.5 * (float(np.median(t2[core])) if core.any() else lv.dark) + 0.5
     return core | (ndimage.binary_dilation(core) & (t2 < halfway))
-
-
-def _ellipsoid(radius: NDArray[np.int_]) -> NDArray[np.bool_]:
-    grids = np.ogrid[tuple(slice(-int(r), int(r) + 1) for r in radius)]
-    total = np.zeros([2 * int(r) + 1 for r in radius])
-    for g, r in zip(grids, radius, strict=True):
-        total = total + (g / max(int(r), 1)) ** 2
-    return np.asarray(total <= 1.0)
 
 
 def _drop_small(

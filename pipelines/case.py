@@ -108,10 +108,13 @@ def run_case(
     sp = crop.spacing
 
     report("vessels", 0.4)
-    tof = resample_to(mra, crop, world_transform=reg.t2_to_mra).array
+    mra_reg = resample_to(mra, t2c, world_transform=reg.t2_to_mra)
+    tof_full = mra_reg.array
+    tof = tof_full[roi]
     csf = norm > levels.csf_threshold
     tl = tof_levels(tof, bs.mask, csf)
-    arteries = segment_arteries(tof, sp, tl, params=config.vessels)
+    arteries_full = segment_arteries(tof_full, sp, tl, params=config.vessels)
+    arteries = arteries_full[roi]
     agreement = _vessel_void_agreement(arteries, norm, levels.csf_threshold)
     registration_ok = agreement >= config.quality.min_vessel_void_agreement
 
@@ -205,6 +208,7 @@ def run_case(
         labels_c[t.cn7] = Label.CN7
     labels_c[arteries] = Label.ARTERY
     full = np.zeros(t2c.shape, np.uint8)
+    full[arteries_full] = Label.ARTERY
     full[roi] = labels_c
     labels = resample_to(t2c.with_array(full), t2, interpolation="nearest")
     cn7_full = resample_to(
@@ -213,7 +217,6 @@ def run_case(
     distance = t2.with_array(
         nerve_distance_map(cn7_full, t2.spacing), kind="distance to CN VII (mm)"
     )
-    mra_reg = resample_to(mra, t2, world_transform=reg.t2_to_mra)
     findings = Findings(
         sides=sides,
         symptomatic_side=symptomatic_side,
@@ -230,7 +233,7 @@ def run_case(
     return CaseResult(
         findings=findings,
         labels=Volume(labels.array.astype(np.uint8), t2.affine, {"kind": "nvc labels"}),
-        mra_registered=mra_reg,
+        mra_registered=resample_to(mra_reg, t2, interpolation="nearest"),
         distance=distance,
         centerlines=centerlines,
     )
@@ -249,24 +252,42 @@ def check_inputs(t2: Volume, mra: Volume) -> None:
         a = vol.array
         if a.size == 0 or float(np.ptp(a)) == 0.0:
             raise AnalysisError(f"{name} image is empty or constant")
+        if _neighbour_correlation(a) < 0.3:
+            raise AnalysisError(f"{name} image looks like noise (no spatial structure)")
     lo1, hi1 = t2.world_bounds()
     lo2, hi2 = mra.world_bounds()
     overlap = np.minimum(hi1, hi2) - np.maximum(lo1, lo2)
     if np.any(overlap <= 0):
         raise AnalysisError("T2 and MRA do not overlap in space (different patients or regions?)")
-    if _bright_fraction(t2) < 0.05 and _bright_fraction(mra) > 0.1:
+    t2_bright, mra_bright = _bright_fraction(t2), _bright_fraction(mra)
+    if t2_bright < 0.08 and mra_bright > 0.15:
         raise AnalysisError(
             "inputs look swapped: the T2 looks like an angiogram and the MRA like a T2"
         )
-    if _bright_fraction(t2) < 0.03:
+    if t2_bright < 0.05:
         raise AnalysisError("T2 has no bright CSF: not a heavily T2-weighted (CISS/FIESTA) image")
 
 
+def _neighbour_correlation(array: NDArray[np.generic]) -> float:
+    """Mean correlation of each voxel with its neighbour along each axis (about 0 for noise)."""
+    a = np.asarray(array, np.float32)
+    values = []
+    for axis in range(3):
+        x = np.moveaxis(a, axis, 0)
+        u, v = x[1:].ravel()[::7], x[:-1].ravel()[::7]
+        if u.std() > 0 and v.std() > 0:
+            values.append(float(np.corrcoef(u, v)[0, 1]))
+    return float(np.mean(values)) if values else 0.0
+
+
 def _bright_fraction(vol: Volume) -> float:
-    """Fraction of voxels brighter than half-way from the median to the 99.5th percentile."""
+    """Fraction of voxels brighter than half the 99.9th percentile.
+
+    Large on a CISS/FIESTA (CSF is the brightest tissue and fills the cisterns),
+    small on a TOF angiogram (only the arteries are that bright).
+    """
     a = np.asarray(vol.array[::2, ::2, ::2], np.float32)
-    med, top = np.percentile(a, [50, 99.5])
-    return float(np.mean(a > med + 0.5 * (top - med)))
+    return float(np.mean(a > 0.5 * np.percentile(a, 99.9)))
 
 
 def _roi(t2c: Volume, bs: Brainstem) -> tuple[slice, slice, slice]:

@@ -74,11 +74,12 @@ class ConfigError(UsageError):
 def config_from_dict(data: dict[str, Any]) -> PipelineConfig:
     """Build a config from nested dictionaries; unknown sections or keys are errors."""
     kwargs = {}
-    known = {f.name: f for f in fields(PipelineConfig)}
+    defaults = PipelineConfig()
+    known = {f.name for f in fields(PipelineConfig)}
     for section, values in data.items():
         if section not in known:
             raise ConfigError(f"unknown config section [{section}]")
-        default = known[section].default_factory()  # type: ignore[misc]
+        default = getattr(defaults, section)
         names = {f.name for f in fields(default)}
         unknown = set(values) - names
         if unknown:

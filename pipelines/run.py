@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     return run_guarded(body)
 
 
-def verdict_line(side: dict) -> str:  # type: ignore[type-arg]
+def verdict_line(side: dict) -> str:
     """One line per side: NVC / MVD candidate with the leading reason."""
     if not side["nerve_found"]:
         return f"facial nerve not found ({side['reasons'][0]})"

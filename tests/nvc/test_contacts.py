@@ -1,0 +1,97 @@
+"""Contact measurement on synthetic tubes at known distances, and the decision rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nvc.contacts import Contact, measure_contacts
+from nvc.decision import decide
+from nvc.nerve_geometry import NerveGeometry
+from nvc.segments import in_vulnerable_zone, segment_at
+
+
+def _tube(shape, sp, axis_point, direction, radius):
+    idx = np.indices(shape).reshape(3, -1).T * sp
+    d = np.asarray(direction, float) / np.linalg.norm(direction)
+    rel = idx - axis_point
+    dist = np.linalg.norm(rel - np.outer(rel @ d, d), axis=1)
+    return (dist <= radius).reshape(shape)
+
+
+@pytest.mark.parametrize("gap", [0.0, 1.0, 1.6])
+@pytest.mark.parametrize("sp", [(0.5, 0.5, 0.5), (0.4, 0.4, 0.7)])
+def test_gap_between_crossing_tubes(gap, sp):
+    sp = np.array(sp)
+    shape = tuple(int(v) for v in np.ceil(np.array([30.0, 20.0, 20.0]) / sp))
+    r_n, r_v = 0.75, 0.8
+    center = np.array([15.0, 10.0, 10.0])
+    nerve = _tube(shape, sp, center, (1, 0, 0), r_n)
+    vessel = _tube(shape, sp, center + np.array([0, 0, r_n + r_v + gap]), (0, 1, 0), r_v)
+    affine = np.diag([*sp, 1.0])
+    xs = np.arange(0.0, 30.0, 0.2)
+    geom = NerveGeometry(
+        points_ras=np.stack([xs, np.full_like(xs, 10.0), np.full_like(xs, 10.0)], axis=1),
+        arc_mm=xs,
+        rdp_mm=8.0,
+        distance_to_brainstem_mm=np.zeros_like(xs),
+    )
+    contacts = measure_contacts(
+        nerve, geom, {"artery": vessel}, affine, sp, name_of=lambda v: "AICA", side="right"
+    )
+    assert len(contacts) == 1
+    c = contacts[0]
+    assert c.min_distance_mm == pytest.approx(gap, abs=0.3 + 0.5 * sp.max())
+    assert c.distance_from_rexp_mm == pytest.approx(15.0, abs=1.0)
+    assert c.segment == "cisternal"
+    assert (c.grade is not None) == (c.min_distance_mm <= 0.5)
+    assert c.position.startswith("superior")
+
+
+def _contact(**kw) -> Contact:
+    base = dict(
+        vessel_class="artery",
+        vessel_name="AICA",
+        min_distance_mm=0.0,
+        segment="AS",
+        distance_from_rexp_mm=4.0,
+        in_vulnerable_zone=True,
+        grade="contact",
+        indentation_mm=0.0,
+        contact_length_mm=2.0,
+        position="anterior",
+        location_ras_mm=(0.0, 0.0, 0.0),
+    )
+    base.update(kw)
+    return Contact(**base)
+
+
+def test_decision_rules():
+    kw = dict(rdp_mm=8.0, registration_ok=True, nerve_quality=1.0)
+    v = decide([_contact()], symptomatic=True, **kw)
+    assert v.nvc and v.mvd_candidate and v.confidence > 0.8 and "AICA" in v.reasons[0]
+    v = decide([_contact()], symptomatic=False, **kw)
+    assert v.nvc and not v.mvd_candidate
+    v = decide([_contact(vessel_class="vein", vessel_name="vein")], symptomatic=True, **kw)
+    assert v.nvc and not v.mvd_candidate
+    v = decide(
+        [_contact(in_vulnerable_zone=False, segment="cisternal", distance_from_rexp_mm=16)],
+        symptomatic=True,
+        **kw,
+    )
+    assert not v.nvc and not v.mvd_candidate
+    v = decide([_contact(min_distance_mm=1.4, grade=None)], symptomatic=True, **kw)
+    assert not v.nvc
+    v = decide([], symptomatic=True, **kw)
+    assert not v.nvc and "no vessel" in v.reasons[0]
+    v = decide([_contact()], symptomatic=True, rdp_mm=8.0, registration_ok=False, nerve_quality=1.0)
+    assert v.confidence <= 0.5
+
+
+def test_segments_and_vulnerable_zone():
+    assert segment_at(0.5, 8.0) == "RExP"
+    assert segment_at(4.0, 8.0) == "AS"
+    assert segment_at(8.6, 8.0) == "RDP"
+    assert segment_at(10.0, 8.0) == "TZ"
+    assert segment_at(11.0, 8.0) == "cisternal"
+    assert in_vulnerable_zone(11.9, 8.0) and not in_vulnerable_zone(12.1, 8.0)
