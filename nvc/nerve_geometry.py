@@ -25,11 +25,14 @@ class GeometryParams:
     detach_margin_mm : float
         The nerve has detached where its centre lies this much farther from the
         brainstem surface than along its attached course.
+    attached_max_mm : float
+        A centerline this close to the brainstem lies on its surface.
     """
 
     step_mm: float = 0.2
     smoothing_mm: float = 0.8
     detach_margin_mm: float = 0.35
+    attached_max_mm: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,22 @@ def _arc(points: NDArray[np.float64]) -> NDArray[np.float64]:
 def _detachment(
     arc: NDArray[np.float64], dist: NDArray[np.float64], hint: float, params: GeometryParams
 ) -> float:
-    """Arc length where the nerve leaves the brainstem surface for good."""
-    attached = arc <= max(hint, 1.0)
-    base = float(np.median(dist[attached])) if attached.any() else float(dist[0])
-    away = dist > base + params.detach_margin_mm
-    # first point after which the nerve stays away for at least 1.5 mm
-    run = max(1, round(1.5 / max(arc[1] - arc[0], 1e-6)))
-    for i in range(len(arc)):
-        if away[i : i + run].all() and i + run <= len(arc):
+    """Arc length where the nerve leaves the brainstem surface for good.
+
+    The attached course is the stretch from the root exit point along which the
+    centerline stays within ``attached_max_mm`` of the brainstem (a nerve lying
+    on the surface); the RDP is where the centerline then moves
+    ``detach_margin_mm`` beyond its attached distance and stays away for 1.5 mm.
+    """
+    step = max(arc[1] - arc[0], 1e-6)
+    run = max(1, round(1.5 / step))
+    close = dist <= params.attached_max_mm
+    if not close[: max(1, round(3.0 / step))].any():
+        return float(hint)  # the trace does not start on the brainstem: keep the tracer's estimate
+    first = int(np.argmax(close))
+    base = float(np.median(dist[first : first + max(run, 1)][close[first : first + max(run, 1)]]))
+    away = dist > max(base, 0.0) + params.detach_margin_mm
+    for i in range(first, len(arc) - run + 1):
+        if away[i : i + run].all():
             return float(arc[i])
     return float(hint)

@@ -34,6 +34,8 @@ class NerveParams:
     ----------
     rez_below_mm, rez_above_mm : float
         Root-exit-zone window around the pontomedullary junction.
+    max_rise_mm : float
+        Paths are kept from rising more than this above the root-exit-zone window.
     canal_above_mm : float
         The internal auditory canal is searched up to this height above the junction.
     min_canal_mm3 : float
@@ -49,7 +51,8 @@ class NerveParams:
     """
 
     rez_below_mm: float = 6.0
-    rez_above_mm: float = 12.0
+    rez_above_mm: float = 10.0
+    max_rise_mm: float = 3.0
     canal_above_mm: float = 14.0
     min_canal_mm3: float = 15.0
     canal_radius_mm: float = 3.6
@@ -100,7 +103,7 @@ def trace_nerves(
     brainstem: Brainstem,
     side: Side,
     *,
-    arteries: NDArray[np.bool_] | None = None,
+    tof_relative: NDArray[np.floating] | None = None,
     params: NerveParams = NerveParams(),
 ) -> NerveTrace:
     """Trace CN VII and CN VIII of one side (``"left"`` or ``"right"``).
@@ -111,8 +114,10 @@ def trace_nerves(
         Normalised T2 on a closest-canonical grid.
     spacing : ndarray, shape (3,)
         Voxel size (mm) along i, j, k.
-    arteries : ndarray of bool, optional
-        TOF arteries on the same grid; the nerves never run through them.
+    tof_relative : ndarray, float, optional
+        Registered TOF on the same grid, scaled so that stationary tissue is 0
+        and the brightest arteries 1. Nerves are dark on T2 like arteries but
+        never bright on TOF, so TOF-bright voxels are barred from the paths.
     """
     sp = np.asarray(spacing, float)
     sign = 1.0 if side == "right" else -1.0
@@ -129,7 +134,7 @@ def trace_nerves(
         return fail(f"the {side} cerebellopontine angle lies outside the image")
     sub = smooth[box]
     bs_sub = brainstem.mask[box]
-    art_sub = None if arteries is None else arteries[box]
+    art_sub = None if tof_relative is None else np.asarray(tof_relative[box], np.float32)
     csf = sub > levels.csf_threshold
     bone = sub < 0.35 * levels.tissue
     if csf.mean() < 0.02:
@@ -155,6 +160,8 @@ def trace_nerves(
     canal = labels == (1 + int(ok[np.argmin(np.asarray(nearest)[ok])]))
 
     cost = _cost(sub, csf, bone, bs_sub, art_sub, levels, sp)
+    # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
+    cost[:, :, height > params.rez_above_mm + params.max_rise_mm] += 100.0
     rez = _rez_seeds(bs_sub, sp, brainstem, box, sign, lateral, params)
     if not rez.any():
         return fail(f"no root exit zone on the {side} of the brainstem")
@@ -164,7 +171,11 @@ def trace_nerves(
         return fail(f"no nerve reaches the {side} internal auditory canal")
     near_a = _near(path_a, sub.shape, sp, params.separation_mm)
     path_b, cost_b = _cheapest_path(np.where(near_a, cost + 1e3, cost), sp, canal, rez)
-    separated = path_b is not None and cost_b < max(2.5 * cost_a, params.second_path_cost)
+    separated = (
+        path_b is not None
+        and cost_b < max(2.5 * cost_a, params.second_path_cost)
+        and _length(path_b, sp) <= 1.6 * _length(path_a, sp)
+    )
     cn7_path, cn8_path = path_a, path_b if separated else None
     if (
         separated
@@ -240,8 +251,10 @@ def _cost(sub, csf, bone, bs_sub, art_sub, levels: T2Levels, sp):
     cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
     cost += 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
+    cost += 30.0 * bone  # thin bone and flow voids are darker than any nerve
     if art_sub is not None:
-        cost += 500.0 * art_sub
+        # TOF-bright voxels are arteries (dark on T2 like nerves): bar them, softly at the walls
+        cost += 300.0 * np.clip((art_sub - 0.2) / 0.3, 0.0, 1.0)
     return cost.astype(np.float64)
 
 
@@ -267,8 +280,11 @@ def _cheapest_path(cost, sp, targets, seeds):
         return None, np.inf
     path = np.array(mcp.traceback(end), float)  # from a target to the seed
     path = path[::-1]  # seed (brainstem) first
-    length = float(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1).sum())
-    return path, float(cand[end]) / max(length, 1e-6)
+    return path, float(cand[end]) / max(_length(path, sp), 1e-6)
+
+
+def _length(path, sp) -> float:
+    return float(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1).sum())
 
 
 def _near(path, shape, sp, radius_mm):
@@ -328,7 +344,7 @@ def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):
         d8 = np.full(sub.shape, np.inf)
     candidate = (sub < threshold) & ~bs_sub
     if art_sub is not None:
-        candidate &= ~art_sub
+        candidate &= art_sub < 0.35
     cn7 = candidate & (d7 <= params.max_radius_mm) & (d7 <= d8)
     cn8 = candidate & (d8 <= params.max_radius_mm) & (d8 < d7)
     return cn7 | m7, cn8

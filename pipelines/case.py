@@ -117,10 +117,11 @@ def run_case(
     arteries = arteries_full[roi]
     agreement = _vessel_void_agreement(arteries, norm, levels.csf_threshold)
     registration_ok = agreement >= config.quality.min_vessel_void_agreement
+    tof_rel = (tof - tl.tissue) / max(tl.artery - tl.tissue, 1e-6)
 
     report("nerves", 0.55)
     traces = {
-        side: trace_nerves(norm, levels, sp, bs, side, arteries=arteries, params=config.nerves)
+        side: trace_nerves(norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves)
         for side in SIDES
     }
     nerves_any = np.zeros(norm.shape, bool)
