@@ -117,3 +117,18 @@ def _lists(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_lists(v) for v in value]
     return value
+
+
+def write_default_preset() -> Path:
+    """Rewrite ``presets/default.toml`` from the code's defaults (run after changing a default)."""
+    path = PRESETS / "default.toml"
+    header = (
+        "# nvc default parameters of every stage (generated: python -m pipelines.config).\n"
+        "# Copy, edit and pass with --config FILE. Unknown keys are errors.\n"
+    )
+    path.write_text(header + PipelineConfig().to_toml(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(write_default_preset())

@@ -106,7 +106,7 @@ def test_config_round_trip_and_unknown_keys(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(cfg.to_toml())
     assert load_config(path) == cfg
-    assert load_config("default") == cfg
+    assert load_config("default") == cfg, "preset is stale: run python -m pipelines.config"
     path.write_text("[nerves]\nno_such_setting = 1\n")
     code = main(
         [
