@@ -38,27 +38,40 @@ class NerveParams:
         Paths are kept from rising more than this above the root-exit-zone window.
     canal_above_mm : float
         The internal auditory canal is searched up to this height above the junction.
+    canal_height_mm : float
+        Expected height of the canal above the pontomedullary junction (the
+        canal is chosen by nearness to the brainstem plus distance from it).
     min_canal_mm3 : float
-        Smaller tunnels in the bone are not the canal.
+        Smaller tunnels in the bone are not the canal (an IAC holds 100-250 mm3).
+    min_canal_gap_mm : float
+        The canal lies at least this far from the brainstem.
     canal_radius_mm : float
         Canals narrower than this radius are found (closing of the bone by a ball).
     max_radius_mm : float
         Largest distance from the traced path at which nerve voxels are grown.
     separation_mm : float
         The second path keeps at least this far from the first.
-    attached_band_mm : float
-        The attached segment is traced within this distance of the brainstem.
+    nerve_cost_max : float
+        Path voxels costing more than this per mm (brighter than a nerve, e.g.
+        brainstem tissue) end the attached segment when traced back from the sulcus.
+    attached_band_mm, attached_depth_mm : float
+        The attached segment is traced within this distance outside, and this
+        depth inside, the brainstem mask.
     """
 
     rez_below_mm: float = 6.0
     rez_above_mm: float = 10.0
     max_rise_mm: float = 3.0
     canal_above_mm: float = 14.0
-    min_canal_mm3: float = 15.0
+    canal_height_mm: float = 5.0
+    min_canal_mm3: float = 60.0
+    min_canal_gap_mm: float = 4.0
     canal_radius_mm: float = 3.6
     max_radius_mm: float = 1.4
     separation_mm: float = 1.1
     attached_band_mm: float = 1.6
+    attached_depth_mm: float = 1.0
+    nerve_cost_max: float = 0.4
     max_path_cost: float = 400.0
     second_path_cost: float = 5.0
 
@@ -150,14 +163,17 @@ def trace_nerves(
     labels, n = ndimage.label(canal)
     if n == 0:
         return fail(f"no internal auditory canal found on the {side}")
-    # the canal: a sizeable tunnel, the nearest one to the brainstem
-    sizes = ndimage.sum_labels(canal, labels, range(1, n + 1)) * float(np.prod(sp))
+    # the canal: a sizeable tunnel near the brainstem, at the level of the lower pons
+    index = np.arange(1, n + 1)
+    sizes = ndimage.sum_labels(canal, labels, index) * float(np.prod(sp))
     bs_dist = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
-    nearest = ndimage.minimum(bs_dist, labels, range(1, n + 1))
-    ok = np.flatnonzero(sizes >= params.min_canal_mm3)
+    nearest = np.asarray(ndimage.minimum(bs_dist, labels, index))
+    level = np.asarray(ndimage.mean(np.broadcast_to(height, canal.shape), labels, index))
+    score = nearest + np.abs(level - params.canal_height_mm)
+    ok = np.flatnonzero((sizes >= params.min_canal_mm3) & (nearest >= params.min_canal_gap_mm))
     if ok.size == 0:
         return fail(f"no internal auditory canal found on the {side}")
-    canal = labels == (1 + int(ok[np.argmin(np.asarray(nearest)[ok])]))
+    canal = labels == (1 + int(ok[np.argmin(score[ok])]))
 
     cost = _cost(sub, csf, bone, bs_sub, art_sub, levels, sp)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
@@ -184,7 +200,8 @@ def trace_nerves(
     ):
         cn7_path, cn8_path = path_b, path_a
 
-    attached = _attached_path(cost, sp, bs_sub, cn7_path[0], brainstem, box, params)
+    surface_cost = _cost(sub, csf, bone, None, art_sub, levels, sp)
+    attached = _attached_path(surface_cost, sp, bs_sub, cn7_path[0], brainstem, box, params)
     full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
     rdp_index = max(len(attached) - 1, 0)
 
@@ -249,12 +266,13 @@ def _cost(sub, csf, bone, bs_sub, art_sub, levels: T2Levels, sp):
     dark = np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
     d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
     cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
-    cost += 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
+    if bs_sub is not None:
+        cost += 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
     cost += 30.0 * bone  # thin bone and flow voids are darker than any nerve
     if art_sub is not None:
         # TOF-bright voxels are arteries (dark on T2 like nerves): bar them, softly at the walls
-        cost += 300.0 * np.clip((art_sub - 0.2) / 0.3, 0.0, 1.0)
+        cost += 300.0 * np.clip((art_sub - 0.35) / 0.3, 0.0, 1.0)
     return cost.astype(np.float64)
 
 
@@ -303,8 +321,10 @@ def _anterior_superior(path, sp) -> float:
 
 def _attached_path(cost, sp, bs_sub, start, bs: Brainstem, box, params: NerveParams):
     """From where the complex leaves the brainstem, down its surface to the sulcus."""
+    # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_out = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
-    band = (d_out > 0) & (d_out <= params.attached_band_mm)
+    d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
+    band = (d_out <= params.attached_band_mm) & (d_in <= params.attached_depth_mm)
     band_cost = np.where(band, cost, cost + 1e3)
     k = np.arange(bs_sub.shape[2]) + box[2].start
     below = ((k - bs.pmj_k) * sp[2] <= 1.5)[None, None, :]
@@ -321,7 +341,7 @@ def _attached_path(cost, sp, bs_sub, start, bs: Brainstem, box, params: NervePar
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
     # the nerve ends where the path stops being dark: trim from the sulcus end
     values = cost[tuple(np.round(path).astype(int).T)]
-    dark = values < 6.0
+    dark = values < params.nerve_cost_max
     last = len(path) - 1
     while last > 0 and not dark[max(last - 2, 0) : last + 1].any():
         last -= 1
