@@ -13,16 +13,12 @@ class DecisionParams:
 
     Attributes
     ----------
-    contact_mm : float
-        NVC needs a vessel at or below this surface distance inside the vulnerable
-        zone (same default as ``ContactParams.contact_mm``: about one CISS voxel).
     uncertain_margin_mm : float
         Distances this close to ``contact_mm`` lower the confidence.
     zone_margin_mm : float
         Contacts this close to the end of the vulnerable zone lower the confidence.
     """
 
-    contact_mm: float = 0.5
     uncertain_margin_mm: float = 0.25
     zone_margin_mm: float = 1.0
 
@@ -44,6 +40,7 @@ def decide(
     symptomatic: bool | None,
     registration_ok: bool,
     nerve_quality: float,
+    contact_mm: float,
     params: DecisionParams = DecisionParams(),
 ) -> SideVerdict:
     """NVC: any vessel touching CN VII in the vulnerable zone (RExP to RDP + 4 mm).
@@ -56,9 +53,12 @@ def decide(
     ----------
     nerve_quality : float
         0-1, how clearly CN VII was traced.
+    contact_mm : float
+        The contact threshold the contacts were graded with
+        (``ContactParams.contact_mm``); a contact is a graded one.
     """
     reasons: list[str] = []
-    touching = [c for c in contacts if c.min_distance_mm <= params.contact_mm]
+    touching = [c for c in contacts if c.grade is not None]
     in_zone = [c for c in touching if c.in_vulnerable_zone]
     arterial = [c for c in in_zone if c.vessel_class == "artery"]
     for c in in_zone:
@@ -75,7 +75,7 @@ def decide(
                 f"({c.distance_from_rexp_mm:.1f} mm from the root exit point): outside the "
                 f"vulnerable zone (RExP to RDP + 4 mm = {rdp_mm + 4.0:.1f} mm)"
             )
-    near = [c for c in contacts if c.min_distance_mm > params.contact_mm]
+    near = [c for c in contacts if c.grade is None]
     for c in near[:2]:
         reasons.append(
             f"{c.vessel_name} near but apart ({c.min_distance_mm:.1f} mm) at {c.segment}"
@@ -97,7 +97,7 @@ def decide(
         reasons.append("registration of the angiogram is doubtful")
     decisive = in_zone if nvc else [c for c in contacts if c.in_vulnerable_zone]
     for c in decisive[:1]:
-        if abs(c.min_distance_mm - params.contact_mm) < params.uncertain_margin_mm:
+        if abs(c.min_distance_mm - contact_mm) < params.uncertain_margin_mm:
             confidence *= 0.7
             reasons.append("distance close to the contact threshold")
         if abs(c.distance_from_rexp_mm - (rdp_mm + 4.0)) < params.zone_margin_mm:

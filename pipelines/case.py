@@ -184,6 +184,7 @@ def run_case(
             symptomatic=symptomatic,
             registration_ok=registration_ok,
             nerve_quality=quality,
+            contact_mm=config.contacts.contact_mm,
             params=config.decision,
         )
         sides[side] = SideFindings(

@@ -67,7 +67,7 @@ def _contact(**kw) -> Contact:
 
 
 def test_decision_rules():
-    kw = dict(rdp_mm=8.0, registration_ok=True, nerve_quality=1.0)
+    kw = dict(rdp_mm=8.0, registration_ok=True, nerve_quality=1.0, contact_mm=0.5)
     v = decide([_contact()], symptomatic=True, **kw)
     assert v.nvc and v.mvd_candidate and v.confidence > 0.8 and "AICA" in v.reasons[0]
     v = decide([_contact()], symptomatic=False, **kw)
@@ -81,10 +81,11 @@ def test_decision_rules():
     )
     assert not v.nvc and not v.mvd_candidate
     v = decide([_contact(min_distance_mm=1.4, grade=None)], symptomatic=True, **kw)
+    assert not v.nvc and "near but apart" in v.reasons[0]
     assert not v.nvc
     v = decide([], symptomatic=True, **kw)
     assert not v.nvc and "no vessel" in v.reasons[0]
-    v = decide([_contact()], symptomatic=True, rdp_mm=8.0, registration_ok=False, nerve_quality=1.0)
+    v = decide([_contact()], symptomatic=True, **(kw | {"registration_ok": False}))
     assert v.confidence <= 0.5
 
 
