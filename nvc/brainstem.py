@@ -37,6 +37,8 @@ class BrainstemParams:
         Gaussian pre-smoothing (voxels) before classifying tissue.
     floor_fraction : float
         Voxels darker than this fraction of the tissue level are bone or air.
+    symmetry_weight_mm : float
+        Weight (mm of column length) of the mirror symmetry about a candidate midline.
     """
 
     midline_band_mm: float = 2.0
@@ -46,6 +48,7 @@ class BrainstemParams:
     max_step_mm: float = 3.0
     smoothing_voxels: float = 0.6
     floor_fraction: float = 0.35
+    symmetry_weight_mm: float = 40.0
 
 
 @dataclass(frozen=True)
@@ -72,15 +75,18 @@ class Brainstem:
     half_ap_mm: NDArray[np.float64]
 
 
-def find_midline(norm: NDArray[np.float32]) -> float:
-    """Index along axis i of the left-right mirror plane (half-voxel resolution).
+def mirror_symmetry(norm: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Left-right mirror symmetry of the image about every plane i = c (half-voxel steps).
 
-    Maximises the normalised correlation between the axial mean image and its
-    mirror image about each candidate plane.
+    Returns
+    -------
+    centers, scores : ndarray
+        Candidate plane positions (index along axis i) and the normalised
+        correlation between the axial mean image and its mirror image.
     """
     axial = np.clip(norm, 0, 1.5).mean(axis=2)  # (I, J)
     n = axial.shape[0]
-    best, best_c = -np.inf, (n - 1) / 2
+    centers, scores = [], []
     for c2 in range(n // 2, 3 * n // 2 - 1):  # candidate plane at index c2 / 2
         lo = max(0, c2 - (n - 1))
         hi = min(n - 1, c2)
@@ -90,10 +96,15 @@ def find_midline(norm: NDArray[np.float32]) -> float:
         b = axial[c2 - np.arange(lo, hi + 1)]
         a = a - a.mean()
         b = b - b.mean()
-        score = float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12))
-        if score > best:
-            best, best_c = score, c2 / 2
-    return best_c
+        centers.append(c2 / 2)
+        scores.append(float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12)))
+    return np.array(centers), np.array(scores)
+
+
+def find_midline(norm: NDArray[np.float32]) -> float:
+    """Index along axis i of the best left-right mirror plane."""
+    centers, scores = mirror_symmetry(norm)
+    return float(centers[np.argmax(scores)]) if len(centers) else (norm.shape[0] - 1) / 2
 
 
 def segment_brainstem(
@@ -123,9 +134,32 @@ def segment_brainstem(
     # so that dark fibre tracts inside a real brainstem do not break it
     tissue = (smooth > params.floor_fraction * levels.tissue) & (smooth < levels.csf_threshold)
     dark = smooth < levels.tissue_threshold
-    mid = find_midline(norm)
     n_k = norm.shape[2]
-    axis_i = np.full(n_k, mid)
+    # the best mirror plane alone can be fooled (one through a cerebellar hemisphere): follow
+    # the tissue column on planes every 2 mm across the middle of the image and keep the best:
+    # symmetric about it, long, anterior and reaching down to the medulla
+    centers, symmetry = mirror_symmetry(norm)
+    n_i = norm.shape[0]
+    grid = np.arange(0.2 * n_i, 0.8 * n_i, max(2.0 / sp[0], 1.0))
+    best = None
+    for mid in [find_midline(norm), *grid]:
+        center, _ = _column(tissue, mid, sp, params)
+        keep = ~np.isnan(center)
+        if not keep.any():
+            continue
+        first = int(np.argmax(keep))
+        sym = float(np.interp(mid, centers, symmetry)) if len(centers) else 0.0
+        score = (
+            keep.sum() * sp[2]
+            + 0.5 * float(np.nanmean(center)) * sp[1]
+            - first * sp[2]
+            + params.symmetry_weight_mm * sym
+        )
+        if best is None or score > best[0]:
+            best = (score, float(mid))
+    if best is None:
+        raise ValueError("no brainstem found (no tissue column on the midline)")
+    axis_i = np.full(n_k, best[1])
     # two passes: the second follows the brainstem's own (possibly tilted) axis
     for _ in range(2):
         mask, center, half, keep = _trace(tissue, dark, axis_i, sp, params)
@@ -156,17 +190,9 @@ def _trace(
     params: BrainstemParams,
 ) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Follow the most anterior midline tissue column level by level around ``axis_i``."""
-    n_i, n_j, n_k = tissue.shape
+    n_i, n_j, _n_k = tissue.shape
     band = max(1, round(params.midline_band_mm / sp[0]))
-    runs: list[list[tuple[int, int]]] = []
-    for k in range(n_k):
-        i0 = round(axis_i[k])
-        if not 0 <= i0 < n_i:
-            runs.append([])
-            continue
-        column = tissue[max(0, i0 - band) : min(n_i, i0 + band + 1), :, k].mean(axis=0) > 0.5
-        runs.append(_runs(column, sp[1], params))
-    center, half = _track_from_below(runs, sp, params)
+    center, half = _column(tissue, axis_i, sp, params)
     keep = ~np.isnan(center)
     if keep.any():  # levels skipped inside the column are interpolated, not dropped
         ks = np.flatnonzero(keep)
@@ -192,6 +218,27 @@ def _trace(
         # dark voxels inside stay (fibre tracts); dark voxels on the surface go (nerves, vessels)
         mask[:, :, k] = ndimage.binary_fill_holes(section & ~dark[:, :, k])
     return mask, center, half, keep
+
+
+def _column(
+    tissue: NDArray[np.bool_],
+    axis_i: NDArray[np.float64] | float,
+    sp: NDArray[np.float64],
+    params: BrainstemParams,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Centre (j index) and AP half-length (mm) per level of the tissue column at ``axis_i``."""
+    n_i, _, n_k = tissue.shape
+    axis = np.broadcast_to(np.asarray(axis_i, float), (n_k,))
+    band = max(1, round(params.midline_band_mm / sp[0]))
+    runs: list[list[tuple[int, int]]] = []
+    for k in range(n_k):
+        i0 = round(axis[k])
+        if not 0 <= i0 < n_i:
+            runs.append([])
+            continue
+        column = tissue[max(0, i0 - band) : min(n_i, i0 + band + 1), :, k].mean(axis=0) > 0.5
+        runs.append(_runs(column, sp[1], params))
+    return _track_from_below(runs, sp, params)
 
 
 def _runs(col: NDArray[np.bool_], step_mm: float, params: BrainstemParams) -> list[tuple[int, int]]:
