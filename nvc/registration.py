@@ -25,8 +25,6 @@ class RegistrationParams:
         Fraction of fixed-image voxels sampled per iteration.
     iterations : int
         Optimizer iterations per level.
-    max_initial_offset_mm : float
-        Refuse inputs whose centres are farther apart than this (no overlap).
     """
 
     shrink_factors: tuple[int, ...] = (4, 2, 1)
@@ -36,7 +34,6 @@ class RegistrationParams:
     iterations: int = 120
     learning_rate: float = 1.0
     seed: int = 17
-    max_initial_offset_mm: float = 60.0
 
 
 @dataclass(frozen=True)

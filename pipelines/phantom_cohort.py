@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from pathlib import Path
 
 from nvc import DISCLAIMER
@@ -122,10 +121,3 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return run_guarded(body)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``nvc-phantom`` standalone entry (same as ``nvc phantom``)."""
-    parser = argparse.ArgumentParser(prog="nvc phantom", description=__doc__)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
