@@ -25,12 +25,26 @@ class IntensityParams:
 
 @dataclass(frozen=True)
 class T2Levels:
-    """Intensity levels of the normalised T2 (CSF = 1)."""
+    """Intensity levels of the normalised T2 (CSF = 1).
+
+    Attributes
+    ----------
+    tissue : float
+        Median brain tissue.
+    dark : float
+        Typical nerve or vessel core (half the tissue level).
+    csf_threshold, tissue_threshold : float
+        Brighter than ``csf_threshold`` is CSF; darker than ``tissue_threshold`` is
+        darker than tissue.
+    bone_threshold : float
+        Darker than this is bone, air or a flow void (darker than any nerve).
+    """
 
     tissue: float
     dark: float
     csf_threshold: float
     tissue_threshold: float
+    bone_threshold: float
 
 
 def normalize_t2(
@@ -85,5 +99,6 @@ def normalize_t2(
         dark=0.5 * tissue,
         csf_threshold=0.5 * (tissue + 1.0),
         tissue_threshold=0.65 * tissue,
+        bone_threshold=0.35 * tissue,
     )
     return norm, levels

@@ -149,7 +149,7 @@ def trace_nerves(
     bs_sub = brainstem.mask[box]
     art_sub = None if tof_relative is None else np.asarray(tof_relative[box], np.float32)
     csf = sub > levels.csf_threshold
-    bone = sub < 0.35 * levels.tissue
+    bone = sub < levels.bone_threshold
     if csf.mean() < 0.02:
         return fail(f"no CSF in the {side} cerebellopontine angle")
 

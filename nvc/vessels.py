@@ -124,7 +124,9 @@ def segment_veins(
     shell_labels[labels > 0] = 0
     shell_size = np.maximum(ndimage.sum_labels(shell_labels > 0, shell_labels, index=index), 1)
     csf_around = ndimage.sum_labels(t2 > t2_levels.csf_threshold, shell_labels, index) / shell_size
-    bone_around = ndimage.sum_labels(t2 < 0.35 * t2_levels.tissue, shell_labels, index) / shell_size
+    bone_around = (
+        ndimage.sum_labels(t2 < t2_levels.bone_threshold, shell_labels, index) / shell_size
+    )
     veins = np.zeros(n + 1, bool)
     veins[1:] = (mean_tof < threshold) & (csf_around >= 0.5) & (bone_around < 0.15)
     return _drop_small(veins[labels], spacing, params.min_vein_mm3)
