@@ -30,7 +30,7 @@ class GeometryParams:
     """
 
     step_mm: float = 0.2
-    smoothing_mm: float = 0.8
+    smoothing_mm: float = 1.5
     detach_margin_mm: float = 0.35
     attached_max_mm: float = 1.0
 
