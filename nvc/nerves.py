@@ -175,7 +175,9 @@ def trace_nerves(
         return fail(f"no internal auditory canal found on the {side}")
     canal = labels == (1 + int(ok[np.argmin(score[ok])]))
 
-    cost = _cost(sub, csf, bone, bs_sub, art_sub, levels, sp)
+    # off the brainstem surface the paths avoid its interior; along it (attached segment) not
+    surface_cost = _cost(sub, csf, bone, art_sub, levels, sp)
+    cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
     cost[:, :, height > params.rez_above_mm + params.max_rise_mm] += 100.0
     rez = _rez_seeds(bs_sub, sp, brainstem, box, sign, lateral, params)
@@ -200,7 +202,6 @@ def trace_nerves(
     ):
         cn7_path, cn8_path = path_b, path_a
 
-    surface_cost = _cost(sub, csf, bone, None, art_sub, levels, sp)
     attached = _attached_path(surface_cost, sp, bs_sub, cn7_path[0], brainstem, box, params)
     full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
     rdp_index = max(len(attached) - 1, 0)
@@ -260,14 +261,12 @@ def _canal(csf, bone, sp, params: NerveParams):
     return closed & ~bone
 
 
-def _cost(sub, csf, bone, bs_sub, art_sub, levels: T2Levels, sp):
-    """Cost per mm: cheap on dark voxels next to CSF, dear in CSF, brain, bone and arteries."""
+def _cost(sub, csf, bone, art_sub, levels: T2Levels, sp):
+    """Cost per mm: cheap on dark voxels next to CSF, dear in CSF, far from CSF, bone, arteries."""
     lo, hi = 0.5 * levels.tissue, levels.csf_threshold
     dark = np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
     d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
     cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
-    if bs_sub is not None:
-        cost += 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
     cost += 30.0 * bone  # thin bone and flow voids are darker than any nerve
     if art_sub is not None:
