@@ -180,7 +180,7 @@ def trace_nerves(
     cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
     cost[:, :, height > params.rez_above_mm + params.max_rise_mm] += 100.0
-    rez = _rez_seeds(bs_sub, sp, brainstem, box, sign, lateral, params)
+    rez = _rez_seeds(bs_sub, sp, brainstem, box, lateral, bs_half, params)
     if not rez.any():
         return fail(f"no root exit zone on the {side} of the brainstem")
 
@@ -202,7 +202,9 @@ def trace_nerves(
     ):
         cn7_path, cn8_path = path_b, path_a
 
-    attached = _attached_path(surface_cost, sp, bs_sub, cn7_path[0], brainstem, box, params)
+    attached = _attached_path(
+        surface_cost, sp, bs_sub, bs_dist, cn7_path[0], brainstem, box, params
+    )
     full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
     rdp_index = max(len(attached) - 1, 0)
 
@@ -275,13 +277,12 @@ def _cost(sub, csf, bone, art_sub, levels: T2Levels, sp):
     return cost.astype(np.float64)
 
 
-def _rez_seeds(bs_sub, sp, bs: Brainstem, box, sign, lateral, params: NerveParams):
+def _rez_seeds(bs_sub, sp, bs: Brainstem, box, lateral, bs_half: float, params: NerveParams):
     shell = ndimage.binary_dilation(bs_sub, iterations=2) & ~bs_sub
     k = np.arange(bs_sub.shape[2]) + box[2].start
     dz = (k - bs.pmj_k) * sp[2]
     window = (dz >= -params.rez_below_mm) & (dz <= params.rez_above_mm)
-    half = _brainstem_half_width(bs, sp)
-    return shell & window[None, None, :] & (lateral > 0.45 * half)[:, None, None]
+    return shell & window[None, None, :] & (lateral > 0.45 * bs_half)[:, None, None]
 
 
 def _cheapest_path(cost, sp, targets, seeds):
@@ -318,10 +319,12 @@ def _anterior_superior(path, sp) -> float:
     return float(np.mean(mid[:, 1] * sp[1] + mid[:, 2] * sp[2]))
 
 
-def _attached_path(cost, sp, bs_sub, start, bs: Brainstem, box, params: NerveParams):
-    """From where the complex leaves the brainstem, down its surface to the sulcus."""
+def _attached_path(cost, sp, bs_sub, d_out, start, bs: Brainstem, box, params: NerveParams):
+    """From where the complex leaves the brainstem, down its surface to the sulcus.
+
+    ``d_out`` is the distance (mm) outside the brainstem mask, 0 inside.
+    """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
-    d_out = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
     band = (d_out <= params.attached_band_mm) & (d_in <= params.attached_depth_mm)
     band_cost = np.where(band, cost, cost + 1e3)

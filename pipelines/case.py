@@ -213,11 +213,8 @@ def run_case(
     full[arteries_full] = Label.ARTERY
     full[roi] = labels_c
     labels = resample_to(t2c.with_array(full), t2, interpolation="nearest")
-    cn7_full = resample_to(
-        t2c.with_array((full == Label.CN7).astype(np.uint8)), t2, interpolation="nearest"
-    ).array.astype(bool)
     distance = t2.with_array(
-        nerve_distance_map(cn7_full, t2.spacing), kind="distance to CN VII (mm)"
+        nerve_distance_map(labels.array == Label.CN7, t2.spacing), kind="distance to CN VII (mm)"
     )
     findings = Findings(
         sides=sides,
