@@ -38,6 +38,8 @@ class CaseResult:
 
     Attributes
     ----------
+    t2 : Volume
+        The T2 as given (its grid is the grid of every other output volume).
     labels : Volume
         On the T2 grid: 1 brainstem, 2 CN VII, 3 CN VIII, 4 artery, 5 vein, 6 CSF.
     mra_registered : Volume
@@ -49,6 +51,7 @@ class CaseResult:
     """
 
     findings: Findings
+    t2: Volume
     labels: Volume
     mra_registered: Volume
     distance: Volume
@@ -231,6 +234,7 @@ def run_case(
     report("done", 1.0)
     return CaseResult(
         findings=findings,
+        t2=t2,
         labels=Volume(labels.array.astype(np.uint8), t2.affine, {"kind": "nvc labels"}),
         mra_registered=resample_to(mra_reg, t2, interpolation="nearest"),
         distance=distance,

@@ -52,6 +52,7 @@ def save_case(
     """Write every output of a case into ``out``; findings.json last, so its presence means done."""
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "config.toml", config.to_toml())
+    save_nifti(result.t2, out / "t2.nii.gz", dtype=np.float32)
     save_label_map(result.labels, out / "labels.nii.gz")
     save_nifti(result.mra_registered, out / "mra_registered.nii.gz", dtype=np.float32)
     save_nifti(result.distance, out / "distance_mm.nii.gz", dtype=np.float32)

@@ -46,6 +46,7 @@ def test_outputs_follow_the_contract(results, case_files):
         "findings.json",
         "labels.nii.gz",
         "labels.tsv",
+        "t2.nii.gz",
         "mra_registered.nii.gz",
         "distance_mm.nii.gz",
         "config.toml",
