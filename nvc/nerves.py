@@ -50,10 +50,14 @@ class NerveParams:
     max_radius_mm : float
         Largest distance from the traced path at which nerve voxels are grown.
     separation_mm : float
-        The second path keeps at least this far from the first.
+        The second path keeps at least this far from the first; farther when
+        the first nerve is thick (its radius plus ``separation_margin_mm``, up
+        to ``max_separation_mm``), so that both paths cannot run inside CN VIII.
     nerve_cost_max : float
         Path voxels costing more than this per mm (brighter than a nerve, e.g.
         brainstem tissue) end the attached segment when traced back from the sulcus.
+    ridge_width_mm : float
+        Dark structures narrower than this are nerves or vessels, not brainstem.
     attached_band_mm, attached_depth_mm : float
         The attached segment is traced within this distance outside, and this
         depth inside, the brainstem mask.
@@ -69,11 +73,14 @@ class NerveParams:
     canal_radius_mm: float = 3.6
     max_radius_mm: float = 1.4
     separation_mm: float = 1.1
+    separation_margin_mm: float = 0.45
+    max_separation_mm: float = 1.6
+    ridge_width_mm: float = 3.0
     attached_band_mm: float = 1.6
     attached_depth_mm: float = 1.0
     nerve_cost_max: float = 0.4
     max_path_cost: float = 400.0
-    second_path_cost: float = 5.0
+    second_path_cost: float = 9.0
 
 
 @dataclass(frozen=True)
@@ -187,7 +194,13 @@ def trace_nerves(
     path_a, cost_a = _cheapest_path(cost, sp, canal, rez)
     if path_a is None or cost_a > params.max_path_cost:
         return fail(f"no nerve reaches the {side} internal auditory canal")
-    near_a = _near(path_a, sub.shape, sp, params.separation_mm)
+    radius_a = _mean_radius(sub, sp, path_a, bs_sub)
+    exclusion = float(
+        np.clip(
+            radius_a + params.separation_margin_mm, params.separation_mm, params.max_separation_mm
+        )
+    )
+    near_a = _near(path_a, sub.shape, sp, exclusion)
     path_b, cost_b = _cheapest_path(np.where(near_a, cost + 1e3, cost), sp, canal, rez)
     separated = (
         path_b is not None
@@ -202,8 +215,15 @@ def trace_nerves(
     ):
         cn7_path, cn8_path = path_b, path_a
 
+    # CN VII's attached segment runs up the pons from its own root, not CN VIII's
+    attached_cost = surface_cost
+    if cn8_path is not None:
+        attached_cost = np.where(
+            _near(cn8_path, sub.shape, sp, exclusion), surface_cost + 1e3, surface_cost
+        )
+    ridge = _ridges(sub < levels.csf_threshold, sp, params.ridge_width_mm)
     attached = _attached_path(
-        surface_cost, sp, bs_sub, bs_dist, cn7_path[0], brainstem, box, params
+        attached_cost, sp, bs_sub, bs_dist, ridge, cn7_path[0], brainstem, box, params
     )
     full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
     rdp_index = max(len(attached) - 1, 0)
@@ -305,6 +325,19 @@ def _length(path, sp) -> float:
     return float(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1).sum())
 
 
+def _mean_radius(sub, sp, path, bs_sub) -> float:
+    """Mean radius (mm) of the dark tube around a path: volume / (pi * length).
+
+    Dark means below half-way between the path's own core intensity and CSF (1);
+    only voxels within 2.5 mm of the path and outside the brainstem count.
+    """
+    idx = np.round(path).astype(int)
+    core = float(np.percentile(sub[tuple(idx.T)], 20))
+    near = _near(path, sub.shape, sp, 2.5) & ~bs_sub
+    volume = float(np.count_nonzero(near & (sub < 0.5 * (core + 1.0)))) * float(np.prod(sp))
+    return float(np.sqrt(volume / (np.pi * max(_length(path, sp), 1e-6))))
+
+
 def _near(path, shape, sp, radius_mm):
     mark = np.zeros(shape, bool)
     idx = np.round(path).astype(int)
@@ -319,10 +352,22 @@ def _anterior_superior(path, sp) -> float:
     return float(np.mean(mid[:, 1] * sp[1] + mid[:, 2] * sp[2]))
 
 
-def _attached_path(cost, sp, bs_sub, d_out, start, bs: Brainstem, box, params: NerveParams):
+def _ridges(dark, sp, width_mm: float):
+    """Thin dark structures: dark voxels that an opening by a ball of ``width_mm`` removes.
+
+    A nerve lying on the brainstem is a ridge on its surface; the smooth
+    surface itself survives the opening.
+    """
+    ball = ellipsoid_footprint(0.5 * width_mm, sp)
+    return dark & ~ndimage.binary_opening(dark, structure=ball)
+
+
+def _attached_path(cost, sp, bs_sub, d_out, ridge, start, bs: Brainstem, box, params: NerveParams):
     """From where the complex leaves the brainstem, down its surface to the sulcus.
 
-    ``d_out`` is the distance (mm) outside the brainstem mask, 0 inside.
+    ``d_out`` is the distance (mm) outside the brainstem mask, 0 inside;
+    ``ridge`` marks thin dark structures: the attached nerve ends (at the root
+    exit point) where the path stops running along one.
     """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
@@ -341,11 +386,11 @@ def _attached_path(cost, sp, bs_sub, d_out, start, bs: Brainstem, box, params: N
     if not np.isfinite(cand[end]):
         return np.zeros((0, 3))
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
-    # the nerve ends where the path stops being dark: trim from the sulcus end
-    values = cost[tuple(np.round(path).astype(int).T)]
-    dark = values < params.nerve_cost_max
+    # the nerve ends where the path stops being a dark ridge: trim from the sulcus end
+    idx = tuple(np.round(path).astype(int).T)
+    on_nerve = (cost[idx] < params.nerve_cost_max) & ndimage.binary_dilation(ridge)[idx]
     last = len(path) - 1
-    while last > 0 and not dark[max(last - 2, 0) : last + 1].any():
+    while last > 0 and not on_nerve[max(last - 1, 0) : last + 1].any():
         last -= 1
     return path[: last + 1]
 
