@@ -1,0 +1,201 @@
+"""How many voxel bytes a NRRD, MetaImage or DICOM file really holds, measured without allocating.
+
+Readers compare this with what the header declares (``checks.check_data_size``)
+so a hostile or damaged header that declares a huge grid is refused before
+ITK allocates it. Compressed data is decompressed as a stream and only
+counted. ``None`` means "cannot be measured cheaply" (the voxel limit of
+``checks.check_shape`` still applies then).
+"""
+
+from __future__ import annotations
+
+import bz2
+import re
+import zlib
+from pathlib import Path
+
+#: Header bytes searched for the end of a NRRD or MetaImage header.
+MAX_HEADER_BYTES = 1 << 20
+_CHUNK = 1 << 20
+#: DICOM transfer syntaxes whose pixel data is stored uncompressed.
+_DICOM_UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
+
+
+class CorruptDataError(ValueError):
+    """The compressed voxel stream is damaged."""
+
+
+def itk_stored_bytes(path: Path) -> int | None:
+    """Voxel bytes (decompressed) held by a NRRD (``.nrrd``/``.nhdr``) or MetaImage file.
+
+    Raises
+    ------
+    CorruptDataError
+        When the compressed voxel stream cannot be decompressed.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(MAX_HEADER_BYTES)
+    if head.startswith(b"NRRD"):
+        return _nrrd_stored_bytes(path, head)
+    return _meta_stored_bytes(path, head)
+
+
+def metaimage_header_problem(path: Path) -> str | None:
+    """What makes a MetaImage header unsafe to hand to ITK, or None.
+
+    ITK's MetaIO parser keeps per-axis fields in fixed arrays of 10 and
+    crashes the process on a larger ``NDims``; such headers are refused here.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(MAX_HEADER_BYTES)
+    if head.startswith(b"NRRD"):
+        return None
+    for line in head.splitlines():
+        key, sep, value = line.decode("latin-1").partition("=")
+        name = key.strip().lower()
+        if name in ("ndims", "elementnumberofchannels"):
+            number = _int(value)
+            top = 4 if name == "ndims" else 1000
+            if not sep or number is None or not 1 <= number <= top:
+                return f"MetaImage header field {key.strip()} = {value.strip()[:20]} is invalid"
+        if name == "elementdatafile":
+            break
+    return None
+
+
+def dicom_pixel_bytes_fit(path: Path, declared: int) -> bool:
+    """False when an uncompressed DICOM file is smaller than its declared pixel data."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head[128:132] != b"DICM":
+        return True
+    at = head.find(b"\x02\x00\x10\x00UI")
+    if at < 0:
+        return True
+    length = int.from_bytes(head[at + 6 : at + 8], "little")
+    syntax = head[at + 8 : at + 8 + length].rstrip(b"\x00 ").decode("ascii", "replace")
+    if syntax not in _DICOM_UNCOMPRESSED:
+        return True
+    return path.stat().st_size >= declared
+
+
+def _nrrd_stored_bytes(path: Path, head: bytes) -> int | None:
+    match = re.search(rb"\r?\n\r?\n", head)
+    if match is None:
+        return None
+    fields: dict[str, str] = {}
+    for raw in head[: match.start()].decode("latin-1").splitlines()[1:]:
+        if raw.startswith("#") or ":=" in raw or ": " not in raw:
+            continue
+        key, value = raw.split(": ", 1)
+        fields[key.strip().lower()] = value.strip()
+    encoding = fields.get("encoding", "raw").lower()
+    skip = _int(fields.get("byte skip", "0"))
+    data_file = fields.get("data file", fields.get("datafile"))
+    if skip is None or skip < -1:
+        return None
+    if data_file is None:
+        target, start = path, match.end()
+    else:
+        if data_file.upper().startswith("LIST") or " " in data_file or "%" in data_file:
+            return None
+        target, start = _beside(path, data_file), 0
+        if not target.is_file():
+            return None
+    size = target.stat().st_size - start
+    if encoding == "raw":
+        return size if skip == -1 else size - skip
+    if encoding in ("gz", "gzip"):
+        return _inflated_size(target, start, zlib_wbits=47) - max(skip, 0)
+    if encoding in ("bz2", "bzip2"):
+        return _bunzipped_size(target, start) - max(skip, 0)
+    return None  # ascii and hex: ITK reads values one by one
+
+
+def _meta_stored_bytes(path: Path, head: bytes) -> int | None:
+    fields: dict[str, str] = {}
+    offset = 0
+    for line in head.splitlines(keepends=True):
+        offset += len(line)
+        text = line.decode("latin-1")
+        if "=" not in text:
+            return None
+        key, value = text.split("=", 1)
+        fields[key.strip().lower()] = value.strip()
+        if key.strip().lower() == "elementdatafile":
+            break
+    else:
+        return None
+    data_file = fields["elementdatafile"]
+    if fields.get("binarydata", "true").lower() != "true":
+        return None
+    compressed = fields.get("compresseddata", "false").lower() == "true"
+    header_size = _int(fields.get("headersize", "0"))
+    if header_size is None:
+        return None
+    if data_file.upper() == "LOCAL":
+        target, start = path, offset
+    else:
+        if data_file.upper().startswith("LIST") or " " in data_file or "%" in data_file:
+            return None
+        target, start = _beside(path, data_file), 0
+        if not target.is_file():
+            return None
+    if compressed:
+        return _inflated_size(target, start, zlib_wbits=47)
+    size = target.stat().st_size - start
+    return size if header_size == -1 else size - max(header_size, 0)
+
+
+def _beside(path: Path, name: str) -> Path:
+    other = Path(name)
+    return other if other.is_absolute() else path.parent / other
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text.split()[0]) if text.split() else None
+    except ValueError:
+        return None
+
+
+def _inflated_size(path: Path, start: int, *, zlib_wbits: int) -> int:
+    """Decompressed size of a zlib/gzip stream from ``start`` (gzip members may follow)."""
+    total = 0
+    inflater = zlib.decompressobj(zlib_wbits)
+    with path.open("rb") as fh:
+        fh.seek(start)
+        try:
+            while chunk := fh.read(_CHUNK):
+                while chunk:
+                    total += len(inflater.decompress(chunk, _CHUNK))
+                    chunk = inflater.unconsumed_tail
+                    if inflater.eof:
+                        rest = inflater.unused_data + chunk + fh.read(_CHUNK)
+                        if not rest.startswith(b"\x1f\x8b"):
+                            return total
+                        inflater = zlib.decompressobj(zlib_wbits)
+                        chunk = rest
+            total += len(inflater.flush())
+        except zlib.error as exc:
+            raise CorruptDataError(f"corrupt compressed voxel data ({exc})") from None
+    return total
+
+
+def _bunzipped_size(path: Path, start: int) -> int:
+    """Decompressed size of a bzip2 stream from ``start``."""
+    total = 0
+    inflater = bz2.BZ2Decompressor()
+    with path.open("rb") as fh:
+        fh.seek(start)
+        try:
+            while not inflater.eof:
+                data = b""
+                if inflater.needs_input:
+                    data = fh.read(_CHUNK)
+                    if not data:
+                        break
+                total += len(inflater.decompress(data, _CHUNK))
+        except (OSError, ValueError, EOFError) as exc:
+            raise CorruptDataError(f"corrupt compressed voxel data ({exc})") from None
+    return total
