@@ -10,7 +10,7 @@ from nvc.io import load_volume
 from pipelines.case import run_case
 from pipelines.config import load_config
 from pipelines.errors import EXIT_OK, UsageError, run_guarded
-from pipelines.outputs import save_case
+from pipelines.outputs import OUTPUT_NAMES, save_case
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +58,15 @@ def verdict_line(side: dict) -> str:
 
 
 def _refuse_overwriting_inputs(out: Path, inputs: list[Path]) -> None:
+    """Refuse an output folder that is an input, lies inside an input DICOM folder, or
+    holds an input file under a name the results would take (e.g. ``t2.nii.gz``)."""
     out_r = out.resolve()
     for p in inputs:
         pr = p.resolve()
-        if pr == out_r or (pr.is_dir() and out_r.is_relative_to(pr)):
+        folder = pr.parent if pr.suffix.lower() == ".dcm" else pr
+        if pr == out_r or (folder.is_dir() and out_r.is_relative_to(folder)):
             raise UsageError(f"output folder {out} would overwrite the input {p}")
+        if pr.parent == out_r and pr.name in OUTPUT_NAMES:
+            raise UsageError(
+                f"output folder {out} would overwrite the input {p} (a result has its name)"
+            )
