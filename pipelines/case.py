@@ -245,6 +245,9 @@ def run_case(
 #: Smallest field of view (mm along every axis) of the T2, and of the T2-MRA overlap, that can
 #: hold the brainstem and a cerebellopontine angle.
 MIN_FOV_MM = 20.0
+#: Smallest right-to-left span (mm) of the T2: both cerebellopontine angles, about 25 mm either
+#: side of the midline, are analysed.
+MIN_RIGHT_LEFT_MM = 50.0
 
 
 def check_inputs(t2: Volume, mra: Volume) -> None:
@@ -254,9 +257,9 @@ def check_inputs(t2: Volume, mra: Volume) -> None:
     ------
     AnalysisError
         Constant or empty images, noise-only images, a T2 field of view under
-        ``MIN_FOV_MM``, images that do not overlap or overlap over less than
-        ``MIN_FOV_MM`` (an MRA of another region), or a T2 and an MRA that
-        look swapped.
+        ``MIN_FOV_MM`` or narrower than ``MIN_RIGHT_LEFT_MM``, images that do
+        not overlap or overlap over less than ``MIN_FOV_MM`` (an MRA of
+        another region), or a T2 and an MRA that look swapped.
     """
     t2_name, mra_name = _input_name("T2", t2), _input_name("MRA", mra)
     for name, vol in ((t2_name, t2), (mra_name, mra)):
@@ -270,6 +273,13 @@ def check_inputs(t2: Volume, mra: Volume) -> None:
         raise AnalysisError(
             f"{t2_name} field of view {_mm(fov)} mm is too small to hold the brainstem and the"
             f" cerebellopontine angles (at least {MIN_FOV_MM:.0f} mm along every axis)"
+        )
+    lo, hi = t2.world_bounds()
+    if hi[0] - lo[0] < MIN_RIGHT_LEFT_MM:
+        raise AnalysisError(
+            f"{t2_name} spans only {hi[0] - lo[0]:.0f} mm from right to left; both"
+            f" cerebellopontine angles and the brainstem between them need at least"
+            f" {MIN_RIGHT_LEFT_MM:.0f} mm"
         )
     overlap = _overlap_extent_mm(t2, mra)
     if overlap is None:
