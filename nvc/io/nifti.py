@@ -41,7 +41,8 @@ def load_nifti(path: str | Path) -> Volume:
     level = logger.level
     logger.setLevel(logging.CRITICAL + 1)  # its header repairs would print stray lines
     try:
-        return _load_nifti(Path(path))
+        with np.errstate(all="ignore"):  # hostile header values overflow; checked explicitly
+            return _load_nifti(Path(path))
     finally:
         logger.setLevel(level)
 

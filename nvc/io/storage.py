@@ -21,6 +21,9 @@ _CHUNK = 1 << 20
 _DICOM_UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
 
 
+_BINARY = re.compile(rb"[^\t\x20-\x7e]")
+
+
 class CorruptDataError(ValueError):
     """The compressed voxel stream is damaged."""
 
@@ -44,13 +47,17 @@ def metaimage_header_problem(path: Path) -> str | None:
     """What makes a MetaImage header unsafe to hand to ITK, or None.
 
     ITK's MetaIO parser keeps per-axis fields in fixed arrays of 10 and
-    crashes the process on a larger ``NDims``; such headers are refused here.
+    crashes the process on a larger ``NDims``, and corrupts its heap on a header
+    line holding binary bytes (e.g. a damaged ``ElementDataFile = LOCAL`` line
+    running into the voxel data); such headers are refused here.
     """
     with path.open("rb") as fh:
         head = fh.read(MAX_HEADER_BYTES)
     if head.startswith(b"NRRD"):
         return None
-    for line in head.splitlines():
+    for number, line in enumerate(head.split(b"\n"), 1):
+        if _BINARY.search(line.rstrip(b"\r")):
+            return f"MetaImage header line {number} holds binary bytes"
         key, sep, value = line.decode("latin-1").partition("=")
         name = key.strip().lower()
         if name in ("ndims", "elementnumberofchannels"):
