@@ -55,9 +55,9 @@ def metaimage_header_problem(path: Path) -> str | None:
         head = fh.read(MAX_HEADER_BYTES)
     if head.startswith(b"NRRD"):
         return None
-    for number, line in enumerate(head.split(b"\n"), 1):
+    for line_no, line in enumerate(head.split(b"\n"), 1):
         if _BINARY.search(line.rstrip(b"\r")):
-            return f"MetaImage header line {number} holds binary bytes"
+            return f"MetaImage header line {line_no} holds binary bytes"
         key, sep, value = line.decode("latin-1").partition("=")
         name = key.strip().lower()
         if name in ("ndims", "elementnumberofchannels"):
