@@ -7,11 +7,14 @@ invariants, or an input that takes too long). Unexpected inputs are saved into
 ``--save DIR`` for reproduction; they are bugs to fix in ``nvc/io``. Exit code 1
 when any input was unexpected.
 
-Mutations of small valid seed files: bit flips (mostly in the header), byte
+Mutations of small valid seed files (and of one slice of a 3-slice DICOM
+series, loaded as a folder): bit flips (mostly in the header), byte
 runs overwritten, truncation, bytes inserted, NIfTI header fields overwritten
 with hostile values (also inside the gzip stream), NRRD/MetaImage header values
 replaced (huge, zero, negative, non-numeric sizes, types, encodings, data file
-names), and random bytes under a valid name.
+names), DICOM elements overwritten (sizes, bits, spacing, position,
+orientation, series UID, pixel data length, transfer syntax), and random
+bytes under a valid name.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ from nvc.volume import Volume, to_sitk
 
 #: Seconds one input may take before it counts as a hang.
 TIME_LIMIT_S = 10.0
+#: Peak resident memory (MB) of the loader process beyond which an input counts as a large
+#: allocation (the inputs are a few KB; a Volume of them needs well under 1 MB).
+RSS_LIMIT_MB = 600.0
 _NIFTI_FIELDS = [
     (name, nib.Nifti1Header.template_dtype.fields[name][1], dtype)
     for name, dtype in (
@@ -93,6 +99,7 @@ class Outcomes:
     """Counts of outcomes by kind, and the unexpected ones in detail."""
 
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
+    by_format: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
     unexpected: list[tuple[int, str, str]] = field(default_factory=list)
     seconds: float = 0.0
     slowest_s: float = 0.0
@@ -133,6 +140,82 @@ def seed_files(workdir: Path) -> dict[str, bytes]:
     return out
 
 
+def dicom_seed(workdir: Path, slices: int = 3) -> list[bytes]:
+    """A small valid MR DICOM series (one file per slice), as the bytes of each file."""
+    image = sitk.GetImageFromArray(np.arange(slices * 6 * 5, dtype=np.int16).reshape(slices, 6, 5))
+    image.SetSpacing((0.5, 0.6, 1.1))
+    image.SetOrigin((10.0, -20.0, 5.0))
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    uid = "1.2.826.0.1.3680043.2.1125.77"
+    out = []
+    for k in range(slices):
+        sl = image[:, :, k]
+        tags = {
+            "0008|0060": "MR",
+            "0020|000e": uid,
+            "0020|000d": uid + ".0",
+            "0008|0016": "1.2.840.10008.5.1.4.1.1.4",
+            "0008|0018": f"{uid}.{k + 1}",
+            "0020|0037": "1\\0\\0\\0\\1\\0",
+            "0020|0032": "\\".join(
+                f"{v:.4f}" for v in image.TransformIndexToPhysicalPoint((0, 0, k))
+            ),
+            "0020|0013": str(k + 1),
+            "0018|0050": "1.1",
+            "0028|0030": "0.6\\0.5",
+        }
+        for key, val in tags.items():
+            sl.SetMetaData(key, val)
+        path = workdir / f"slice{k}.dcm"
+        writer.SetFileName(str(path))
+        writer.Execute(sl)
+        out.append(path.read_bytes())
+    return out
+
+
+#: DICOM elements overwritten by the "dicom_field" mutation (group, element as stored).
+_DICOM_TAGS = [
+    b"\x28\x00\x10\x00",  # Rows
+    b"\x28\x00\x11\x00",  # Columns
+    b"\x28\x00\x00\x01",  # BitsAllocated
+    b"\x28\x00\x01\x01",  # BitsStored
+    b"\x28\x00\x02\x00",  # SamplesPerPixel
+    b"\x28\x00\x03\x01",  # PixelRepresentation
+    b"\x28\x00\x30\x00",  # PixelSpacing
+    b"\x20\x00\x32\x00",  # ImagePositionPatient
+    b"\x20\x00\x37\x00",  # ImageOrientationPatient
+    b"\x18\x00\x50\x00",  # SliceThickness
+    b"\x20\x00\x0e\x00",  # SeriesInstanceUID
+    b"\xe0\x7f\x10\x00",  # PixelData
+    b"\x02\x00\x10\x00",  # TransferSyntaxUID
+]
+
+
+def _mutate_dicom_field(data: bytes, rng: np.random.Generator) -> bytes:
+    tag = _DICOM_TAGS[int(rng.integers(0, len(_DICOM_TAGS)))]
+    at = data.find(tag, 132)
+    if at < 0:
+        return data
+    buf = bytearray(data)
+    explicit = data[at + 4 : at + 6].isalpha() and data[at + 4 : at + 6].isupper()
+    if rng.random() < 0.3:  # the length field itself
+        pos = at + (6 if explicit else 4)
+        width = 2 if explicit else 4
+        buf[pos : pos + width] = rng.bytes(width)
+        return bytes(buf)
+    length_at, value_at = (at + 6, at + 8) if explicit else (at + 4, at + 8)
+    length = int.from_bytes(data[length_at : length_at + (2 if explicit else 4)], "little")
+    length = min(length, len(data) - value_at)
+    if length == 2:
+        value = int(rng.choice([0, 1, 3, 7, 8, 12, 16, 32, 64, 255, 32767, 65535]))
+        buf[value_at : value_at + 2] = value.to_bytes(2, "little")
+    elif length > 0:
+        token = str(rng.choice([*_HOSTILE_TOKENS, "0\\0\\0\\0\\0\\0", "1\\0\\0\\1\\0\\0"]))
+        buf[value_at : value_at + length] = token.encode().ljust(length)[:length]
+    return bytes(buf)
+
+
 def mutate(name: str, data: bytes, rng: np.random.Generator) -> tuple[str, bytes]:
     """One random mutation of a seed file; returns (mutation kind, bytes)."""
     is_gz = name.endswith(".gz")
@@ -141,6 +224,8 @@ def mutate(name: str, data: bytes, rng: np.random.Generator) -> tuple[str, bytes
     kinds = ["bitflip", "overwrite", "truncate", "insert", "random"]
     if is_nifti:
         kinds += ["nifti_field"] * 4
+    elif name.endswith(".dcm"):
+        kinds += ["dicom_field"] * 4
     else:
         kinds += ["text_field"] * 4
     kind = str(rng.choice(kinds))
@@ -165,6 +250,8 @@ def mutate(name: str, data: bytes, rng: np.random.Generator) -> tuple[str, bytes
         buf[i:i] = rng.bytes(int(rng.integers(1, 64)))
     elif kind == "nifti_field":
         buf = bytearray(_mutate_nifti_field(bytes(buf), rng))
+    elif kind == "dicom_field":
+        buf = bytearray(_mutate_dicom_field(bytes(buf), rng))
     else:
         buf = bytearray(_mutate_text_field(bytes(buf), rng))
     out = bytes(buf)
@@ -221,6 +308,18 @@ def _mutate_text_field(data: bytes, rng: np.random.Generator) -> bytes:
     else:
         lines[i] = key + sep + token
     return b"\n".join(lines) + data[end:]
+
+
+def _format_of(name: str) -> str:
+    if name.endswith(".dcm"):
+        return "DICOM"
+    if name.startswith("c"):
+        return "NIfTI-2"
+    suffix = name.split(".", 1)[1]
+    compressed = name.split(".")[0].endswith("z")
+    return {"nii": "NIfTI", "nii.gz": "NIfTI.gz", "nrrd": "NRRD", "mha": "MetaImage"}[suffix] + (
+        " (compressed)" if compressed else ""
+    )
 
 
 def check_volume(vol: Any) -> str | None:
@@ -285,7 +384,12 @@ class _Worker:
         self.conn.send(str(path))
         try:
             if self.conn.poll(TIME_LIMIT_S):
-                return self.conn.recv()
+                outcome, rss = self.conn.recv()
+                if rss <= RSS_LIMIT_MB:
+                    return outcome, rss
+                self.close()  # its peak stays high: start afresh
+                self._start()
+                return f"UNEXPECTED large allocation (peak RSS over {RSS_LIMIT_MB:.0f} MB)", rss
             outcome = f"UNEXPECTED hang (over {TIME_LIMIT_S:.0f} s)"
         except EOFError:
             self.proc.join(5)
@@ -317,24 +421,39 @@ def fuzz(count: int, seed: int, *, save: Path | None = None, memory_mb: int = 30
             work = Path(tmp)
             (work / "seeds").mkdir()
             seeds = seed_files(work / "seeds")
-            names = sorted(seeds)
+            series = dicom_seed(work / "seeds")
+            names = [*sorted(seeds), "series.dcm"]
             start = time.perf_counter()
             for n in range(count):
                 name = names[n % len(names)]
-                kind, data = mutate(name, seeds[name], rng)
-                path = work / f"case{n}_{name}"
-                path.write_bytes(data)
+                if name == "series.dcm":  # a DICOM folder with one slice mutated
+                    path = work / f"case{n}_dicom"
+                    path.mkdir()
+                    which = int(rng.integers(0, len(series)))
+                    for k, raw in enumerate(series):
+                        if k == which:
+                            kind, raw = mutate(name, raw, rng)
+                        (path / f"slice{k}.dcm").write_bytes(raw)
+                else:
+                    kind, data = mutate(name, seeds[name], rng)
+                    path = work / f"case{n}_{name}"
+                    path.write_bytes(data)
                 t0 = time.perf_counter()
                 outcome, rss = worker.load(path)
                 outcomes.slowest_s = max(outcomes.slowest_s, time.perf_counter() - t0)
                 outcomes.peak_rss_mb = max(outcomes.peak_rss_mb, rss)
                 outcomes.counts[outcome] += 1
+                outcomes.by_format[(_format_of(name), outcome.split(" ")[0].rstrip(":"))] += 1
                 if outcome.startswith("UNEXPECTED"):
                     outcomes.unexpected.append((n, kind, outcome))
                     if save is not None:
                         save.mkdir(parents=True, exist_ok=True)
-                        shutil.copy(path, save / f"fuzz{seed}_{n}_{kind}_{name}")
-                path.unlink()
+                        copy = shutil.copytree if path.is_dir() else shutil.copy
+                        copy(path, save / f"fuzz{seed}_{n}_{kind}_{name}")
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
             outcomes.seconds = time.perf_counter() - start
     finally:
         worker.close()
@@ -357,6 +476,10 @@ def main(argv: list[str] | None = None) -> int:
     for outcome, n in sorted(res.counts.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"{outcome[:78]:<78} {n:>7}")
     print(f"{'total':<78} {res.total:>7}")
+    print(f"\n{'format':<24} {'loaded':>8} {'refused':>8} {'unexpected':>11}")
+    for fmt in sorted({f for f, _ in res.by_format}):
+        row = [res.by_format[(fmt, k)] for k in ("loaded", "refused", "UNEXPECTED")]
+        print(f"{fmt:<24} {row[0]:>8} {row[1]:>8} {row[2]:>11}")
     print(
         f"\n{res.total} inputs in {res.seconds:.0f} s (slowest {res.slowest_s:.2f} s),"
         f" loader peak RSS {res.peak_rss_mb:.0f} MB (cap {args.memory_mb} MB of address space),"

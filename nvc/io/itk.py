@@ -20,6 +20,7 @@ from nvc.io.checks import check_data_size, check_geometry, check_shape, check_va
 from nvc.io.errors import VolumeLoadError
 from nvc.io.storage import (
     CorruptDataError,
+    dicom_length_problem,
     dicom_pixel_bytes_fit,
     itk_stored_bytes,
     metaimage_header_problem,
@@ -123,7 +124,16 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
     folder = Path(folder)
     if not folder.is_dir():
         raise VolumeLoadError(folder, "DICOM folder not found")
-    uids = list(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
+    for entry in sorted(folder.iterdir()):
+        if entry.is_file():
+            problem = dicom_length_problem(entry)
+            if problem is not None:
+                raise VolumeLoadError(entry, problem)
+    try:
+        with quiet_stderr():
+            uids = list(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
+    except RuntimeError as exc:
+        raise VolumeLoadError(folder, f"unreadable DICOM folder ({_itk_reason(exc)})") from None
     if not uids:
         raise VolumeLoadError(folder, "no DICOM series in this folder")
     if series_uid is None:
@@ -136,7 +146,11 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
         series_uid = uids[0]
     elif series_uid not in uids:
         raise VolumeLoadError(folder, f"no DICOM series {series_uid} here")
-    files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_uid))
+    try:
+        with quiet_stderr():
+            files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_uid))
+    except RuntimeError as exc:
+        raise VolumeLoadError(folder, f"unreadable DICOM folder ({_itk_reason(exc)})") from None
     if len(files) < 2:
         raise VolumeLoadError(folder, f"series has {len(files)} slice; a 3D volume is needed")
     _check_slice_positions(folder, files)
@@ -183,10 +197,14 @@ def _check_slice_positions(folder: Path, files: list[str]) -> None:
         declared = size[0] * size[1] * max(size[2], 1) * max(bits, 8) // 8
         if not dicom_pixel_bytes_fit(Path(name), declared):
             raise VolumeLoadError(Path(name), "truncated DICOM pixel data")
-        pos = np.array([float(v) for v in r.GetMetaData("0020|0032").split("\\")])
+        pos = _dicom_numbers(Path(name), r, "0020|0032", 3, "image position")
         if normal is None:
-            cosines = np.array([float(v) for v in r.GetMetaData("0020|0037").split("\\")])
+            cosines = _dicom_numbers(Path(name), r, "0020|0037", 6, "image orientation")
             normal = np.cross(cosines[:3], cosines[3:])
+            if abs(np.linalg.norm(normal) - 1.0) > 1e-3:
+                raise VolumeLoadError(
+                    Path(name), "DICOM image orientation is not two perpendicular unit vectors"
+                )
         positions.append(float(pos @ normal))
     steps = np.diff(np.sort(positions))
     if np.any(steps < 1e-4):
@@ -219,6 +237,20 @@ def quiet_stderr() -> Iterator[None]:
         finally:
             os.dup2(saved, fd)
             os.close(saved)
+
+
+def _dicom_numbers(
+    path: Path, reader: sitk.ImageFileReader, tag: str, count: int, what: str
+) -> np.ndarray:
+    """``count`` finite numbers of a backslash-separated DICOM decimal string element."""
+    text = reader.GetMetaData(tag)
+    try:
+        values = np.array([float(v) for v in text.split("\\")], dtype=np.float64)
+    except ValueError:
+        values = np.array([])
+    if values.shape != (count,) or not np.all(np.isfinite(values)):
+        raise VolumeLoadError(path, f"DICOM {what} is invalid ({text.strip()[:40]!r})")
+    return values
 
 
 def _int_tag(reader: sitk.ImageFileReader, tag: str, default: int) -> int:

@@ -13,6 +13,7 @@ import bz2
 import re
 import zlib
 from pathlib import Path
+from typing import Literal
 
 #: Header bytes searched for the end of a NRRD or MetaImage header.
 MAX_HEADER_BYTES = 1 << 20
@@ -206,3 +207,109 @@ def _bunzipped_size(path: Path, start: int) -> int:
         except (OSError, ValueError, EOFError) as exc:
             raise CorruptDataError(f"corrupt compressed voxel data ({exc})") from None
     return total
+
+
+#: Explicit-VR value representations with a 4-byte length (after 2 reserved bytes).
+_LONG_VRS = {
+    b"OB",
+    b"OD",
+    b"OF",
+    b"OL",
+    b"OV",
+    b"OW",
+    b"SQ",
+    b"SV",
+    b"UC",
+    b"UN",
+    b"UR",
+    b"UT",
+    b"UV",
+}
+#: Explicit-VR value representations with a 2-byte length.
+_SHORT_VRS = {
+    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS",
+    b"LO", b"LT", b"PN", b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US",
+}  # fmt: skip
+_UNDEFINED = 0xFFFFFFFF
+
+
+def dicom_length_problem(path: Path) -> str | None:
+    """A data element whose declared length runs past the end of the DICOM file, or None.
+
+    GDCM allocates what a length declares before reading it, so one damaged
+    length makes it allocate gigabytes; the elements are walked here first
+    (group 0002 explicit little endian, then the data set in its transfer
+    syntax; sequences and items are walked into); an unknown explicit value
+    representation is refused too, since readers then disagree on how long
+    its length field is. Files without the ``DICM`` preamble and deflated
+    data sets are not checked.
+    """
+    data = path.read_bytes()
+    if data[128:132] != b"DICM":
+        return None
+    pos = _walk(data, 132, explicit=True, little=True, stop_group=0x0002)
+    if isinstance(pos, str):
+        return pos
+    syntax = _meta_syntax(data)
+    if syntax == "1.2.840.10008.1.2.1.99":
+        return None
+    explicit = syntax != "1.2.840.10008.1.2"
+    little = syntax != "1.2.840.10008.1.2.2"
+    end = _walk(data, pos, explicit=explicit, little=little, stop_group=None)
+    return end if isinstance(end, str) else None
+
+
+def _meta_syntax(data: bytes) -> str:
+    at = data.find(b"\x02\x00\x10\x00UI", 132)
+    if at < 0:
+        return "1.2.840.10008.1.2.1"
+    length = int.from_bytes(data[at + 6 : at + 8], "little")
+    return data[at + 8 : at + 8 + length].rstrip(b"\x00 ").decode("ascii", "replace")
+
+
+def _walk(
+    data: bytes, pos: int, *, explicit: bool, little: bool, stop_group: int | None
+) -> int | str:
+    """Walk data elements from ``pos``; the offset where the walk ended, or the problem."""
+    order: Literal["little", "big"] = "little" if little else "big"
+    size = len(data)
+    while pos + 8 <= size:
+        group = int.from_bytes(data[pos : pos + 2], order)
+        element = int.from_bytes(data[pos + 2 : pos + 4], order)
+        if stop_group is not None and group != stop_group:
+            return pos
+        if group == 0xFFFE:  # item and delimiters: 4-byte length, walk into items
+            length = int.from_bytes(data[pos + 4 : pos + 8], order)
+            pos += 8
+            if element == 0xE000 and length != _UNDEFINED and length > size - pos:
+                return f"DICOM item at byte {pos - 8} declares {length} bytes past the file end"
+            continue
+        vr = data[pos + 4 : pos + 6]
+        if explicit:
+            if vr in _LONG_VRS:
+                length = int.from_bytes(data[pos + 8 : pos + 12], order)
+                pos += 12
+            elif vr in _SHORT_VRS:
+                length = int.from_bytes(data[pos + 6 : pos + 8], order)
+                pos += 8
+            else:  # readers disagree on its length field: GDCM may allocate gigabytes
+                return (
+                    f"DICOM element ({group:04X},{element:04X}) has an unknown value"
+                    f" representation {vr!r}"
+                )
+        else:
+            length = int.from_bytes(data[pos + 4 : pos + 8], order)
+            pos += 8
+        if length == _UNDEFINED:
+            if (group, element) == (0x7FE0, 0x0010):
+                return pos  # encapsulated pixel data: fragments follow
+            continue  # an undefined-length sequence: walk into it
+        if length > size - pos:
+            return (
+                f"DICOM element ({group:04X},{element:04X}) declares {length} bytes,"
+                f" only {size - pos} remain in the file"
+            )
+        if explicit and vr == b"SQ":
+            continue  # walk into the items of a defined-length sequence
+        pos += length
+    return pos
