@@ -78,10 +78,11 @@ def load_itk_file(path: str | Path) -> Volume:
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
-        with quiet_stderr():
+        with quiet_stderr() as complaints:
             reader.ReadImageInformation()
     except RuntimeError as exc:
-        raise VolumeLoadError(path, f"not a readable image ({_itk_reason(exc)})") from None
+        reason = complaints[0][:160] if complaints else _itk_reason(exc)
+        raise VolumeLoadError(path, f"not a readable image ({reason})") from None
     if reader.GetNumberOfComponents() != 1:
         raise VolumeLoadError(
             path, f"{reader.GetNumberOfComponents()} components per voxel; a scalar image is needed"
@@ -218,25 +219,27 @@ def _check_slice_positions(folder: Path, files: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence what ITK's C++ readers print to the process's stderr (fd 2).
+def quiet_stderr() -> Iterator[list[str]]:
+    """Keep what ITK's C++ readers print to the process's stderr (fd 2) off it.
 
-    Their complaints about a bad file are already in the exception that
-    becomes the one-line error; printed as well they would add stray lines.
+    Their complaints about a bad file become part of the one-line error
+    instead; printed as well they would add stray lines. Yields a list that
+    holds the captured lines once the block has ended.
     """
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = 2
-    sys.stderr.flush()
-    saved = os.dup(fd)
+    captured: list[str] = []
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        sys.stderr.flush()
+    saved = os.dup(2)
     with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), fd)
+        os.dup2(sink.fileno(), 2)
         try:
-            yield
+            yield captured
         finally:
-            os.dup2(saved, fd)
+            os.dup2(saved, 2)
             os.close(saved)
+            sink.seek(0)
+            text = sink.read(4096).decode("utf-8", "replace")
+            captured.extend(ln.strip() for ln in text.splitlines() if ln.strip())
 
 
 def _dicom_numbers(

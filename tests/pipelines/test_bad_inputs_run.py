@@ -208,3 +208,14 @@ def test_int8_and_float64_inputs_load_and_pass_the_checks(
     mra = load_volume(save_nifti(convert(phantom_case.mra, mra_dtype), tmp_path / "tof.nii"))
     assert t2.array.dtype == t2_dtype and mra.array.dtype == mra_dtype
     check_inputs(t2, mra)  # raises AnalysisError when refused
+
+
+def test_itk_complaints_stay_off_stderr(good, tmp_path, capfd):
+    """ITK's C++ readers print to fd 2; nvc run still prints one line."""
+    _, mra = good
+    bad = tmp_path / "broken.mha"
+    bad.write_bytes(b"ObjectType = Image\nNDims = 3\nDimSize = 4 4 4\nElementDataFile = LOCAL\n")
+    code = main(["run", "--t2", str(bad), "--mra", str(mra), "--out", str(tmp_path / "o")])
+    err = capfd.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 3 and len(lines) == 1 and "broken.mha" in lines[0], err

@@ -71,6 +71,26 @@ def _hostile_files(root: Path) -> list[Path]:
     path = _itk(root / "ndims.mha", False)
     path.write_bytes(path.read_bytes().replace(b"NDims = 3", b"NDims = 4294967297"))
     files.append(path)
+    # MetaImage whose "ElementDataFile = LOCAL" line runs into the voxel data (heap corruption)
+    path = _itk(root / "local.mha", True)
+    path.write_bytes(path.read_bytes().replace(b"= LOCAL\n", b"= LOCAL\x08", 1))
+    files.append(path)
+    # DICOM: an unknown value representation in the meta header; an element longer than the file
+    for name, edit in (
+        ("dicom_vr", lambda raw: raw.replace(b"\x02\x00\x12\x00UI", b"\x02\x00\x12\x00UM", 1)),
+        (
+            "dicom_len",
+            lambda raw: raw.replace(
+                b"\x08\x00\x60\x00\x02\x00\x00\x00", b"\x08\x00\x60\x00\x00\x00\x00\x70", 1
+            ),
+        ),
+    ):
+        folder = write_dicom_series(marker_volume(np.diag([0.5, 0.5, 1.0, 1.0])), root / name)
+        first = sorted(folder.iterdir())[0]
+        raw = first.read_bytes()
+        first.write_bytes(edit(raw))
+        assert first.read_bytes() != raw
+        files.append(folder)
     # DICOM series whose slices declare 5000 x 5000 pixels (800 MB as int16)
     folder = write_dicom_series(marker_volume(np.diag([0.5, 0.5, 1.0, 1.0])), root / "dicom")
     for f in folder.iterdir():
