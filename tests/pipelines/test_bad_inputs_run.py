@@ -219,3 +219,17 @@ def test_itk_complaints_stay_off_stderr(good, tmp_path, capfd):
     err = capfd.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert code == 3 and len(lines) == 1 and "broken.mha" in lines[0], err
+
+
+def test_analysis_errors_after_the_checks_name_the_inputs(good, tmp_path, capsys, monkeypatch):
+    """An AnalysisError raised inside the analysis (not by check_inputs) gets the file names."""
+    import pipelines.run
+    from pipelines.errors import AnalysisError
+
+    def fails(*args, **kwargs):
+        raise AnalysisError("T2: no brainstem found (no tissue column on the midline)")
+
+    monkeypatch.setattr(pipelines.run, "run_case", fails)
+    t2, mra = good
+    code, err = _run(t2, mra, tmp_path / "out", capsys)
+    _expect_refusal(code, err, 4, ["t2.nii.gz", "tof.nii.gz"], "no brainstem", tmp_path / "out")

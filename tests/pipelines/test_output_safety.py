@@ -197,3 +197,20 @@ def test_no_pickle_eval_or_exec_of_inputs():
                 if pattern.search(line):
                     hits.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
     assert not hits, hits
+
+
+def test_every_write_goes_through_nvc_io():
+    """Only nvc/io writes files (atomically); orchestration and plugin code call it."""
+    pattern = re.compile(
+        r"\.write_text\(|\.write_bytes\(|open\([^)]*[\"'][wax]b?\+?[\"']|\.savefig\(|"
+        r"nib\.save\(|sitk\.WriteImage\(|\.to_filename\("
+    )
+    hits = []
+    for package in ("nvc", "pipelines", "viewer_plugins"):
+        for path in (REPO / package).rglob("*.py"):
+            if path.parent.name == "io" and path.parent.parent.name == "nvc":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if pattern.search(line):
+                    hits.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
+    assert not hits, hits
