@@ -10,6 +10,7 @@ counted. ``None`` means "cannot be measured cheaply" (the voxel limit of
 from __future__ import annotations
 
 import bz2
+import mmap
 import re
 import zlib
 from pathlib import Path
@@ -244,9 +245,14 @@ def dicom_length_problem(path: Path) -> str | None:
     its length field is. Files without the ``DICM`` preamble and deflated
     data sets are not checked.
     """
-    data = path.read_bytes()
-    if data[128:132] != b"DICM":
-        return None
+    with path.open("rb") as fh:
+        if fh.read(132)[128:132] != b"DICM":
+            return None
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:  # not read into memory
+            return _dicom_walk(data)
+
+
+def _dicom_walk(data: mmap.mmap) -> str | None:
     pos = _walk(data, 132, explicit=True, little=True, stop_group=0x0002)
     if isinstance(pos, str):
         return pos
@@ -259,7 +265,7 @@ def dicom_length_problem(path: Path) -> str | None:
     return end if isinstance(end, str) else None
 
 
-def _meta_syntax(data: bytes) -> str:
+def _meta_syntax(data: mmap.mmap) -> str:
     at = data.find(b"\x02\x00\x10\x00UI", 132)
     if at < 0:
         return "1.2.840.10008.1.2.1"
@@ -268,7 +274,7 @@ def _meta_syntax(data: bytes) -> str:
 
 
 def _walk(
-    data: bytes, pos: int, *, explicit: bool, little: bool, stop_group: int | None
+    data: mmap.mmap, pos: int, *, explicit: bool, little: bool, stop_group: int | None
 ) -> int | str:
     """Walk data elements from ``pos``; the offset where the walk ended, or the problem."""
     order: Literal["little", "big"] = "little" if little else "big"
