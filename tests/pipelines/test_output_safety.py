@@ -128,6 +128,30 @@ def test_full_disk_exits_5_and_leaves_the_earlier_results_intact(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("raised", "code"), [(KeyboardInterrupt, 130), (MemoryError, 4)])
+def test_interrupted_or_out_of_memory_run_is_one_line(
+    full_run, tmp_path, monkeypatch, capsys, raised, code
+):
+    out, result, t2_dir, mra = full_run
+    earlier = tmp_path / "res"
+    shutil.copytree(out, earlier)
+    before = _digests(earlier)
+    real_save = nib.save
+
+    def stops(img, filename):
+        real_save(img, filename)
+        raise raised()
+
+    monkeypatch.setattr(pipelines.run, "run_case", lambda *a, **k: result)
+    monkeypatch.setattr(nib, "save", stops)
+    got = main(["run", "--t2", str(t2_dir), "--mra", str(mra), "--out", str(earlier)])
+    err = capsys.readouterr().err
+    assert got == code and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert _digests(earlier) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+@pytest.mark.slow
 def test_float64_case_replaces_an_earlier_result_in_place(phantom_case, full_run, tmp_path):
     out, _, _, _ = full_run
     res = tmp_path / "res"
