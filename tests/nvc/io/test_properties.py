@@ -105,3 +105,27 @@ def test_corrupted_header_fields_load_or_raise_volume_load_error(
             return
     assert vol.array.ndim == 3 and np.all(np.isfinite(vol.affine))
     assert np.all(vol.spacing > 0)
+
+
+@SETTINGS
+@given(
+    affine=affines(),
+    degrees=st.floats(0.05, 30.0),
+    axes=st.sampled_from([(0, 1), (0, 2), (1, 2)]),
+)
+def test_sheared_affines_are_refused_naming_the_problem(tmp_path, affine, degrees, axes):
+    """Two voxel axes leaning ``degrees`` away from perpendicular are refused (tolerance 0.006°)."""
+    a, b = axes
+    spacing = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
+    unit = affine[:3, :3] / spacing
+    t = np.radians(degrees)
+    unit[:, b] = np.sin(t) * unit[:, a] + np.cos(t) * unit[:, b]
+    sheared = affine.copy()
+    sheared[:3, :3] = unit * spacing
+    path = save_nifti(Volume(DATA, sheared), tmp_path / "sheared.nii")
+    try:
+        load_volume(path)
+    except VolumeLoadError as err:
+        assert "sheared" in str(err) and "sheared.nii" in str(err)
+    else:
+        raise AssertionError(f"a shear of {degrees} degrees was accepted")
