@@ -67,7 +67,7 @@ def load_itk_file(path: str | Path) -> Volume:
     ------
     VolumeLoadError
         For a missing, unreadable, non-scalar or non-3D file, or one holding
-    fewer voxel bytes than its header declares (checked before allocating).
+        fewer voxel bytes than its header declares (checked before allocating).
     """
     path = Path(path)
     if not path.is_file():

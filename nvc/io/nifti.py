@@ -36,7 +36,23 @@ _READ_ERRORS = (
 
 
 def load_nifti(path: str | Path) -> Volume:
-    """Load a NIfTI file as a Volume (see ``_load_nifti``); nibabel's log lines are kept quiet."""
+    """Load a NIfTI file as a Volume.
+
+    The affine is the one nibabel chooses (sform when its code is set, else
+    qform). When both are set they must agree: a file whose qform and sform
+    place a voxel of the volume more than ``MAX_QFORM_SFORM_MM`` apart is
+    refused (other tools would read it with the other matrix, perhaps flipped);
+    a smaller gap is recorded as ``metadata["qform_sform_gap_mm"]``. Sheared
+    affines are refused (``check_geometry``). The voxel bytes the header
+    declares are compared with the bytes stored (decompressed) before any
+    voxel array is allocated. Trailing singleton dimensions are squeezed.
+    nibabel's log lines about repaired header fields are kept off stderr.
+
+    Raises
+    ------
+    VolumeLoadError
+        For any file that is not a readable, finite, 3D NIfTI volume.
+    """
     logger = nib.imageglobals.logger
     level = logger.level
     logger.setLevel(logging.CRITICAL + 1)  # its header repairs would print stray lines
@@ -48,22 +64,7 @@ def load_nifti(path: str | Path) -> Volume:
 
 
 def _load_nifti(path: Path) -> Volume:
-    """Load a NIfTI file as a Volume.
-
-    The affine is the one nibabel chooses (sform when its code is set, else
-    qform). When both are set they must agree: a file whose qform and sform
-    place a voxel of the volume more than ``MAX_QFORM_SFORM_MM`` apart is
-    refused (other tools would read it with the other matrix, perhaps flipped);
-    a smaller gap is recorded as ``metadata["qform_sform_gap_mm"]``. Sheared
-    affines are refused (``check_geometry``). The voxel bytes the header
-    declares are compared with the bytes stored (decompressed) before any
-    voxel array is allocated. Trailing singleton dimensions are squeezed.
-
-    Raises
-    ------
-    VolumeLoadError
-        For any file that is not a readable, finite, 3D NIfTI volume.
-    """
+    """Body of ``load_nifti``."""
     stored = None
     if path.is_file():
         stored = _verify_gzip(path) if _is_gzip(path) else path.stat().st_size
