@@ -129,3 +129,44 @@ def test_sheared_affines_are_refused_naming_the_problem(tmp_path, affine, degree
         assert "sheared" in str(err) and "sheared.nii" in str(err)
     else:
         raise AssertionError(f"a shear of {degrees} degrees was accepted")
+
+
+def _itk_header_file(tmp_path: Path, suffix: str, compress: bool) -> bytes:
+    path = tmp_path / f"v{suffix}"
+    sitk.WriteImage(
+        to_sitk(Volume(DATA, np.diag([0.5, 0.6, 0.7, 1.0])), np.int16), str(path), compress
+    )
+    return path.read_bytes()
+
+
+@SETTINGS
+@given(
+    suffix=st.sampled_from([".nrrd", ".mha"]),
+    compress=st.booleans(),
+    line=st.integers(0, 20),
+    value=st.one_of(
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+        st.integers(-(2**40), 2**40).map(str),
+        st.lists(st.integers(-5, 2**20), min_size=0, max_size=5).map(
+            lambda v: " ".join(map(str, v))
+        ),
+    ),
+)
+def test_corrupted_itk_header_values_load_or_raise_volume_load_error(
+    tmp_path, suffix, compress, line, value
+):
+    raw = _itk_header_file(tmp_path, suffix, compress)
+    end = raw.find(b"\n\n") if suffix == ".nrrd" else raw.find(b"\n", raw.find(b"ElementDataFile"))
+    lines = raw[:end].split(b"\n")
+    i = 1 + line % (len(lines) - 1)
+    sep = b": " if suffix == ".nrrd" else b" = "
+    if sep in lines[i]:
+        lines[i] = lines[i].split(sep, 1)[0] + sep + value.encode()
+    path = tmp_path / f"bad{suffix}"
+    path.write_bytes(b"\n".join(lines) + raw[end:])
+    try:
+        vol = load_volume(path)
+    except VolumeLoadError as err:
+        assert "\n" not in str(err) and path.name in str(err)
+        return
+    assert vol.array.ndim == 3 and np.all(np.isfinite(vol.affine)) and np.all(vol.spacing > 0)
