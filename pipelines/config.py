@@ -15,6 +15,7 @@ from nvc.brainstem import BrainstemParams
 from nvc.contacts import ContactParams
 from nvc.decision import DecisionParams
 from nvc.intensity import IntensityParams
+from nvc.io.atomic import write_text
 from nvc.nerve_geometry import GeometryParams
 from nvc.nerves import NerveParams
 from nvc.registration import RegistrationParams
@@ -126,8 +127,7 @@ def write_default_preset() -> Path:
         "# nvc default parameters of every stage (generated: python -m pipelines.config).\n"
         "# Copy, edit and pass with --config FILE. Unknown keys are errors.\n"
     )
-    path.write_text(header + PipelineConfig().to_toml(), encoding="utf-8")
-    return path
+    return write_text(path, header + PipelineConfig().to_toml())
 
 
 if __name__ == "__main__":

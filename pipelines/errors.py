@@ -13,6 +13,7 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_ANALYSIS = 4
 EXIT_OUTPUT = 5
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), the shell convention
 
 
 class AnalysisError(RuntimeError):
@@ -40,3 +41,11 @@ def run_guarded(func: Callable[[], int], prog: str = "nvc") -> int:
         name = getattr(exc, "filename", None) or ""
         print(f"{prog}: error: cannot write output {name}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_OUTPUT
+    except MemoryError:
+        print(f"{prog}: error: not enough memory to analyse these inputs", file=sys.stderr)
+        return EXIT_ANALYSIS
+    except KeyboardInterrupt:
+        print(
+            f"{prog}: interrupted; finished results are kept, nothing half-written", file=sys.stderr
+        )
+        return EXIT_INTERRUPTED

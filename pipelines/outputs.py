@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nvc.io import save_label_map, save_nifti, write_text
+from nvc.io import save_label_map, save_nifti, staged_folder, write_text
 from nvc.io.hashing import sha256_of
 from nvc.io.jsonfile import write_json
 from nvc.nerve_geometry import NerveGeometry
@@ -17,6 +17,18 @@ from pipelines.case import CaseResult
 from pipelines.config import PipelineConfig
 
 FINDINGS = "findings.json"
+#: Every file ``save_case`` may write (``nvc run`` refuses inputs of these names in its folder).
+OUTPUT_NAMES = (
+    "config.toml",
+    "t2.nii.gz",
+    "labels.nii.gz",
+    "labels.tsv",
+    "mra_registered.nii.gz",
+    "distance_mm.nii.gz",
+    "cn7_centerline_left.tsv",
+    "cn7_centerline_right.tsv",
+    FINDINGS,
+)
 PACKAGES = ("nvc", "numpy", "scipy", "SimpleITK", "scikit-image", "nibabel")
 
 
@@ -49,16 +61,21 @@ def centerline_tsv(geom: NerveGeometry) -> str:
 def save_case(
     result: CaseResult, out: Path, config: PipelineConfig, *, inputs: dict[str, Path]
 ) -> Path:
-    """Write every output of a case into ``out``; findings.json last, so its presence means done."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "config.toml", config.to_toml())
-    save_nifti(result.t2, out / "t2.nii.gz", dtype=np.float32)
-    save_label_map(result.labels, out / "labels.nii.gz")
-    save_nifti(result.mra_registered, out / "mra_registered.nii.gz", dtype=np.float32)
-    save_nifti(result.distance, out / "distance_mm.nii.gz", dtype=np.float32)
-    for side, geom in result.centerlines.items():
-        write_text(out / f"cn7_centerline_{side}.tsv", centerline_tsv(geom))
-    data = result.findings.to_dict()
-    data["provenance"] = provenance(config, inputs)
-    write_json(out / FINDINGS, data)
+    """Write every output of a case into ``out``; findings.json last, so its presence means done.
+
+    The files are written into a staging folder beside ``out`` and renamed into
+    it only when all are written (``nvc.io.staged_folder``): a failure (a full
+    disk) leaves ``out`` as it was and no findings.json of this run.
+    """
+    with staged_folder(out, last=(FINDINGS,)) as stage:
+        write_text(stage / "config.toml", config.to_toml())
+        save_nifti(result.t2, stage / "t2.nii.gz", dtype=np.float32)
+        save_label_map(result.labels, stage / "labels.nii.gz")
+        save_nifti(result.mra_registered, stage / "mra_registered.nii.gz", dtype=np.float32)
+        save_nifti(result.distance, stage / "distance_mm.nii.gz", dtype=np.float32)
+        for side, geom in result.centerlines.items():
+            write_text(stage / f"cn7_centerline_{side}.tsv", centerline_tsv(geom))
+        data = result.findings.to_dict()
+        data["provenance"] = provenance(config, inputs)
+        write_json(stage / FINDINGS, data)
     return out / FINDINGS

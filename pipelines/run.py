@@ -9,8 +9,8 @@ from nvc import DISCLAIMER
 from nvc.io import load_volume
 from pipelines.case import run_case
 from pipelines.config import load_config
-from pipelines.errors import EXIT_OK, UsageError, run_guarded
-from pipelines.outputs import save_case
+from pipelines.errors import EXIT_OK, AnalysisError, UsageError, run_guarded
+from pipelines.outputs import OUTPUT_NAMES, save_case
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
         _refuse_overwriting_inputs(args.out, [args.t2, args.mra])
         t2 = load_volume(args.t2)
         mra = load_volume(args.mra)
-        result = run_case(t2, mra, symptomatic_side=args.side, config=config)
+        try:
+            result = run_case(t2, mra, symptomatic_side=args.side, config=config)
+        except AnalysisError as exc:
+            raise AnalysisError(_naming_inputs(str(exc), args.t2, args.mra)) from None
         path = save_case(result, args.out, config, inputs={"t2": args.t2, "mra": args.mra})
         print(f"{DISCLAIMER}")
         for side, f in result.findings.sides.items():
@@ -57,9 +60,23 @@ def verdict_line(side: dict) -> str:
     return f"{nvc}, {mvd} (confidence {side['confidence']:.2f}): {reason}"
 
 
+def _naming_inputs(message: str, t2: Path, mra: Path) -> str:
+    """An analysis error that names the input files (when it does not already)."""
+    if t2.name in message or mra.name in message:
+        return message
+    return f"{message} (T2 {t2.name}, MRA {mra.name})"
+
+
 def _refuse_overwriting_inputs(out: Path, inputs: list[Path]) -> None:
+    """Refuse an output folder that is an input, lies inside an input DICOM folder, or
+    holds an input file under a name the results would take (e.g. ``t2.nii.gz``)."""
     out_r = out.resolve()
     for p in inputs:
         pr = p.resolve()
-        if pr == out_r or (pr.is_dir() and out_r.is_relative_to(pr)):
+        folder = pr.parent if pr.suffix.lower() == ".dcm" else pr
+        if pr == out_r or (folder.is_dir() and out_r.is_relative_to(folder)):
             raise UsageError(f"output folder {out} would overwrite the input {p}")
+        if pr.parent == out_r and pr.name in OUTPUT_NAMES:
+            raise UsageError(
+                f"output folder {out} would overwrite the input {p} (a result has its name)"
+            )

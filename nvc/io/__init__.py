@@ -1,6 +1,6 @@
 """Reading and writing volumes. The only part of ``nvc`` that touches disk."""
 
-from nvc.io.atomic import atomic_path, write_text
+from nvc.io.atomic import atomic_path, staged_folder, write_text
 from nvc.io.errors import VolumeLoadError
 from nvc.io.labels import save_label_map
 from nvc.io.loader import load_volume
@@ -13,5 +13,6 @@ __all__ = [
     "load_volume",
     "save_label_map",
     "save_nifti",
+    "staged_folder",
     "write_text",
 ]

@@ -12,6 +12,9 @@ from nvc.io.errors import VolumeLoadError
 
 #: Refuse headers that declare more voxels than this before allocating (2**30 = 4 GiB as float32).
 MAX_VOXELS = 2**30
+#: Largest deviation of the voxel axes' Gram matrix from identity still taken as orthogonal
+#: (1e-4 is about 0.006 degrees; ITK images, and so registration and resampling, need it).
+MAX_SHEAR = 1e-4
 
 
 def check_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -45,12 +48,36 @@ def check_geometry(path: Path, affine: NDArray[np.float64], spacing: Any) -> Non
     a = np.asarray(affine, dtype=np.float64)
     if a.shape != (4, 4) or not np.all(np.isfinite(a)):
         raise VolumeLoadError(path, "voxel-to-world affine is not finite")
+    if np.max(np.abs(a)) > 1e12:
+        raise VolumeLoadError(path, "voxel-to-world affine has absurd values (beyond 1e12 mm)")
     cols = np.sqrt((a[:3, :3] ** 2).sum(axis=0))
     if np.any(cols < 1e-6):
         raise VolumeLoadError(path, "voxel-to-world affine is degenerate (a zero-length axis)")
     unit = a[:3, :3] / cols
     if abs(np.linalg.det(unit)) < 1e-3:
         raise VolumeLoadError(path, "voxel-to-world affine is degenerate (collapsed axes)")
+    gram = unit.T @ unit
+    if np.max(np.abs(gram - np.eye(3))) > MAX_SHEAR:
+        off = np.abs(gram[np.triu_indices(3, 1)]).max()
+        angle = float(np.degrees(np.arcsin(min(off, 1.0))))
+        raise VolumeLoadError(
+            path,
+            f"voxel axes are sheared ({angle:.2f} degrees from perpendicular);"
+            " resample onto an orthogonal grid first",
+        )
+
+
+def check_data_size(path: Path, needed: int, available: int | None) -> None:
+    """Refuse a file that holds fewer voxel bytes than its header declares (before allocating).
+
+    ``available`` is None when the format's storage cannot be measured cheaply.
+    """
+    if available is not None and available < needed:
+        raise VolumeLoadError(
+            path,
+            f"truncated or corrupt image data: the header declares {needed} bytes of voxels,"
+            f" the file holds {max(available, 0)}",
+        )
 
 
 def check_values(path: Path, array: NDArray[Any]) -> NDArray[Any]:

@@ -5,14 +5,26 @@ ITK places images in LPS millimetres; the Volumes returned here are RAS+.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import SimpleITK as sitk
 
-from nvc.io.checks import check_geometry, check_shape, check_values
+from nvc.io.checks import check_data_size, check_geometry, check_shape, check_values
 from nvc.io.errors import VolumeLoadError
+from nvc.io.storage import (
+    CorruptDataError,
+    dicom_length_problem,
+    dicom_pixel_bytes_fit,
+    itk_stored_bytes,
+    metaimage_header_problem,
+)
 from nvc.volume import Volume, affine_of_sitk
 
 #: DICOM tags kept as acquisition facts (safe to show).
@@ -24,6 +36,19 @@ DICOM_FACTS = {
     "0008|1090": "model",
     "0018|0024": "sequence_name",
     "0018|0050": "slice_thickness_mm",
+}
+#: Bytes per voxel of the scalar ITK pixel types.
+_ITEMSIZE = {
+    sitk.sitkUInt8: 1,
+    sitk.sitkInt8: 1,
+    sitk.sitkUInt16: 2,
+    sitk.sitkInt16: 2,
+    sitk.sitkUInt32: 4,
+    sitk.sitkInt32: 4,
+    sitk.sitkUInt64: 8,
+    sitk.sitkInt64: 8,
+    sitk.sitkFloat32: 4,
+    sitk.sitkFloat64: 8,
 }
 #: DICOM tags that identify the patient or study: kept apart so reports can leave them out.
 DICOM_IDENTIFIERS = {
@@ -41,17 +66,23 @@ def load_itk_file(path: str | Path) -> Volume:
     Raises
     ------
     VolumeLoadError
-        For a missing, unreadable, non-scalar or non-3D file.
+        For a missing, unreadable, non-scalar or non-3D file, or one holding
+        fewer voxel bytes than its header declares (checked before allocating).
     """
     path = Path(path)
     if not path.is_file():
         raise VolumeLoadError(path, "file not found")
+    problem = metaimage_header_problem(path)
+    if problem is not None:
+        raise VolumeLoadError(path, f"not a readable image ({problem})")
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
-        reader.ReadImageInformation()
+        with quiet_stderr() as complaints:
+            reader.ReadImageInformation()
     except RuntimeError as exc:
-        raise VolumeLoadError(path, f"not a readable image ({_itk_reason(exc)})") from None
+        reason = complaints[0][:160] if complaints else _itk_reason(exc)
+        raise VolumeLoadError(path, f"not a readable image ({reason})") from None
     if reader.GetNumberOfComponents() != 1:
         raise VolumeLoadError(
             path, f"{reader.GetNumberOfComponents()} components per voxel; a scalar image is needed"
@@ -59,8 +90,16 @@ def load_itk_file(path: str | Path) -> Volume:
     check_shape(path, tuple(reader.GetSize()))
     if reader.GetDimension() != 3:
         raise VolumeLoadError(path, f"image is {reader.GetDimension()}D; a 3D volume is needed")
+    itemsize = _ITEMSIZE.get(reader.GetPixelID())
+    if itemsize is not None:
+        try:
+            stored = itk_stored_bytes(path)
+        except CorruptDataError as exc:
+            raise VolumeLoadError(path, str(exc)[:200]) from None
+        check_data_size(path, int(np.prod(reader.GetSize(), dtype=np.int64)) * itemsize, stored)
     try:
-        image = reader.Execute()
+        with quiet_stderr():
+            image = reader.Execute()
     except RuntimeError as exc:
         raise VolumeLoadError(path, f"corrupt image data ({_itk_reason(exc)})") from None
     fmt = "NRRD" if path.suffix.lower() in {".nrrd", ".nhdr"} else "MetaImage"
@@ -86,7 +125,16 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
     folder = Path(folder)
     if not folder.is_dir():
         raise VolumeLoadError(folder, "DICOM folder not found")
-    uids = list(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
+    for entry in sorted(folder.iterdir()):
+        if entry.is_file():
+            problem = dicom_length_problem(entry)
+            if problem is not None:
+                raise VolumeLoadError(entry, problem)
+    try:
+        with quiet_stderr():
+            uids = list(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
+    except RuntimeError as exc:
+        raise VolumeLoadError(folder, f"unreadable DICOM folder ({_itk_reason(exc)})") from None
     if not uids:
         raise VolumeLoadError(folder, "no DICOM series in this folder")
     if series_uid is None:
@@ -99,7 +147,11 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
         series_uid = uids[0]
     elif series_uid not in uids:
         raise VolumeLoadError(folder, f"no DICOM series {series_uid} here")
-    files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_uid))
+    try:
+        with quiet_stderr():
+            files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_uid))
+    except RuntimeError as exc:
+        raise VolumeLoadError(folder, f"unreadable DICOM folder ({_itk_reason(exc)})") from None
     if len(files) < 2:
         raise VolumeLoadError(folder, f"series has {len(files)} slice; a 3D volume is needed")
     _check_slice_positions(folder, files)
@@ -108,7 +160,8 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
     reader.MetaDataDictionaryArrayUpdateOn()
     reader.LoadPrivateTagsOff()
     try:
-        image = reader.Execute()
+        with quiet_stderr():
+            image = reader.Execute()
     except RuntimeError as exc:
         raise VolumeLoadError(folder, f"unreadable DICOM series ({_itk_reason(exc)})") from None
     facts: dict[str, Any] = {"source_name": folder.name, "format": "DICOM", "n_files": len(files)}
@@ -131,17 +184,28 @@ def _check_slice_positions(folder: Path, files: list[str]) -> None:
         r = sitk.ImageFileReader()
         r.SetFileName(name)
         try:
-            r.ReadImageInformation()
+            with quiet_stderr():
+                r.ReadImageInformation()
         except RuntimeError as exc:
             raise VolumeLoadError(
                 Path(name), f"unreadable DICOM file ({_itk_reason(exc)})"
             ) from None
         if not r.HasMetaDataKey("0020|0032") or not r.HasMetaDataKey("0020|0037"):
             raise VolumeLoadError(Path(name), "DICOM file lacks image position or orientation")
-        pos = np.array([float(v) for v in r.GetMetaData("0020|0032").split("\\")])
+        size = [int(n) for n in r.GetSize()] + [1]
+        check_shape(folder, (size[0], size[1], len(files) * max(size[2], 1)))
+        bits = _int_tag(r, "0028|0100", 16) * _int_tag(r, "0028|0002", 1)
+        declared = size[0] * size[1] * max(size[2], 1) * max(bits, 8) // 8
+        if not dicom_pixel_bytes_fit(Path(name), declared):
+            raise VolumeLoadError(Path(name), "truncated DICOM pixel data")
+        pos = _dicom_numbers(Path(name), r, "0020|0032", 3, "image position")
         if normal is None:
-            cosines = np.array([float(v) for v in r.GetMetaData("0020|0037").split("\\")])
+            cosines = _dicom_numbers(Path(name), r, "0020|0037", 6, "image orientation")
             normal = np.cross(cosines[:3], cosines[3:])
+            if abs(np.linalg.norm(normal) - 1.0) > 1e-3:
+                raise VolumeLoadError(
+                    Path(name), "DICOM image orientation is not two perpendicular unit vectors"
+                )
         positions.append(float(pos @ normal))
     steps = np.diff(np.sort(positions))
     if np.any(steps < 1e-4):
@@ -152,6 +216,51 @@ def _check_slice_positions(folder: Path, files: list[str]) -> None:
             f"slice spacing varies from {steps.min():.2f} to {steps.max():.2f} mm"
             " (missing slices?)",
         )
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[list[str]]:
+    """Keep what ITK's C++ readers print to the process's stderr (fd 2) off it.
+
+    Their complaints about a bad file become part of the one-line error
+    instead; printed as well they would add stray lines. Yields a list that
+    holds the captured lines once the block has ended.
+    """
+    captured: list[str] = []
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read(4096).decode("utf-8", "replace")
+            captured.extend(ln.strip() for ln in text.splitlines() if ln.strip())
+
+
+def _dicom_numbers(
+    path: Path, reader: sitk.ImageFileReader, tag: str, count: int, what: str
+) -> np.ndarray:
+    """``count`` finite numbers of a backslash-separated DICOM decimal string element."""
+    text = reader.GetMetaData(tag)
+    try:
+        values = np.array([float(v) for v in text.split("\\")], dtype=np.float64)
+    except ValueError:
+        values = np.array([])
+    if values.shape != (count,) or not np.all(np.isfinite(values)):
+        raise VolumeLoadError(path, f"DICOM {what} is invalid ({text.strip()[:40]!r})")
+    return values
+
+
+def _int_tag(reader: sitk.ImageFileReader, tag: str, default: int) -> int:
+    try:
+        return int(reader.GetMetaData(tag).strip()) if reader.HasMetaDataKey(tag) else default
+    except ValueError:
+        return default
 
 
 def _volume_of(path: Path, image: sitk.Image, metadata: dict[str, Any]) -> Volume:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import struct
 import zlib
 from pathlib import Path
@@ -13,9 +14,12 @@ import nibabel as nib
 import numpy as np
 
 from nvc.io.atomic import atomic_path
-from nvc.io.checks import check_geometry, check_shape, check_values
+from nvc.io.checks import check_data_size, check_geometry, check_shape, check_values
 from nvc.io.errors import VolumeLoadError
 from nvc.volume import Volume
+
+#: qform and sform may differ by this much (mm, anywhere in the volume) before the file is refused.
+MAX_QFORM_SFORM_MM = 1.0
 
 _READ_ERRORS = (
     nib.filebasedimages.ImageFileError,
@@ -23,6 +27,7 @@ _READ_ERRORS = (
     OSError,
     EOFError,
     ValueError,
+    OverflowError,
     zlib.error,
     struct.error,
     gzip.BadGzipFile,
@@ -34,17 +39,35 @@ def load_nifti(path: str | Path) -> Volume:
     """Load a NIfTI file as a Volume.
 
     The affine is the one nibabel chooses (sform when its code is set, else
-    qform). Trailing singleton dimensions are squeezed.
+    qform). When both are set they must agree: a file whose qform and sform
+    place a voxel of the volume more than ``MAX_QFORM_SFORM_MM`` apart is
+    refused (other tools would read it with the other matrix, perhaps flipped);
+    a smaller gap is recorded as ``metadata["qform_sform_gap_mm"]``. Sheared
+    affines are refused (``check_geometry``). The voxel bytes the header
+    declares are compared with the bytes stored (decompressed) before any
+    voxel array is allocated. Trailing singleton dimensions are squeezed.
+    nibabel's log lines about repaired header fields are kept off stderr.
 
     Raises
     ------
     VolumeLoadError
         For any file that is not a readable, finite, 3D NIfTI volume.
     """
-    path = Path(path)
-    if path.is_file() and _is_gzip(path):
-        _verify_gzip(path)
+    logger = nib.imageglobals.logger
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)  # its header repairs would print stray lines
+    try:
+        with np.errstate(all="ignore"):  # hostile header values overflow; checked explicitly
+            return _load_nifti(Path(path))
+    finally:
+        logger.setLevel(level)
+
+
+def _load_nifti(path: Path) -> Volume:
+    """Body of ``load_nifti``."""
+    stored = None
     if path.is_file():
+        stored = _verify_gzip(path) if _is_gzip(path) else path.stat().st_size
         _check_raw_pixdim(path)
     try:
         img = nib.load(path)
@@ -61,6 +84,20 @@ def load_nifti(path: str | Path) -> Volume:
     except nib.spatialimages.HeaderDataError as exc:
         raise VolumeLoadError(path, f"invalid header ({_short(exc)})") from None
     check_geometry(path, img.affine, zooms)
+    gap = _qform_sform_gap_mm(path, img, shape)
+    try:
+        offset = int(img.dataobj.offset)  # type: ignore[attr-defined]
+        needed = offset + int(
+            np.prod(np.asarray(header.get_data_shape(), dtype=np.int64))
+            * header.get_data_dtype().itemsize
+        )
+    except (*_READ_ERRORS, AttributeError) as exc:
+        raise VolumeLoadError(path, f"invalid header ({_short(exc)})") from None
+    if offset < int(header["sizeof_hdr"]):
+        raise VolumeLoadError(
+            path, f"invalid header (voxel data offset {offset} inside the header)"
+        )
+    check_data_size(path, needed, stored)
     try:
         data = np.asanyarray(img.dataobj)
     except _READ_ERRORS as exc:
@@ -72,6 +109,8 @@ def load_nifti(path: str | Path) -> Volume:
         "description": _text(header.get("descrip")),
         "intent": _text(header.get("intent_name")),
     }
+    if gap is not None:
+        metadata["qform_sform_gap_mm"] = round(gap, 4)
     return Volume(data, img.affine, metadata)
 
 
@@ -120,23 +159,55 @@ def _check_raw_pixdim(path: Path) -> None:
         return
 
 
+def _qform_sform_gap_mm(path: Path, img: Any, shape: tuple[int, int, int]) -> float | None:
+    """Largest distance (mm) between where qform and sform put the volume's corners.
+
+    None when only one of them is set. Raises VolumeLoadError beyond ``MAX_QFORM_SFORM_MM``.
+    """
+    header = img.header
+    if int(header["qform_code"]) <= 0 or int(header["sform_code"]) <= 0:
+        return None
+    try:
+        qform = np.asarray(header.get_qform(), dtype=np.float64)
+        sform = np.asarray(header.get_sform(), dtype=np.float64)
+    except _READ_ERRORS as exc:
+        raise VolumeLoadError(path, f"invalid qform or sform ({_short(exc)})") from None
+    if not np.all(np.isfinite(qform)):
+        raise VolumeLoadError(path, "qform is not finite")
+    corners = np.array(np.meshgrid(*[[0, n - 1] for n in shape], indexing="ij")).reshape(3, -1).T
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = corners @ qform[:3, :3].T + qform[:3, 3]
+        s = corners @ sform[:3, :3].T + sform[:3, 3]
+        gap = float(np.max(np.linalg.norm(q - s, axis=1)))
+    if not np.isfinite(gap) or gap > MAX_QFORM_SFORM_MM:
+        raise VolumeLoadError(
+            path,
+            f"qform and sform disagree by {gap:.1f} mm (more than {MAX_QFORM_SFORM_MM} mm);"
+            " tools differ in which they use, so fix the header (set one code to 0)",
+        )
+    return gap
+
+
 def _is_gzip(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(2) == b"\x1f\x8b"
 
 
-def _verify_gzip(path: Path) -> None:
+def _verify_gzip(path: Path) -> int:
     """Stream through the whole gzip file so a corrupt or truncated stream fails its CRC here.
 
     nibabel stops reading once it has the voxels it needs, so damage near the end
-    of a stream would otherwise pass unnoticed.
+    of a stream would otherwise pass unnoticed. Returns the decompressed size in
+    bytes (nothing is kept in memory).
     """
+    total = 0
     try:
         with gzip.open(path, "rb") as fh:
-            while fh.read(1 << 22):
-                pass
+            while block := fh.read(1 << 22):
+                total += len(block)
     except (OSError, EOFError, zlib.error) as exc:
         raise VolumeLoadError(path, f"truncated or corrupt gzip stream ({_short(exc)})") from None
+    return total
 
 
 def _text(value: Any) -> str:
