@@ -47,9 +47,18 @@ def centerline_tsv(geom: NerveGeometry) -> str:
 
 
 def save_case(
-    result: CaseResult, out: Path, config: PipelineConfig, *, inputs: dict[str, Path]
+    result: CaseResult,
+    out: Path,
+    config: PipelineConfig,
+    *,
+    inputs: dict[str, Path],
+    identifiers: dict[str, dict[str, str]] | None = None,
 ) -> Path:
-    """Write every output of a case into ``out``; findings.json last, so its presence means done."""
+    """Write every output of a case into ``out``; findings.json last, so its presence means done.
+
+    ``identifiers`` (per input: file name, DICOM patient name, ID, dates) are
+    stored under ``identifiers`` only when given (``nvc run --include-identifiers``).
+    """
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "config.toml", config.to_toml())
     save_nifti(result.t2, out / "t2.nii.gz", dtype=np.float32)
@@ -60,5 +69,7 @@ def save_case(
         write_text(out / f"cn7_centerline_{side}.tsv", centerline_tsv(geom))
     data = result.findings.to_dict()
     data["provenance"] = provenance(config, inputs)
+    if identifiers is not None:
+        data["identifiers"] = identifiers
     write_json(out / FINDINGS, data)
     return out / FINDINGS
