@@ -397,7 +397,7 @@ def _sides(ctx: _Context) -> list[Block]:
 
 def _render3d(ctx: _Context) -> list[Block]:
     fig = render_figure(ctx.case)
-    return [Figure("render3d", to_png(fig), ctx.layout.captions["render3d"], 0.8)]
+    return [Figure("render3d", to_png(fig), ctx.layout.captions["render3d"], 1.0)]
 
 
 def _method(ctx: _Context) -> list[Block]:

@@ -150,7 +150,10 @@ def _block(block: c.Block, st: dict[str, ParagraphStyle], width: float) -> list[
     if isinstance(block, c.Table):
         rows = [[_p(h, st["cell"]) for h in block.header]]
         rows += [[_p(v, st["cell"]) for v in row] for row in block.rows]
-        weights = [max(len(h), 4) + 4 * (len(h) > 12) for h in block.header]
+        weights = [
+            max([len(w) for w in h.split()] + [len(row[i]) for row in block.rows]) + 2
+            for i, h in enumerate(block.header)
+        ]
         t = Table(
             rows, hAlign="LEFT", repeatRows=1, colWidths=[width * w / sum(weights) for w in weights]
         )

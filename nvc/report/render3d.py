@@ -93,14 +93,14 @@ def render_figure(case: ReportCase, *, meshes: dict[int, Mesh] | None = None) ->
     matplotlib.figure.Figure
     """
     meshes = scene_meshes(case) if meshes is None else meshes
-    fig = new_figure(8.0, 8.6)
+    fig = new_figure(10.0, 5.6)
     if not meshes:
         fig.text(0.5, 0.5, "nothing to render", ha="center")
         return fig
     allv = np.concatenate([m.vertices for m in meshes.values()])
     lo, hi = allv.min(axis=0), allv.max(axis=0)
     for col, (title, elev, azim, letters) in enumerate(VIEWS):
-        ax = fig.add_subplot(2, 1, col + 1, projection="3d")
+        ax = fig.add_subplot(1, 2, col + 1, projection="3d")
         ax.set_proj_type("ortho")
         view = _view_vector(elev, azim)
         for value, alpha in STRUCTURES:
@@ -110,10 +110,10 @@ def render_figure(case: ReportCase, *, meshes: dict[int, Mesh] | None = None) ->
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_zlim(lo[2], hi[2])
-        ax.set_box_aspect(hi - lo, zoom=1.3)
+        ax.set_box_aspect(hi - lo, zoom=1.12)
         ax.view_init(elev=elev, azim=azim)
         ax.set_axis_off()
-        _letters(ax, lo, hi, letters)
+        _letters(ax, letters)
         _scale_bar(ax, lo, hi, elev)
         ax.set_title(title, fontsize=10)
     fig.legend(
@@ -123,7 +123,7 @@ def render_figure(case: ReportCase, *, meshes: dict[int, Mesh] | None = None) ->
         fontsize=8,
         frameon=False,
     )
-    fig.subplots_adjust(left=0.0, right=1.0, top=0.96, bottom=0.05, hspace=0.08)
+    fig.subplots_adjust(left=0.0, right=1.0, top=0.92, bottom=0.1, wspace=0.0)
     return fig
 
 
@@ -143,28 +143,18 @@ def _contact_markers(ax: Any, case: ReportCase) -> None:
             )
 
 
-def _letters(ax: Any, lo: NDArray[np.float64], hi: NDArray[np.float64], letters: str) -> None:
-    """Patient directions at the box's faces (only those in the view plane)."""
-    mid = (lo + hi) / 2
-    pad = 0.05 * (hi - lo)
-    where = {
-        "R": (hi[0] + pad[0], mid[1], mid[2]),
-        "L": (lo[0] - pad[0], mid[1], mid[2]),
-        "A": (mid[0], hi[1] + pad[1], mid[2]),
-        "P": (mid[0], lo[1] - pad[1], mid[2]),
-        "S": (mid[0], mid[1], hi[2] + pad[2]),
-        "I": (mid[0], mid[1], lo[2] - pad[2]),
-    }
-    for letter in letters:
-        x, y, z = where[letter]
-        ax.text(
-            x, y, z, letter, fontsize=13, fontweight="bold", color="black", ha="center", va="center"
-        )
+def _letters(ax: Any, letters: str) -> None:
+    """Patient directions at the (left, right, top, bottom) edges of a view."""
+    style = {"fontsize": 13, "fontweight": "bold", "color": "black", "transform": ax.transAxes}
+    for (x, y), letter in zip(
+        ((0.02, 0.5), (0.98, 0.5), (0.5, 0.93), (0.5, 0.07)), letters, strict=True
+    ):
+        ax.text2D(x, y, letter, ha="center", va="center", **style)
 
 
 def _scale_bar(ax: Any, lo: NDArray[np.float64], hi: NDArray[np.float64], elev: float) -> None:
     """A 10 mm bar along x (patient left-right) under the scene, exact in an orthographic view."""
-    x0 = lo[0] + 0.02 * (hi[0] - lo[0])
+    x0 = (lo[0] + hi[0]) / 2 - 5.0
     if abs(elev) > 45:  # looking along z: put the bar behind (posterior) the scene
         y, z = lo[1] - 0.05 * (hi[1] - lo[1]), lo[2]
     else:  # looking along y: put it under the scene
