@@ -96,7 +96,7 @@ def cpr_figure(case: ReportCase, *, half_height_mm: float = 6.0, step_mm: float 
     matplotlib.figure.Figure
     """
     sides = [s for s in case.side_order() if s in case.centerlines]
-    fig = new_figure(10.0, 1.0 + 2.55 * max(len(sides), 1))
+    fig = new_figure(10.0, 0.8 + 3.4 * max(len(sides), 1))
     if not sides:
         fig.text(0.5, 0.5, "no facial nerve was traced on either side", ha="center")
         return fig
@@ -151,8 +151,8 @@ def cpr_figure(case: ReportCase, *, half_height_mm: float = 6.0, step_mm: float 
         right=0.99,
         top=0.93,
         bottom=0.16 / max(len(sides), 1) + 0.06,
-        wspace=0.06,
-        hspace=0.45,
+        wspace=0.04,
+        hspace=0.3,
     )
     return fig
 
