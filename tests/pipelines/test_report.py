@@ -259,3 +259,30 @@ def test_exports_for_slicer_itksnap_and_printing(results, pseudonymised):
     n_v = sum(ln.startswith("v ") for ln in obj)
     faces = np.array([[int(x) for x in ln.split()[1:]] for ln in obj if ln.startswith("f ")])
     assert faces.min() == 1 and faces.max() == n_v
+
+
+def test_a_side_whose_nerve_was_not_found_is_reported_as_such(results, tmp_path):
+    folder = tmp_path / "res"
+    shutil.copytree(results, folder, ignore=shutil.ignore_patterns("report"))
+    findings = json.loads((folder / "findings.json").read_text())
+    findings["sides"]["left"] = {
+        "side": "left",
+        "nerve_found": False,
+        "nvc": False,
+        "mvd_candidate": False,
+        "confidence": 0.0,
+        "reasons": ["facial nerve not found: no dark path to the canal"],
+        "contacts": [],
+        "rdp_mm": None,
+        "nerve_length_mm": None,
+        "cn8_separated": False,
+    }
+    (folder / "findings.json").write_text(json.dumps(findings))
+    (folder / "cn7_centerline_left.tsv").unlink()
+    assert main(["report", str(folder)]) == 0
+    html = (folder / "report" / "report.html").read_text(encoding="utf-8")
+    o = _outline(folder / "report" / "report.html")
+    assert "side-left" in o.sections and "cpr" in o.figures
+    assert not any(f.startswith("contact-L") for f in o.figures)
+    assert "Facial nerve not found: no verdict" in html
+    assert "no dark path to the canal" in html
