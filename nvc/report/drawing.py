@@ -35,7 +35,7 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     return fig
 
 
-def to_png(fig: Figure, *, dpi: int = 110) -> bytes:
+def to_png(fig: Figure, *, dpi: int = 140) -> bytes:
     """Render a figure to PNG bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
