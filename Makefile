@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: lint
+	command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y poppler-utils)
 	$(VENV)/bin/pytest
 
 clean:

@@ -47,3 +47,35 @@ LABEL_TABLE: tuple[LabelInfo, ...] = (
     LabelInfo(Label.CSF, "cerebrospinal fluid", "CSF", (150, 210, 255)),
     LabelInfo(Label.OTHER_NERVE, "other cranial nerve", "CN", (255, 140, 0)),
 )
+
+
+def slicer_color_table(table: tuple[LabelInfo, ...] = LABEL_TABLE) -> str:
+    """3D Slicer colour table (``.ctbl``): lines ``index name R G B A`` (names without spaces)."""
+    rows = ["# nvc label colours (3D Slicer colour table)", f"# {len(table) + 1} values"]
+    rows.append("0 background 0 0 0 0")
+    for t in table:
+        rows.append(
+            f"{t.value} {t.abbreviation}_{_token(t.name)} {t.rgb[0]} {t.rgb[1]} {t.rgb[2]} 255"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def itksnap_label_description(table: tuple[LabelInfo, ...] = LABEL_TABLE) -> str:
+    """ITK-SNAP label description file (Segmentation > Import Label Descriptions)."""
+    rows = [
+        "################################################",
+        "# ITK-SnAP Label Description File",
+        "# File format:",
+        "# IDX   -R-  -G-  -B-  -A--  VIS MSH  LABEL",
+        "################################################",
+        '    0     0    0    0        0  0  0    "Clear Label"',
+    ]
+    for t in table:
+        r, g, b = t.rgb
+        rows.append(f'{t.value:5d} {r:5d} {g:4d} {b:4d}        1  1  1    "{t.name}"')
+    return "\n".join(rows) + "\n"
+
+
+def _token(name: str) -> str:
+    keep = "".join(c if c.isalnum() else "_" for c in name)
+    return "_".join(p for p in keep.split("_") if p)

@@ -1,6 +1,7 @@
 """The ``nvc`` command: ``nvc <command> ...``.
 
-Commands: ``run`` (analyse one patient), ``phantom`` (write a phantom cohort),
+Commands: ``run`` (analyse one patient), ``report`` (report of a results folder),
+``phantom`` (write a phantom cohort),
 ``demo`` (the main job on the built-in phantom). Exit codes: 0 success, 2 usage, 3 unreadable input,
 4 analysis impossible, 5 output not writable.
 """
@@ -11,7 +12,7 @@ import argparse
 from collections.abc import Sequence
 
 from nvc import DISCLAIMER, __version__
-from pipelines import demo, phantom_cohort, run
+from pipelines import demo, phantom_cohort, report, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module, text in (
         ("phantom", phantom_cohort, "write a phantom cohort (BIDS) with its ground truth"),
         ("run", run, "analyse one patient (T2 + TOF)"),
+        ("report", report, "build the report, QC figures and exports of a results folder"),
         ("demo", demo, "run the main job on the built-in phantom"),
     ):
         p = sub.add_parser(name, help=text, description=text)

@@ -15,6 +15,7 @@ from pipelines.config import PipelineConfig
 from pipelines.errors import EXIT_OK, run_guarded
 from pipelines.outputs import save_case
 from pipelines.phantom_cohort import generate, truth_dir
+from pipelines.report import write_report
 from pipelines.run import verdict_line
 
 
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         out = args.out / "results" / "sub-01"
         save_case(result, out, config, inputs={"t2": t2_path, "mra": mra_path})
         print(f"   analysed in {time.perf_counter() - t0:.1f} s; results in {out}")
+        html = write_report(out)
+        print(f"   report: {html} and {html.with_suffix('.pdf').name} (nvc report {out})")
         truth = read_json(truth_dir(data) / "sub-01" / "sub-01_truth.json")
         print("3. verdicts beside the truth:")
         for s, f in result.findings.sides.items():

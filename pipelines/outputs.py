@@ -59,10 +59,17 @@ def centerline_tsv(geom: NerveGeometry) -> str:
 
 
 def save_case(
-    result: CaseResult, out: Path, config: PipelineConfig, *, inputs: dict[str, Path]
+    result: CaseResult,
+    out: Path,
+    config: PipelineConfig,
+    *,
+    inputs: dict[str, Path],
+    identifiers: dict[str, dict[str, str]] | None = None,
 ) -> Path:
     """Write every output of a case into ``out``; findings.json last, so its presence means done.
 
+    ``identifiers`` (per input: file name, DICOM patient name, ID, dates) are
+    stored under ``identifiers`` only when given (``nvc run --include-identifiers``).
     The files are written into a staging folder beside ``out`` and renamed into
     it only when all are written (``nvc.io.staged_folder``): a failure (a full
     disk) leaves ``out`` as it was and no findings.json of this run.
@@ -77,5 +84,7 @@ def save_case(
             write_text(stage / f"cn7_centerline_{side}.tsv", centerline_tsv(geom))
         data = result.findings.to_dict()
         data["provenance"] = provenance(config, inputs)
+        if identifiers is not None:
+            data["identifiers"] = identifiers
         write_json(stage / FINDINGS, data)
     return out / FINDINGS

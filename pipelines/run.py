@@ -1,4 +1,8 @@
-"""``nvc run --t2 T2 --mra MRA --out DIR [--side S] [--config FILE]``: analyse one patient."""
+"""``nvc run --t2 T2 --mra MRA --out DIR [--side S] [--config FILE]``: analyse one patient.
+
+The report (``nvc report``) is built afterwards unless ``--no-report``. Patient
+identifiers are stored in findings.json only with ``--include-identifiers``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from pathlib import Path
 
 from nvc import DISCLAIMER
 from nvc.io import load_volume
+from nvc.volume import Volume
 from pipelines.case import run_case
 from pipelines.config import load_config
 from pipelines.errors import EXIT_OK, AnalysisError, UsageError, run_guarded
 from pipelines.outputs import OUTPUT_NAMES, save_case
+from pipelines.report import write_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", help="TOML config file or preset name (default: built-in defaults)"
     )
+    parser.add_argument(
+        "--no-report", action="store_true", help="skip the report (nvc report can build it later)"
+    )
+    parser.add_argument(
+        "--include-identifiers",
+        action="store_true",
+        help="store patient identifiers (DICOM name, ID, dates, input file names) in "
+        "findings.json and show them in the report (default: neither)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,18 +51,32 @@ def run(args: argparse.Namespace) -> int:
         _refuse_overwriting_inputs(args.out, [args.t2, args.mra])
         t2 = load_volume(args.t2)
         mra = load_volume(args.mra)
+        inputs = {"t2": args.t2, "mra": args.mra}
         try:
             result = run_case(t2, mra, symptomatic_side=args.side, config=config)
         except AnalysisError as exc:
             raise AnalysisError(_naming_inputs(str(exc), args.t2, args.mra)) from None
-        path = save_case(result, args.out, config, inputs={"t2": args.t2, "mra": args.mra})
+        identifiers = None
+        if args.include_identifiers:
+            identifiers = {"t2": identifiers_of(t2, args.t2), "mra": identifiers_of(mra, args.mra)}
+        path = save_case(result, args.out, config, inputs=inputs, identifiers=identifiers)
         print(f"{DISCLAIMER}")
         for side, f in result.findings.sides.items():
             print(f"{side:>5}: {verdict_line(f.to_dict())}")
         print(f"wrote {path.parent}")
+        if not args.no_report:
+            html = write_report(args.out, include_identifiers=args.include_identifiers)
+            print(f"report: {html} and {html.with_suffix('.pdf')}")
         return EXIT_OK
 
     return run_guarded(body)
+
+
+def identifiers_of(volume: Volume, path: Path) -> dict[str, str]:
+    """What identifies the patient in an input: its file or folder name and DICOM identifiers."""
+    ids = {"source_name": path.name}
+    ids.update({k: str(v) for k, v in volume.metadata.get("identifiers", {}).items() if v})
+    return ids
 
 
 def verdict_line(side: dict) -> str:

@@ -79,3 +79,11 @@ def staged_folder(path: str | Path, *, last: Sequence[str] = ()) -> Iterator[Pat
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Atomically write a binary file."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path

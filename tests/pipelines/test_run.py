@@ -35,8 +35,8 @@ def case_files(tmp_path_factory):
 def results(case_files, tmp_path_factory):
     _, t2, mra = case_files
     out = tmp_path_factory.mktemp("out") / "res"
-    code = main(["run", "--t2", str(t2), "--mra", str(mra), "--out", str(out), "--side", "right"])
-    assert code == 0
+    args = ["run", "--t2", str(t2), "--mra", str(mra), "--out", str(out), "--side", "right"]
+    assert main([*args, "--no-report"]) == 0
     return out
 
 
@@ -53,8 +53,10 @@ def test_outputs_follow_the_contract(results, case_files):
         "cn7_centerline_right.tsv",
     ):
         assert (results / name).is_file(), name
+    assert not (results / "report").exists()  # --no-report
     findings = json.loads((results / "findings.json").read_text())
     assert findings["schema_version"] == "1.0"
+    assert "identifiers" not in findings  # stored only with --include-identifiers
     assert set(findings["sides"]) == {"left", "right"}
     for side in findings["sides"].values():
         for key in ("nerve_found", "nvc", "mvd_candidate", "confidence", "reasons", "contacts"):

@@ -1,0 +1,200 @@
+"""The report as a PDF (reportlab Platypus), the same content as the HTML page.
+
+Text goes through reportlab's paragraph mark-up, so every string is escaped
+first (``xml.sax.saxutils.escape``): a ``<script>`` in a header is printed as
+text. The disclaimer and case ID are drawn on every page.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import matplotlib
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from nvc.report import content as c
+
+_FONT = "DejaVuSans"
+_BOLD = "DejaVuSans-Bold"
+
+
+def _register_fonts() -> None:
+    """DejaVu Sans (shipped with matplotlib) so that ×, ±, ≤ print."""
+    if _FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(_FONT, str(ttf / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(_BOLD, str(ttf / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(_FONT, normal=_FONT, bold=_BOLD, italic=_FONT, boldItalic=_BOLD)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle(
+        "body", fontName=_FONT, fontSize=9.5, leading=12.5, alignment=TA_LEFT, spaceAfter=4
+    )
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9, spaceAfter=0),
+        "title": ParagraphStyle("title", parent=base, fontName=_BOLD, fontSize=15, leading=19),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=_BOLD,
+            fontSize=12.5,
+            leading=16,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=1,
+        ),
+        "h3": ParagraphStyle(
+            "h3",
+            parent=base,
+            fontName=_BOLD,
+            fontSize=10,
+            leading=13,
+            spaceBefore=4,
+            spaceAfter=2,
+            keepWithNext=1,
+        ),
+        "flags": ParagraphStyle("flags", parent=base, fontName=_BOLD, fontSize=12, leading=16),
+        "disclaimer": ParagraphStyle(
+            "disclaimer", parent=base, fontName=_BOLD, textColor=colors.HexColor("#8b0000")
+        ),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def render_pdf(report: c.Report) -> bytes:
+    """Render ``report`` as PDF bytes (A4 portrait)."""
+    _register_fonts()
+    st = _styles()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=18 * mm,
+        bottomMargin=16 * mm,
+        title=f"{report.title} ({report.case_id})",
+        author=report.generator,
+    )
+    story: list[Flowable] = [
+        _p(report.title, st["title"]),
+        _p(f"Case {report.case_id} · {report.generator}", st["small"]),
+        Spacer(1, 3 * mm),
+    ]
+    for section in report.sections:
+        head: list[Flowable] = [_p(section.title, st["h2"])]
+        for i, b in enumerate(section.blocks):  # the heading stays with the first block
+            story.append(KeepTogether((head if i == 0 else []) + _block(b, st, doc.width)))
+        if not section.blocks:
+            story.extend(head)
+
+    def on_page(canvas: Any, doc_: Any) -> None:
+        canvas.saveState()
+        w, h = A4
+        canvas.setFillColor(colors.HexColor("#8b0000"))
+        canvas.rect(0, h - 11 * mm, w, 11 * mm, fill=1, stroke=0)
+        canvas.setFillColor(colors.white)
+        canvas.setFont(_BOLD, 9)
+        canvas.drawString(15 * mm, h - 7 * mm, f"{report.disclaimer}  Case {report.case_id}")
+        canvas.setFillColor(colors.HexColor("#444444"))
+        canvas.setFont(_FONT, 7.5)
+        canvas.drawString(15 * mm, 8 * mm, f"{report.disclaimer} {report.generator}")
+        canvas.drawRightString(w - 15 * mm, 8 * mm, f"page {doc_.page}")
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buf.getvalue()
+
+
+def _block(block: c.Block, st: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ]
+    )
+    if isinstance(block, c.Facts):
+        rows = [[_p(k, st["cell"]), _p(v, st["cell"])] for k, v in block.rows]
+        t = Table(rows, colWidths=[0.32 * width, 0.68 * width], hAlign="LEFT")
+        t.setStyle(grid)
+        t.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f0f0"))]))
+        return [_p(block.title, st["h3"]), t, Spacer(1, 2 * mm)]
+    if isinstance(block, c.Table):
+        rows = [[_p(h, st["cell"]) for h in block.header]]
+        rows += [[_p(v, st["cell"]) for v in row] for row in block.rows]
+        weights = [
+            max([len(w) for w in h.split()] + [len(row[i]) for row in block.rows]) + 2
+            for i, h in enumerate(block.header)
+        ]
+        t = Table(
+            rows, hAlign="LEFT", repeatRows=1, colWidths=[width * w / sum(weights) for w in weights]
+        )
+        t.setStyle(grid)
+        t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e4e4"))]))
+        parts: list[Flowable] = [_p(block.title, st["h3"]), t]
+        if block.note:
+            parts.append(_p(block.note, st["small"]))
+        return [*parts, Spacer(1, 2 * mm)]
+    if isinstance(block, c.Verdict):
+        return [_verdict(block, st, width), Spacer(1, 3 * mm)]
+    if isinstance(block, c.Figure):
+        img = Image(io.BytesIO(block.png))
+        scale = min(width * block.width / img.imageWidth, 175 * mm / img.imageHeight)
+        img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+        return [img, _p(block.caption, st["small"]), Spacer(1, 4 * mm)]
+    if isinstance(block, c.Text):
+        return [_p(block.text, st["disclaimer" if block.emphasis else "body"])]
+    raise TypeError(f"unknown block {type(block).__name__}")
+
+
+def _verdict(v: c.Verdict, st: dict[str, ParagraphStyle], width: float) -> Flowable:
+    def flag(yes: bool) -> str:
+        return '<font color="#b00000">YES</font>' if yes else '<font color="#105010">no</font>'
+
+    if v.nerve_found:
+        flags = (
+            f"NVC: {flag(v.nvc)} · MVD candidate: {flag(v.mvd_candidate)} · "
+            f"confidence {v.confidence:.2f}"
+        )
+    else:
+        flags = "Facial nerve not found: no verdict"
+    rows: list[list[Flowable]] = [[_p(v.heading, st["h3"])], [Paragraph(flags, st["flags"])]]
+    rows += [[_p(f"• {r}", st["body"])] for r in v.reasons]
+    t = Table(rows, colWidths=[width], hAlign="LEFT")
+    t.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return t
