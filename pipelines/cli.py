@@ -1,8 +1,8 @@
 """The ``nvc`` command: ``nvc <command> ...``.
 
 Commands: ``run`` (analyse one patient), ``phantom`` (write a phantom cohort),
-``demo`` (the main job on the built-in phantom). Exit codes: 0 success, 2 usage, 3 unreadable input,
-4 analysis impossible, 5 output not writable.
+``demo`` (the main job on the built-in phantom), ``batch`` (a BIDS dataset on Dask).
+Exit codes: 0 success, 2 usage, 3 unreadable input, 4 analysis impossible, 5 output not writable.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 
 from nvc import DISCLAIMER, __version__
-from pipelines import demo, phantom_cohort, run
+from pipelines import batch, demo, phantom_cohort, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("phantom", phantom_cohort, "write a phantom cohort (BIDS) with its ground truth"),
         ("run", run, "analyse one patient (T2 + TOF)"),
         ("demo", demo, "run the main job on the built-in phantom"),
+        ("batch", batch, "analyse a BIDS dataset on Dask (participant / group level)"),
     ):
         p = sub.add_parser(name, help=text, description=text)
         module.add_arguments(p)

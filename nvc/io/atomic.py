@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,3 +40,62 @@ def write_text(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
+
+
+#: Marker in the names of temporary files and folders (``.<name>.<random>.tmp...``).
+TEMP_MARK = ".tmp"
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling folder; on success it is renamed onto ``path``.
+
+    A folder that exists at ``path`` is replaced: it is renamed aside, the new
+    folder renamed in, then the old one removed, so ``path`` is at any moment
+    either absent, the old complete folder or the new complete folder, never a
+    half-written one. On any error the temporary folder is removed and ``path``
+    is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TEMP_MARK, dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(
+                tempfile.mkdtemp(prefix=f".{path.name}.old.", suffix=TEMP_MARK, dir=path.parent)
+            )
+            path.replace(old / path.name)
+            tmp.replace(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.replace(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def remove_temporaries(root: str | Path, *, depth: int = 2) -> list[Path]:
+    """Remove what interrupted atomic writes left in ``root`` (down to ``depth`` levels).
+
+    Only hidden entries whose name carries the temporary marker (``.name.*.tmp*``)
+    are removed. Returns what was removed.
+    """
+    removed: list[Path] = []
+    folders = [Path(root)]
+    for _ in range(depth):
+        nxt = []
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                if entry.name.startswith(".") and TEMP_MARK in entry.name:
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+                    removed.append(entry)
+                elif entry.is_dir() and not entry.is_symlink():
+                    nxt.append(entry)
+        folders = nxt
+    return removed

@@ -1,0 +1,400 @@
+"""One case of a batch, run in its own process under a time and memory limit.
+
+The Dask task (``case_task``) starts ``python -m pipelines.batch_case`` as a
+child process and watches it: a case that raises, crashes, runs out of memory
+or out of time ends only its own process, never the Dask worker, and comes
+back as a one-line reason. The child runs the same two calls as ``nvc run``
+(``pipelines.case.run_case`` then ``pipelines.outputs.save_case``) into a
+temporary sibling folder that is renamed into place when complete, so a killed
+case never leaves a folder that looks finished.
+
+The child dies with its parent (Linux ``PR_SET_PDEATHSIG``): killing a worker
+or the whole batch leaves no orphan analysis running.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import dataclasses
+import json
+import logging
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import psutil
+
+from nvc import __version__
+from nvc.io import VolumeLoadError, load_volume
+from nvc.io.atomic import atomic_dir
+from nvc.io.jsonfile import write_json
+from pipelines.case import run_case
+from pipelines.config import config_from_dict
+from pipelines.errors import AnalysisError, UsageError
+from pipelines.outputs import save_case
+
+#: Written beside findings.json in each case folder: how the batch ran the case.
+BATCH_JSON = "batch.json"
+_POLL_S = 0.2
+_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS",
+)
+
+
+@dataclass(frozen=True)
+class CaseJob:
+    """Everything one case needs (plain values: it travels to Dask workers and child processes).
+
+    Attributes
+    ----------
+    case_id : str
+        ``sub-01`` or ``sub-01_ses-02``.
+    t2, angio : str
+        Input images (absolute paths, readable by the workers).
+    hfs_side : str or None
+        Symptomatic side.
+    out_dir : str
+        Final results folder (written atomically).
+    log : str
+        Log file of the case (appended to, one block per attempt).
+    config_toml : str
+        The pipeline configuration (TOML text).
+    sources : dict
+        Input paths relative to the BIDS dataset (recorded in ``batch.json``).
+    threads : int or None
+        Threads the case may use (numerical libraries, ITK); None leaves their defaults.
+    """
+
+    case_id: str
+    t2: str
+    angio: str
+    hfs_side: str | None
+    out_dir: str
+    log: str
+    config_toml: str
+    sources: dict[str, str]
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """How one attempt at a case ended.
+
+    Attributes
+    ----------
+    status : {"done", "failed"}
+    reason : str
+        One line; empty when done.
+    seconds : float
+        Wall time of the attempt.
+    peak_rss_mb : float or None
+        Peak resident memory of the case process (MB).
+    worker : str
+        Name of the Dask worker (or host) that ran it.
+    """
+
+    case_id: str
+    status: str
+    reason: str
+    seconds: float
+    peak_rss_mb: float | None
+    worker: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary."""
+        return dataclasses.asdict(self)
+
+
+def run_job(job: CaseJob, *, log: logging.Logger) -> float:
+    """Analyse one case and write its results folder atomically (runs in the child).
+
+    Returns
+    -------
+    float
+        Seconds taken (loading, analysis and writing).
+
+    Raises
+    ------
+    VolumeLoadError, AnalysisError, UsageError, OSError
+        The expected failures (anything else is a bug, reported with its traceback).
+    """
+    t0 = time.perf_counter()
+    try:
+        config = config_from_dict(tomllib.loads(job.config_toml))
+    except (tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
+        raise UsageError(f"configuration: {exc}") from None
+    log.info("loading T2 %s", job.sources.get("t2", job.t2))
+    t2 = load_volume(job.t2)
+    log.info("loading angio %s", job.sources.get("angio", job.angio))
+    mra = load_volume(job.angio)
+    log.info("symptomatic side: %s", job.hfs_side or "not given")
+    result = run_case(
+        t2,
+        mra,
+        symptomatic_side=job.hfs_side,
+        config=config,
+        progress=lambda stage, done: log.info("stage %s (%.0f%%)", stage, 100 * done),
+    )
+    with atomic_dir(job.out_dir) as tmp:
+        save_case(result, tmp, config, inputs={"t2": Path(job.t2), "mra": Path(job.angio)})
+        seconds = time.perf_counter() - t0
+        write_json(
+            tmp / BATCH_JSON,
+            {
+                "case": job.case_id,
+                "sources": job.sources,
+                "symptomatic_side": job.hfs_side,
+                "seconds": round(seconds, 2),
+                "peak_rss_mb": round(_peak_rss_mb(), 1),
+                "host": socket.gethostname(),
+                "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                "nvc_version": __version__,
+            },
+        )
+    for side, f in result.findings.sides.items():
+        log.info("%s: nvc=%s mvd_candidate=%s", side, f.nvc, f.mvd_candidate)
+    return seconds
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why a case failed."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, VolumeLoadError):
+        return f"unreadable input: {text}"
+    if isinstance(exc, AnalysisError):
+        return f"analysis impossible: {text}"
+    if isinstance(exc, UsageError):
+        return f"bad configuration: {text}"
+    if isinstance(exc, MemoryError):
+        return "out of memory (MemoryError)"
+    if isinstance(exc, OSError):
+        return f"cannot write output: {text}"
+    return f"{type(exc).__name__}: {text}"
+
+
+def child_main(stdin: TextIO = sys.stdin) -> int:
+    """Body of ``python -m pipelines.batch_case``: job as JSON on stdin, outcome as JSON on stdout.
+
+    Log lines go to stderr (the supervisor points it at the case log).
+    """
+    request = json.loads(stdin.read())
+    _die_with_parent(int(request["parent_pid"]))
+    job = CaseJob(**request["job"])
+    out = sys.stdout
+    sys.stdout = sys.stderr  # only the outcome line goes to the supervisor
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s", force=True
+    )
+    log = logging.getLogger(f"nvc.batch.{job.case_id}")
+    status, reason, seconds = "done", "", 0.0
+    try:
+        seconds = run_job(job, log=log)
+    except Exception as exc:
+        status, reason = "failed", failure_reason(exc)
+        log.error("failed: %s\n%s", reason, traceback.format_exc())
+    out.write(
+        json.dumps(
+            {"status": status, "reason": reason, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+        )
+        + "\n"
+    )
+    out.flush()
+    return 0 if status == "done" else 1
+
+
+def supervise(
+    job: CaseJob,
+    *,
+    time_limit_s: float | None = None,
+    memory_limit_bytes: int | None = None,
+    worker: str = "",
+) -> CaseOutcome:
+    """Run one case in a child process; kill it past the time or memory limit.
+
+    Parameters
+    ----------
+    time_limit_s : float, optional
+        Wall-time limit of the case (seconds).
+    memory_limit_bytes : int, optional
+        Resident-memory limit of the case process and its children (bytes).
+    worker : str
+        Name recorded in the outcome and the log.
+    """
+    worker = worker or socket.gethostname()
+    log_path = Path(job.log)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if job.threads:
+        env.update({k: str(job.threads) for k in _THREAD_VARIABLES})
+    request = json.dumps({"parent_pid": os.getpid(), "job": dataclasses.asdict(job)})
+    t0 = time.monotonic()
+    killed_for = ""
+    peak = 0
+    with log_path.open("a", encoding="utf-8") as logf:
+        logf.write(f"{_now()} {job.case_id}: start on {worker} (pid {os.getpid()})\n")
+        logf.flush()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.batch_case"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=logf,
+            env=env,
+            text=True,
+        )
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(request)
+        child.stdin.close()
+        while child.poll() is None:
+            rss = _tree_rss(child.pid)
+            peak = max(peak, rss)
+            elapsed = time.monotonic() - t0
+            if memory_limit_bytes and rss > memory_limit_bytes:
+                killed_for = (
+                    f"out of memory: the case used more than "
+                    f"{memory_limit_bytes / 2**20:.0f} MB (the limit per case)"
+                )
+            elif time_limit_s and elapsed > time_limit_s:
+                killed_for = f"time limit exceeded ({time_limit_s:g} s)"
+            if killed_for:
+                _kill_tree(child)
+                break
+            time.sleep(_POLL_S)
+        child.wait()
+        output = child.stdout.read()
+        child.stdout.close()
+        seconds = time.monotonic() - t0
+        reply = _last_json(output)
+        if killed_for:
+            status, reason = "failed", killed_for
+        elif reply is not None and reply.get("status") in ("done", "failed"):
+            status, reason = str(reply["status"]), str(reply.get("reason", ""))
+        elif child.returncode < 0:
+            status, reason = "failed", _signal_reason(-child.returncode)
+        else:
+            status, reason = "failed", f"case process exited with code {child.returncode}"
+        if status == "done" and not (Path(job.out_dir) / "findings.json").is_file():
+            status, reason = "failed", "case process ended without writing findings.json"
+        peak_mb = reply.get("peak_rss_mb") if reply else None
+        if peak_mb is None and peak:
+            peak_mb = peak / 2**20
+        logf.write(
+            f"{_now()} {job.case_id}: {status}{': ' + reason if reason else ''} ({seconds:.1f} s)\n"
+        )
+    return CaseOutcome(
+        case_id=job.case_id,
+        status=status,
+        reason=reason,
+        seconds=round(seconds, 2),
+        peak_rss_mb=None if peak_mb is None else round(float(peak_mb), 1),
+        worker=worker,
+    )
+
+
+def case_task(job: CaseJob, time_limit_s: float | None) -> dict[str, Any]:
+    """The Dask task: one case under the limits of the worker that runs it.
+
+    The memory limit per case is the worker's memory limit divided by its
+    number of threads (each thread runs one case at a time).
+    """
+    from distributed import get_worker
+
+    try:
+        w = get_worker()
+    except ValueError:  # called outside a worker (e.g. directly in a test)
+        return supervise(job, time_limit_s=time_limit_s).to_dict()
+    limit = w.memory_manager.memory_limit
+    per_case = int(limit / max(w.state.nthreads, 1)) if limit else None
+    return supervise(
+        job, time_limit_s=time_limit_s, memory_limit_bytes=per_case, worker=str(w.name)
+    ).to_dict()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no orphaned analyses)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl
+        os._exit(1)
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (MB; ru_maxrss is in kB on Linux)."""
+    scale = 1.0 if sys.platform == "darwin" else 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and its descendants (bytes; 0 once it is gone)."""
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def _kill_tree(child: subprocess.Popen[str]) -> None:
+    try:
+        procs = psutil.Process(child.pid).children(recursive=True)
+    except psutil.Error:
+        procs = []
+    child.kill()
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.Error:
+            continue
+
+
+def _signal_reason(signum: int) -> str:
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    if signum == signal.SIGKILL:
+        return f"case process killed ({name}; out of memory or killed by the system?)"
+    return f"case process crashed ({name})"
+
+
+def _last_json(output: str) -> dict[str, Any] | None:
+    for line in reversed(output.strip().splitlines()):
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+if __name__ == "__main__":
+    raise SystemExit(child_main())
