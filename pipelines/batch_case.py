@@ -20,6 +20,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import resource
 import signal
 import socket
@@ -244,7 +245,13 @@ def supervise(
     t0 = time.monotonic()
     killed_for = ""
     peak = 0
+    unfinished = _unfinished_attempt(log_path)
     with log_path.open("a", encoding="utf-8") as logf:
+        if unfinished:
+            logf.write(
+                f"{_now()} {job.case_id}: the attempt above ended without an outcome "
+                "(its worker or the batch was killed)\n"
+            )
         logf.write(f"{_now()} {job.case_id}: start on {worker} (pid {os.getpid()})\n")
         logf.flush()
         child = subprocess.Popen(
@@ -321,6 +328,14 @@ def case_task(job: CaseJob, time_limit_s: float | None) -> dict[str, Any]:
     return supervise(
         job, time_limit_s=time_limit_s, memory_limit_bytes=per_case, worker=str(w.name)
     ).to_dict()
+
+
+def _unfinished_attempt(log_path: Path) -> bool:
+    """Whether the log's last attempt has no outcome line (it was killed)."""
+    if not log_path.is_file():
+        return False
+    lines = [ln for ln in log_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    return bool(lines) and not re.match(r"\S+ sub-\S+: (done|failed)\b", lines[-1])
 
 
 def _die_with_parent(parent_pid: int) -> None:

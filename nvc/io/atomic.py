@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,13 +59,11 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TEMP_MARK, dir=path.parent))
+    tmp = _new_dir(path.parent, f".{path.name}.")
     try:
         yield tmp
         if path.exists():
-            old = Path(
-                tempfile.mkdtemp(prefix=f".{path.name}.old.", suffix=TEMP_MARK, dir=path.parent)
-            )
+            old = _new_dir(path.parent, f".{path.name}.old.")
             path.replace(old / path.name)
             tmp.replace(path)
             shutil.rmtree(old, ignore_errors=True)
@@ -73,6 +72,17 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _new_dir(parent: Path, prefix: str) -> Path:
+    """A new uniquely named folder (permissions from the umask, unlike ``mkdtemp``'s 0700)."""
+    while True:
+        candidate = parent / f"{prefix}{uuid.uuid4().hex[:12]}{TEMP_MARK}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
 
 
 def remove_temporaries(root: str | Path, *, depth: int = 2) -> list[Path]:
