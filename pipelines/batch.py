@@ -20,9 +20,12 @@ from __future__ import annotations
 import argparse
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from dask.utils import parse_bytes
 
 from nvc import DISCLAIMER, __version__
 from nvc.io.atomic import remove_temporaries
@@ -144,8 +147,21 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
     """The engine chosen on the command line."""
     if args.scheduler and args.slurm:
         raise UsageError("choose one of --scheduler and --slurm")
+    if args.scheduler and args.workers is not None:
+        raise UsageError("--workers is for clusters nvc starts, not with --scheduler")
     if args.retries < 0:
         raise UsageError("--retries must be 0 or more")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise UsageError("--time-limit must be positive")
+    if args.memory_per_worker is not None:
+        try:
+            parse_bytes(args.memory_per_worker)
+        except ValueError:
+            raise UsageError(
+                f"--memory-per-worker {args.memory_per_worker!r} is not a size"
+            ) from None
     slurm = None
     if args.slurm:
         slurm = SlurmOptions(
@@ -213,8 +229,9 @@ def participant(
                 f"{case.hfs_side or 'not given'}"
             )
         if options.slurm is not None:
-            cluster = slurm_cluster(options.slurm)
+            cluster = slurm_cluster(options.slurm, scheduler_host="127.0.0.1")
             with cluster:
+                print("SLURM job script (a real run puts its scheduler's address in it):")
                 print(cluster.job_script())
         return EXIT_OK
     prepare_output(out, bids)
@@ -224,7 +241,9 @@ def participant(
     if not todo:
         print(f"nothing to do: {len(done)} case(s) already done in {out}")
         return EXIT_OK
-    outcomes = _run(todo, bids, out, config, options, args.time_limit, failures)
+    outcomes = run_cases(
+        todo, bids, out, config, options, time_limit=args.time_limit, on_outcome=failures.record
+    )
     failed = [o for o in outcomes if o.status != "done"]
     print(
         f"{len(outcomes) - len(failed)} case(s) done, {len(failed)} failed, "
@@ -341,16 +360,22 @@ def _key(case: CaseSpec) -> tuple[str, str]:
     return f"sub-{case.subject}", f"ses-{case.session}" if case.session else "n/a"
 
 
-def _run(
+def run_cases(
     todo: list[CaseSpec],
     bids: Path,
     out: Path,
     config: PipelineConfig,
     options: EngineOptions,
-    time_limit: float | None,
-    failures: _Failures,
+    *,
+    time_limit: float | None = None,
+    on_outcome: Callable[[CaseOutcome], None] | None = None,
 ) -> list[CaseOutcome]:
-    """Submit the cases to Dask; record each as it finishes."""
+    """Run cases on the chosen Dask cluster; results stream back as they finish.
+
+    Each outcome is passed to ``on_outcome`` (e.g. to update ``failures.tsv``)
+    and a progress line is printed. A worker that died more than
+    ``options.retries`` times running a case makes that case fail ("worker died").
+    """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
@@ -380,7 +405,8 @@ def _run(
                 outcome = _failed(case, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
             if outcome.status != "done":
                 _append_log(out, outcome)
-            failures.record(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
             outcomes.append(outcome)
             print(_progress(len(outcomes), len(todo), outcome, time.monotonic() - t0), flush=True)
     return outcomes
@@ -421,7 +447,7 @@ def _append_log(out: Path, outcome: CaseOutcome) -> None:
 def _progress(k: int, n: int, outcome: CaseOutcome, elapsed: float) -> str:
     filled = round(_BAR * k / n)
     state = "done" if outcome.status == "done" else f"FAILED: {outcome.reason}"
-    where = f" on {outcome.worker}" if outcome.worker else ""
+    where = f" on worker {outcome.worker}" if outcome.worker else ""
     return (
         f"[{'#' * filled}{'.' * (_BAR - filled)}] {k}/{n} {elapsed:5.0f} s  "
         f"{outcome.case_id}: {state} ({outcome.seconds:.1f} s{where})"

@@ -106,6 +106,8 @@ class CaseOutcome:
         Peak resident memory of the case process (MB).
     worker : str
         Name of the Dask worker (or host) that ran it.
+    worker_peak_rss_mb : float or None
+        Peak resident memory of the process that supervised it (the Dask worker; MB).
     """
 
     case_id: str
@@ -114,13 +116,14 @@ class CaseOutcome:
     seconds: float
     peak_rss_mb: float | None
     worker: str
+    worker_peak_rss_mb: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary."""
         return dataclasses.asdict(self)
 
 
-def run_job(job: CaseJob, *, log: logging.Logger) -> float:
+def run_job(job: CaseJob, *, log: logging.Logger, worker: str = "") -> float:
     """Analyse one case and write its results folder atomically (runs in the child).
 
     Returns
@@ -161,6 +164,7 @@ def run_job(job: CaseJob, *, log: logging.Logger) -> float:
                 "symptomatic_side": job.hfs_side,
                 "seconds": round(seconds, 2),
                 "peak_rss_mb": round(_peak_rss_mb(), 1),
+                "worker": worker,
                 "host": socket.gethostname(),
                 "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                 "nvc_version": __version__,
@@ -203,7 +207,7 @@ def child_main(stdin: TextIO = sys.stdin) -> int:
     log = logging.getLogger(f"nvc.batch.{job.case_id}")
     status, reason, seconds = "done", "", 0.0
     try:
-        seconds = run_job(job, log=log)
+        seconds = run_job(job, log=log, worker=str(request.get("worker", "")))
     except Exception as exc:
         status, reason = "failed", failure_reason(exc)
         log.error("failed: %s\n%s", reason, traceback.format_exc())
@@ -241,7 +245,9 @@ def supervise(
     env = dict(os.environ)
     if job.threads:
         env.update({k: str(job.threads) for k in _THREAD_VARIABLES})
-    request = json.dumps({"parent_pid": os.getpid(), "job": dataclasses.asdict(job)})
+    request = json.dumps(
+        {"parent_pid": os.getpid(), "worker": worker, "job": dataclasses.asdict(job)}
+    )
     t0 = time.monotonic()
     killed_for = ""
     peak = 0
@@ -308,6 +314,7 @@ def supervise(
         seconds=round(seconds, 2),
         peak_rss_mb=None if peak_mb is None else round(float(peak_mb), 1),
         worker=worker,
+        worker_peak_rss_mb=round(_peak_rss_mb(), 1),
     )
 
 
@@ -352,7 +359,17 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident memory of this process (MB; ru_maxrss is in kB on Linux)."""
+    """Peak resident memory of this process (MB).
+
+    Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this process's
+    own memory (``ru_maxrss`` would carry a parent's peak across fork and exec).
+    Elsewhere ``ru_maxrss`` (bytes on macOS, kB otherwise).
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     scale = 1.0 if sys.platform == "darwin" else 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 

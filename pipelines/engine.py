@@ -147,16 +147,29 @@ def slurm_kwargs(opts: SlurmOptions) -> dict[str, Any]:
         "python": opts.python,
         "job_name": "nvc-batch",
         "silence_logs": "error",
+        # any free port for the scheduler's HTTP endpoints (8787 may be taken)
+        "scheduler_options": {"dashboard_address": ":0"},
     }
 
 
-def slurm_cluster(opts: SlurmOptions) -> Any:
-    """A ``SLURMCluster`` (no job submitted until it is scaled)."""
+def slurm_cluster(opts: SlurmOptions, *, scheduler_host: str | None = None) -> Any:
+    """A ``SLURMCluster`` (no job submitted until it is scaled).
+
+    ``scheduler_host`` binds its scheduler to one address (e.g. ``127.0.0.1``
+    for a dry run that only prints the job script); by default it listens where
+    the compute nodes can reach it.
+    """
     try:
         from dask_jobqueue import SLURMCluster
     except ImportError:
         raise UsageError("--slurm needs dask-jobqueue: pip install 'nvc[distributed]'") from None
-    return SLURMCluster(**slurm_kwargs(opts))
+    kwargs = slurm_kwargs(opts)
+    if scheduler_host:
+        kwargs["scheduler_options"] = {
+            "host": scheduler_host,
+            "dashboard_address": f"{scheduler_host}:0",
+        }
+    return SLURMCluster(**kwargs)
 
 
 @contextlib.contextmanager
@@ -203,7 +216,7 @@ def open_client(
             threads_per_worker=1,
             processes=True,
             memory_limit=size.memory_limit,
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # any free port (8787 may be taken)
             silence_logs=logging.ERROR,
         )
     with cluster, Client(cluster) as client:

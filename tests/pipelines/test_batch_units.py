@@ -141,7 +141,7 @@ def test_slurm_job_script_carries_the_options():
     )
     kwargs = slurm_kwargs(opts)
     assert kwargs["processes"] == 1 and kwargs["cores"] == 2
-    cluster = slurm_cluster(opts)
+    cluster = slurm_cluster(opts, scheduler_host="127.0.0.1")
     with cluster:
         script = cluster.job_script()
     for line in (
@@ -154,6 +154,7 @@ def test_slurm_job_script_carries_the_options():
         "#SBATCH --mem=",
         "--nthreads 2",
         "--memory-limit 5.59GiB",
+        "tcp://127.0.0.1:",
     ):
         assert line in script, (line, script)
     with pytest.raises(UsageError):
@@ -183,8 +184,17 @@ def test_dry_run_prints_the_slurm_job_script(dataset: Path, tmp_path: Path, caps
     assert "#SBATCH -p long" in out and "#SBATCH -t 02:00:00" in out
     assert "#SBATCH --qos=high" in out and "--memory-limit 11.18GiB" in out
     assert not (tmp_path / "out").exists()
-    assert main(["batch", str(dataset), str(tmp_path / "o"), "participant", "--slurm",
-                 "--scheduler", "tcp://127.0.0.1:1"]) == 2  # fmt: skip
+    out_o = str(tmp_path / "o")
+    for bad in (
+        ["--slurm", "--scheduler", "tcp://127.0.0.1:1"],
+        ["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
+        ["--workers", "0"],
+        ["--time-limit", "0"],
+        ["--memory-per-worker", "lots"],
+        ["--retries", "-1"],
+    ):
+        assert main(["batch", str(dataset), out_o, "participant", *bad]) == 2, bad
+    assert not (tmp_path / "o").exists(), "refused before writing anything"
 
 
 def test_offender_is_the_arterial_contact_in_the_vulnerable_zone():
