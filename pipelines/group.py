@@ -201,35 +201,31 @@ def render_report(rows: list[dict[str, Any]], failures: list[dict[str, str]]) ->
 
 def _histograms(done: list[dict[str, Any]]) -> str:
     """Two histograms as an inline PNG (data URI): nearest vessel gap and contact position."""
-    fig = Figure(figsize=(9.0, 3.2), dpi=100, layout="constrained")
+    fig = Figure(figsize=(9.0, 3.4), dpi=100, layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
-    groups = (("symptomatic", "yes", "#c0392b"), ("other sides", "", "#7f8c8d"))
-    for label, sym, colour in groups:
-        near = [
-            float(r["nearest_vessel_mm"])
-            for r in done
-            if r["nearest_vessel_mm"] != "" and (r["symptomatic"] == "yes") == (sym == "yes")
-        ]
+    groups = (("symptomatic side", True, "#c0392b"), ("other sides", False, "#7f8c8d"))
+    for label, symptomatic, colour in groups:
+        mine = [r for r in done if (r["symptomatic"] == "yes") == symptomatic]
+        near = [float(r["nearest_vessel_mm"]) for r in mine if r["nearest_vessel_mm"] != ""]
+        pos = [float(r["distance_from_rexp_mm"]) for r in mine if r["distance_from_rexp_mm"] != ""]
         ax1.hist(near, bins=[i * 0.25 for i in range(9)], alpha=0.6, color=colour, label=label)
-        pos = [
-            float(r["distance_from_rexp_mm"])
-            for r in done
-            if r["distance_from_rexp_mm"] != "" and (r["symptomatic"] == "yes") == (sym == "yes")
-        ]
         ax2.hist(pos, bins=list(range(0, 26, 2)), alpha=0.6, color=colour, label=label)
     ax1.set(
-        xlabel="nearest vessel to CN VII (mm, sides with one within 2 mm)",
+        xlabel="nearest vessel to CN VII (mm; sides with one within 2 mm)",
         ylabel="sides",
         title="Vessel–nerve distance",
     )
     ax2.set(
-        xlabel="offending contact, distance from the root exit point (mm)",
+        xlabel="offending contact: distance from the root exit point (mm)",
         ylabel="sides",
         title="Where the offender touches",
     )
     for ax in (ax1, ax2):
-        ax.legend(frameon=False, loc="best")
+        if not ax.patches or max(p.get_height() for p in ax.patches) == 0:
+            ax.set_ylim(0, 1)
+            ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center", color="#7f8c8d")
         ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.legend(*ax1.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
