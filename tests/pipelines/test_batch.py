@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,7 +83,7 @@ def test_good_cases_finish_and_the_corrupted_one_fails_alone(first_run):
         d = out / sub
         for name in ("findings.json", "labels.nii.gz", "t2.nii.gz", "config.toml", "batch.json"):
             assert (d / name).is_file(), (sub, name)
-        log = (out / "logs" / f"{sub}.log").read_text()
+        log = (out / "logs" / f"{sub}.log").read_text(encoding="utf-8")
         assert "stage registration" in log and f"{sub}: done" in log
     assert not (out / "sub-03").exists()
     failures = _failures(out)
@@ -90,7 +91,7 @@ def test_good_cases_finish_and_the_corrupted_one_fails_alone(first_run):
     assert failures["sub-03"]["reason"].startswith("unreadable input:")
     assert "gzip" in failures["sub-03"]["reason"]
     assert failures["sub-03"]["log"] == "logs/sub-03.log"
-    desc = json.loads((out / "dataset_description.json").read_text())
+    desc = json.loads((out / "dataset_description.json").read_text(encoding="utf-8"))
     assert desc["DatasetType"] == "derivative"
     assert desc["GeneratedBy"][0]["Name"] == "nvc"
     assert desc["SourceDatasets"][0]["URL"].startswith("file://")
@@ -121,7 +122,7 @@ def test_group_summary_matches_the_per_case_findings(first_run, cohort):
             assert row["reason"].startswith("unreadable input")
             continue
         case = out / row["participant_id"]
-        findings = json.loads((case / "findings.json").read_text())
+        findings = json.loads((case / "findings.json").read_text(encoding="utf-8"))
         side = findings["sides"][row["side"]]
         assert row["verdict"] == verdict(side)
         assert row["verdict"] == ("NVC" if side["nvc"] else "no NVC") or not side["nerve_found"]
@@ -139,11 +140,11 @@ def test_group_summary_matches_the_per_case_findings(first_run, cohort):
             assert float(row["distance_from_rexp_mm"]) == off["distance_from_rexp_mm"]
         nearest = min((c["min_distance_mm"] for c in side["contacts"]), default=None)
         assert row["nearest_vessel_mm"] == ("n/a" if nearest is None else str(nearest))
-        meta = json.loads((case / "batch.json").read_text())
+        meta = json.loads((case / "batch.json").read_text(encoding="utf-8"))
         assert float(row["seconds"]) == meta["seconds"] > 0
         expected = "report.html" if row["participant_id"] == "sub-02" else "findings.json"
         assert row["results"] == f"{row['participant_id']}/{expected}"
-    page = (out / "group_report.html").read_text()
+    page = (out / "group_report.html").read_text(encoding="utf-8")
     assert 'href="sub-02/report.html"' in page and 'href="sub-01/findings.json"' in page
     assert 'href="logs/sub-03.log"' in page and "data:image/png;base64," in page
     assert "Research use only" in page
@@ -183,7 +184,11 @@ def test_killed_batch_resumes_without_recomputing(cohort, tmp_path):
         _wait(lambda: (out / "sub-01" / "findings.json").exists(), 240, proc)
         # the worker has moved on to sub-02: kill the batch while it runs
         log2 = out / "logs" / "sub-02.log"
-        _wait(lambda: log2.exists() and "stage registration" in log2.read_text(), 60, proc)
+        _wait(
+            lambda: log2.exists() and "stage registration" in log2.read_text(encoding="utf-8"),
+            60,
+            proc,
+        )
         children = _case_processes(proc.pid)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
@@ -206,7 +211,7 @@ def test_killed_batch_resumes_without_recomputing(cohort, tmp_path):
     assert _mtimes(out)["sub-01"] == done["sub-01"], "sub-01 was recomputed"
     assert (out / "sub-02" / "findings.json").is_file()
     assert list(_failures(out)) == ["sub-03"]
-    assert "ended without an outcome" in (out / "logs" / "sub-02.log").read_text()
+    assert "ended without an outcome" in (out / "logs" / "sub-02.log").read_text(encoding="utf-8")
     assert not [p for p in out.rglob(".*") if ".tmp" in p.name]
 
 
@@ -230,7 +235,11 @@ def test_killed_worker_does_not_stop_the_others(cohort, tmp_path):
     try:
         _wait(lambda: len(_case_processes(proc.pid)) == 2, 120, proc)
         log2 = out / "logs" / "sub-02.log"
-        _wait(lambda: log2.exists() and "stage registration" in log2.read_text(), 60, proc)
+        _wait(
+            lambda: log2.exists() and "stage registration" in log2.read_text(encoding="utf-8"),
+            60,
+            proc,
+        )
         victim = psutil.Process(_pid_running(log2))  # the worker running sub-02
         assert victim.pid in {c.parent().pid for c in _case_processes(proc.pid)}
         victim.kill()
@@ -255,7 +264,7 @@ def test_killed_worker_does_not_stop_the_others(cohort, tmp_path):
 
 def _pid_running(log: Path) -> int:
     """PID of the worker that started the last attempt in a case log (0 if none)."""
-    for line in reversed(log.read_text().splitlines()):
+    for line in reversed(log.read_text(encoding="utf-8").splitlines()):
         if ": start on " in line and "(pid " in line:
             return int(line.rsplit("(pid ", 1)[1].rstrip(")"))
     return 0
@@ -278,5 +287,41 @@ def test_time_and_memory_limits_fail_the_case_with_the_reason(cohort, tmp_path):
     assert big.status == "failed" and big.reason.startswith("out of memory")
     assert "150 MB" in big.reason
     assert not (tmp_path / "sub-01").exists()
-    log = (tmp_path / "logs" / "sub-01.log").read_text()
+    log = (tmp_path / "logs" / "sub-01.log").read_text(encoding="utf-8")
     assert "time limit exceeded" in log and "out of memory" in log
+
+
+def test_runs_on_an_existing_scheduler(cohort, tmp_path):
+    """``--scheduler``: a ``dask scheduler`` and a ``dask worker`` started apart (loopback only)."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    common = ["--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0"]
+    logs = (tmp_path / "scheduler.txt").open("w")
+    procs = [subprocess.Popen([dask, "scheduler", "--port", str(port), *common], stdout=logs,
+                              stderr=subprocess.STDOUT)]  # fmt: skip
+    try:
+        procs.append(
+            subprocess.Popen(
+                [dask, "worker", address, "--nthreads", "1", "--memory-limit", "2GB", *common],
+                stdout=logs,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        out = tmp_path / "out"
+        # sub-03 (the corrupted case) fails in seconds: enough to go through the scheduler
+        code = main(["batch", str(cohort), str(out), "participant", "--participant-label", "03",
+                     "--scheduler", address])  # fmt: skip
+        assert code == 4
+        failure = _failures(out)["sub-03"]
+        assert failure["reason"].startswith("unreadable input")
+        assert "start on tcp://127.0.0.1:" in (out / "logs" / "sub-03.log").read_text(
+            encoding="utf-8"
+        )
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=30)
+        logs.close()
