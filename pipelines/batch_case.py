@@ -210,6 +210,9 @@ def child_main(stdin: TextIO = sys.stdin) -> int:
         seconds = run_job(job, log=log, worker=str(request.get("worker", "")))
     except Exception as exc:
         status, reason = "failed", failure_reason(exc)
+        for key, path in (("t2", job.t2), ("angio", job.angio)):
+            if key in job.sources:  # name inputs as in the dataset, not by absolute path
+                reason = reason.replace(path, job.sources[key])
         log.error("failed: %s\n%s", reason, traceback.format_exc())
     out.write(
         json.dumps(
