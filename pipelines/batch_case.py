@@ -1,24 +1,19 @@
 """One case of a batch, run in its own process under a time and memory limit.
 
-The Dask task (``case_task``) starts ``python -m pipelines.batch_case`` as a
+The Dask task (``case_task``) starts ``python -m pipelines.case_process`` as a
 child process and watches it: a case that raises, crashes, runs out of memory
 or out of time ends only its own process, never the Dask worker, and comes
-back as a one-line reason. The child runs the same two calls as ``nvc run``
-(``pipelines.case.run_case`` then ``pipelines.outputs.save_case``) into a
-temporary sibling folder that is renamed into place when complete, so a killed
-case never leaves a folder that looks finished.
+back as a one-line reason. The child (``pipelines.case_process``) runs the
+same two calls as ``nvc run`` and writes the case folder atomically.
 
-The child dies with its parent (Linux ``PR_SET_PDEATHSIG``): killing a worker
-or the whole batch leaves no orphan analysis running.
+This module stays light (standard library and psutil): it is what the Dask
+workers import, so a worker holds no image library and no image.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import dataclasses
 import json
-import logging
 import os
 import re
 import resource
@@ -27,23 +22,12 @@ import socket
 import subprocess
 import sys
 import time
-import tomllib
-import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import psutil
-
-from nvc import __version__
-from nvc.io import VolumeLoadError, load_volume
-from nvc.io.atomic import atomic_dir
-from nvc.io.jsonfile import write_json
-from pipelines.case import run_case
-from pipelines.config import config_from_dict
-from pipelines.errors import AnalysisError, UsageError
-from pipelines.outputs import save_case
 
 #: Written beside findings.json in each case folder: how the batch ran the case.
 BATCH_JSON = "batch.json"
@@ -123,107 +107,6 @@ class CaseOutcome:
         return dataclasses.asdict(self)
 
 
-def run_job(job: CaseJob, *, log: logging.Logger, worker: str = "") -> float:
-    """Analyse one case and write its results folder atomically (runs in the child).
-
-    Returns
-    -------
-    float
-        Seconds taken (loading, analysis and writing).
-
-    Raises
-    ------
-    VolumeLoadError, AnalysisError, UsageError, OSError
-        The expected failures (anything else is a bug, reported with its traceback).
-    """
-    t0 = time.perf_counter()
-    try:
-        config = config_from_dict(tomllib.loads(job.config_toml))
-    except (tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
-        raise UsageError(f"configuration: {exc}") from None
-    log.info("loading T2 %s", job.sources.get("t2", job.t2))
-    t2 = load_volume(job.t2)
-    log.info("loading angio %s", job.sources.get("angio", job.angio))
-    mra = load_volume(job.angio)
-    log.info("symptomatic side: %s", job.hfs_side or "not given")
-    result = run_case(
-        t2,
-        mra,
-        symptomatic_side=job.hfs_side,
-        config=config,
-        progress=lambda stage, done: log.info("stage %s (%.0f%%)", stage, 100 * done),
-    )
-    with atomic_dir(job.out_dir) as tmp:
-        save_case(result, tmp, config, inputs={"t2": Path(job.t2), "mra": Path(job.angio)})
-        seconds = time.perf_counter() - t0
-        write_json(
-            tmp / BATCH_JSON,
-            {
-                "case": job.case_id,
-                "sources": job.sources,
-                "symptomatic_side": job.hfs_side,
-                "seconds": round(seconds, 2),
-                "peak_rss_mb": round(_peak_rss_mb(), 1),
-                "worker": worker,
-                "host": socket.gethostname(),
-                "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-                "nvc_version": __version__,
-            },
-        )
-    for side, f in result.findings.sides.items():
-        log.info("%s: nvc=%s mvd_candidate=%s", side, f.nvc, f.mvd_candidate)
-    return seconds
-
-
-def failure_reason(exc: BaseException) -> str:
-    """One line saying why a case failed."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, VolumeLoadError):
-        return f"unreadable input: {text}"
-    if isinstance(exc, AnalysisError):
-        return f"analysis impossible: {text}"
-    if isinstance(exc, UsageError):
-        return f"bad configuration: {text}"
-    if isinstance(exc, MemoryError):
-        return "out of memory (MemoryError)"
-    if isinstance(exc, OSError):
-        return f"cannot write output: {text}"
-    return f"{type(exc).__name__}: {text}"
-
-
-def child_main(stdin: TextIO = sys.stdin) -> int:
-    """Body of ``python -m pipelines.batch_case``: job as JSON on stdin, outcome as JSON on stdout.
-
-    Log lines go to stderr (the supervisor points it at the case log).
-    """
-    request = json.loads(stdin.read())
-    _die_with_parent(int(request["parent_pid"]))
-    job = CaseJob(**request["job"])
-    out = sys.stdout
-    sys.stdout = sys.stderr  # only the outcome line goes to the supervisor
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s", force=True
-    )
-    log = logging.getLogger(f"nvc.batch.{job.case_id}")
-    status, reason, seconds = "done", "", 0.0
-    try:
-        seconds = run_job(job, log=log, worker=str(request.get("worker", "")))
-    except Exception as exc:
-        status, reason = "failed", failure_reason(exc)
-        for key, path in (("t2", job.t2), ("angio", job.angio)):
-            if key in job.sources:  # name inputs as in the dataset, not by absolute path
-                reason = reason.replace(path, job.sources[key])
-        log.error("failed: %s\n%s", reason, traceback.format_exc())
-    out.write(
-        json.dumps(
-            {"status": status, "reason": reason, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
-        )
-        + "\n"
-    )
-    out.flush()
-    return 0 if status == "done" else 1
-
-
 def supervise(
     job: CaseJob,
     *,
@@ -264,7 +147,7 @@ def supervise(
         logf.write(f"{_now()} {job.case_id}: start on {worker} (pid {os.getpid()})\n")
         logf.flush()
         child = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.batch_case"],
+            [sys.executable, "-m", "pipelines.case_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=logf,
@@ -281,7 +164,7 @@ def supervise(
             if memory_limit_bytes and rss > memory_limit_bytes:
                 killed_for = (
                     f"out of memory: the case used more than "
-                    f"{memory_limit_bytes / 2**20:.0f} MB (the limit per case)"
+                    f"{memory_limit_bytes / 2**20:.0f} MiB (the limit per case)"
                 )
             elif time_limit_s and elapsed > time_limit_s:
                 killed_for = f"time limit exceeded ({time_limit_s:g} s)"
@@ -317,7 +200,7 @@ def supervise(
         seconds=round(seconds, 2),
         peak_rss_mb=None if peak_mb is None else round(float(peak_mb), 1),
         worker=worker,
-        worker_peak_rss_mb=round(_peak_rss_mb(), 1),
+        worker_peak_rss_mb=round(peak_rss_mb(), 1),
     )
 
 
@@ -348,20 +231,7 @@ def _unfinished_attempt(log_path: Path) -> bool:
     return bool(lines) and not re.match(r"\S+ sub-\S+: (done|failed)\b", lines[-1])
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (no orphaned analyses)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the parent died before prctl
-        os._exit(1)
-
-
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """Peak resident memory of this process (MB).
 
     Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this process's
@@ -429,7 +299,3 @@ def _last_json(output: str) -> dict[str, Any] | None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-if __name__ == "__main__":
-    raise SystemExit(child_main())

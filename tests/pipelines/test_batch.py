@@ -28,7 +28,6 @@ import pytest
 
 from nvc.io.bids import write_dataset_description, write_participants
 from nvc.phantom import draw_params, make_case
-from pipelines.batch_case import CaseJob, supervise
 from pipelines.cli import main
 from pipelines.group import offender, verdict
 from pipelines.phantom_cohort import write_case
@@ -168,7 +167,7 @@ def _case_processes(root_pid: int) -> list[psutil.Process]:
     out = []
     for p in procs:
         try:
-            if "pipelines.batch_case" in " ".join(p.cmdline()):
+            if "pipelines.case_process" in " ".join(p.cmdline()):
                 out.append(p)
         except psutil.Error:
             continue
@@ -271,24 +270,19 @@ def _pid_running(log: Path) -> int:
 
 
 def test_time_and_memory_limits_fail_the_case_with_the_reason(cohort, tmp_path):
-    job = CaseJob(
-        case_id="sub-01",
-        t2=str(cohort / "sub-01/anat/sub-01_T2w.nii.gz"),
-        angio=str(cohort / "sub-01/anat/sub-01_angio.nii.gz"),
-        hfs_side="left",
-        out_dir=str(tmp_path / "sub-01"),
-        log=str(tmp_path / "logs" / "sub-01.log"),
-        config_toml="",
-        sources={},
-    )
-    slow = supervise(job, time_limit_s=4.0)
-    assert slow.status == "failed" and slow.reason == "time limit exceeded (4 s)"
-    big = supervise(job, memory_limit_bytes=150 * 2**20)
-    assert big.status == "failed" and big.reason.startswith("out of memory")
-    assert "150 MB" in big.reason
-    assert not (tmp_path / "sub-01").exists()
-    log = (tmp_path / "logs" / "sub-01.log").read_text(encoding="utf-8")
-    assert "time limit exceeded" in log and "out of memory" in log
+    """Through the whole engine: the worker's memory limit and --time-limit end the case only."""
+    one = ["batch", str(cohort), "", "participant", "--participant-label", "01", "--workers", "1"]
+    one[2] = str(tmp_path / "mem")
+    assert main([*one, "--memory-per-worker", "250MB"]) == 4
+    reason = _failures(tmp_path / "mem")["sub-01"]["reason"]
+    assert reason.startswith("out of memory: the case used more than 238 MiB"), reason
+    one[2] = str(tmp_path / "time")
+    assert main([*one, "--time-limit", "4"]) == 4
+    assert _failures(tmp_path / "time")["sub-01"]["reason"] == "time limit exceeded (4 s)"
+    for name in ("mem", "time"):
+        assert not (tmp_path / name / "sub-01").exists()
+        log = (tmp_path / name / "logs" / "sub-01.log").read_text(encoding="utf-8")
+        assert "sub-01: failed: " in log
 
 
 def test_runs_on_an_existing_scheduler(cohort, tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -214,3 +216,14 @@ def test_offender_is_the_arterial_contact_in_the_vulnerable_zone():
     assert offender({"contacts": [contact("artery", 1.2, grade=None)]}) is None
     assert offender({"contacts": [contact("vein", 0.1)]})["vessel_class"] == "vein"
     assert json.dumps(offender({"contacts": []})) == "null"
+
+
+def test_the_worker_side_imports_no_image_library():
+    """Dask workers import only pipelines.batch_case: they stay small (cases run in children)."""
+    code = (
+        "import sys, pipelines.batch_case\n"
+        "print(' '.join(sorted({k.split('.')[0] for k in sys.modules})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    loaded = set(out.stdout.split())
+    assert not loaded & {"numpy", "scipy", "SimpleITK", "nibabel", "skimage", "nvc", "dask"}
