@@ -208,7 +208,8 @@ def case_task(job: CaseJob, time_limit_s: float | None) -> dict[str, Any]:
     """The Dask task: one case under the limits of the worker that runs it.
 
     The memory limit per case is the worker's memory limit divided by its
-    number of threads (each thread runs one case at a time).
+    number of threads (each thread runs one case at a time); so are the CPUs
+    this worker may use (e.g. a SLURM job's), unless the job sets its threads.
     """
     from distributed import get_worker
 
@@ -216,11 +217,20 @@ def case_task(job: CaseJob, time_limit_s: float | None) -> dict[str, Any]:
         w = get_worker()
     except ValueError:  # called outside a worker (e.g. directly in a test)
         return supervise(job, time_limit_s=time_limit_s).to_dict()
+    nthreads = max(w.state.nthreads, 1)
     limit = w.memory_manager.memory_limit
-    per_case = int(limit / max(w.state.nthreads, 1)) if limit else None
+    per_case = int(limit / nthreads) if limit else None
+    if job.threads is None:
+        job = dataclasses.replace(job, threads=max(1, usable_cpus() // nthreads))
     return supervise(
         job, time_limit_s=time_limit_s, memory_limit_bytes=per_case, worker=str(w.name)
     ).to_dict()
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, e.g. a SLURM job's cpuset)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def _unfinished_attempt(log_path: Path) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import psutil
 from dask.utils import format_bytes, parse_bytes
 from distributed import Client, LocalCluster
 
+from pipelines.batch_case import usable_cpus
 from pipelines.errors import UsageError
 
 #: Memory one case needs at most, used to size the local cluster (measured on
@@ -111,7 +111,7 @@ def local_sizing(
     Without ``workers``: as many as cores, as fit in the available memory at
     ``CASE_MEMORY`` each, and as there are cases (at least one).
     """
-    cores = cores or len(os.sched_getaffinity(0))
+    cores = cores or usable_cpus()
     available = available or int(psutil.virtual_memory().available)
     usable = int(available * 0.9)
     if workers is None:
