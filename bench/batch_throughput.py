@@ -17,14 +17,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.batch import run_cases
-from pipelines.config import PipelineConfig
-from pipelines.discovery import discover
-from pipelines.engine import EngineOptions
-from pipelines.phantom_cohort import generate
-
 
 def main(argv: list[str] | None = None) -> int:
+    # Imported here: the spawned Dask workers re-import this script as their main
+    # module, and should stay as small as under ``nvc batch``.
+    from pipelines.batch import run_cases
+    from pipelines.config import PipelineConfig
+    from pipelines.discovery import discover
+    from pipelines.engine import EngineOptions
+    from pipelines.phantom_cohort import generate
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)

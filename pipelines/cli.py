@@ -11,11 +11,14 @@ import argparse
 from collections.abc import Sequence
 
 from nvc import DISCLAIMER, __version__
-from pipelines import batch, demo, phantom_cohort, run
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``nvc`` and its subcommands."""
+    # Imported here, not at the top: processes that re-import the ``nvc`` script as their
+    # main module (Dask's local worker processes are spawned) then stay free of image libraries.
+    from pipelines import batch, demo, phantom_cohort, run
+
     parser = argparse.ArgumentParser(
         prog="nvc",
         description=f"Neurovascular compression analysis of the facial nerve. {DISCLAIMER}",
