@@ -71,6 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--retries",
         type=int,
         default=2,
+        metavar="N",
         help="times a case is rerun after its worker died (default 2)",
     )
     parser.add_argument(
@@ -84,6 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     eng.add_argument(
         "--workers",
         type=int,
+        metavar="N",
         help="local worker processes (default: sized to cores and memory); "
         "with --slurm: maximum number of SLURM jobs",
     )
@@ -101,7 +103,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--slurm-walltime", default="01:00:00", metavar="HH:MM:SS", help="per job (-t)"
     )
     eng.add_argument(
-        "--slurm-cores", type=int, default=1, help="cores per job = cases at once per job"
+        "--slurm-cores",
+        type=int,
+        default=1,
+        metavar="N",
+        help="cores per job = cases at once per job",
     )
     eng.add_argument(
         "--slurm-job-extra",
