@@ -227,6 +227,15 @@ def case_task(job: CaseJob, time_limit_s: float | None) -> dict[str, Any]:
     ).to_dict()
 
 
+def ignore_interrupts() -> None:
+    """Ignore SIGINT in this process (run on local workers: Ctrl-C is for the batch to handle).
+
+    The batch closes its cluster on Ctrl-C; workers (and their cases) end with it
+    instead of each printing a KeyboardInterrupt traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity, e.g. a SLURM job's cpuset)."""
     affinity = getattr(os, "sched_getaffinity", None)

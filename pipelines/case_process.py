@@ -112,6 +112,7 @@ def child_main(stdin: TextIO = sys.stdin) -> int:
     """
     request = json.loads(stdin.read())
     _die_with_parent(int(request["parent_pid"]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's; it ends with its worker
     job = CaseJob(**request["job"])
     out = sys.stdout
     sys.stdout = sys.stderr  # only the outcome line goes to the supervisor

@@ -26,7 +26,7 @@ import psutil
 from dask.utils import format_bytes, parse_bytes
 from distributed import Client, LocalCluster
 
-from pipelines.batch_case import usable_cpus
+from pipelines.batch_case import ignore_interrupts, usable_cpus
 from pipelines.errors import UsageError
 
 #: Memory one case needs at most, used to size the local cluster (measured on
@@ -220,6 +220,7 @@ def open_client(
             silence_logs=logging.ERROR,
         )
     with cluster, Client(cluster) as client:
+        client.run(ignore_interrupts)
         text = (
             f"local cluster: {size.workers} worker process(es), "
             f"{format_bytes(size.memory_limit)} memory limit each"
