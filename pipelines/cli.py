@@ -1,9 +1,9 @@
 """The ``nvc`` command: ``nvc <command> ...``.
 
 Commands: ``run`` (analyse one patient), ``report`` (report of a results folder),
-``phantom`` (write a phantom cohort),
-``demo`` (the main job on the built-in phantom). Exit codes: 0 success, 2 usage, 3 unreadable input,
-4 analysis impossible, 5 output not writable.
+``phantom`` (write a phantom cohort), ``demo`` (the main job on the built-in phantom),
+``batch`` (a BIDS dataset on Dask).
+Exit codes: 0 success, 2 usage, 3 unreadable input, 4 analysis impossible, 5 output not writable.
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ import argparse
 from collections.abc import Sequence
 
 from nvc import DISCLAIMER, __version__
-from pipelines import demo, phantom_cohort, report, run
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``nvc`` and its subcommands."""
+    # Imported here, not at the top: processes that re-import the ``nvc`` script as their
+    # main module (Dask's local worker processes are spawned) then stay free of image libraries.
+    from pipelines import batch, demo, phantom_cohort, report, run
+
     parser = argparse.ArgumentParser(
         prog="nvc",
         description=f"Neurovascular compression analysis of the facial nerve. {DISCLAIMER}",
@@ -28,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", run, "analyse one patient (T2 + TOF)"),
         ("report", report, "build the report, QC figures and exports of a results folder"),
         ("demo", demo, "run the main job on the built-in phantom"),
+        ("batch", batch, "analyse a BIDS dataset on Dask (participant / group level)"),
     ):
         p = sub.add_parser(name, help=text, description=text)
         module.add_arguments(p)

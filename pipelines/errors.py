@@ -20,6 +20,10 @@ class AnalysisError(RuntimeError):
     """The inputs loaded but cannot be analysed (e.g. no overlap, failed registration)."""
 
 
+class InputError(RuntimeError):
+    """An input that is not an image cannot be read (e.g. a folder that is not a BIDS dataset)."""
+
+
 class UsageError(ValueError):
     """The command was asked something it must refuse (bad config, output over an input)."""
 
@@ -31,7 +35,7 @@ def run_guarded(func: Callable[[], int], prog: str = "nvc") -> int:
     except UsageError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except VolumeLoadError as exc:
+    except (VolumeLoadError, InputError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except AnalysisError as exc:

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -87,3 +88,71 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return path
+
+
+#: Marker in the names of temporary files and folders (``.<name>.<random>.tmp...``).
+TEMP_MARK = ".tmp"
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling folder; on success it is renamed onto ``path``.
+
+    A folder that exists at ``path`` is replaced: it is renamed aside, the new
+    folder renamed in, then the old one removed, so ``path`` is at any moment
+    either absent, the old complete folder or the new complete folder, never a
+    half-written one. On any error the temporary folder is removed and ``path``
+    is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _new_dir(path.parent, f".{path.name}.")
+    try:
+        yield tmp
+        if path.exists():
+            old = _new_dir(path.parent, f".{path.name}.old.")
+            path.replace(old / path.name)
+            tmp.replace(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.replace(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _new_dir(parent: Path, prefix: str) -> Path:
+    """A new uniquely named folder (permissions from the umask, unlike ``mkdtemp``'s 0700)."""
+    while True:
+        candidate = parent / f"{prefix}{uuid.uuid4().hex[:12]}{TEMP_MARK}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+
+
+def remove_temporaries(root: str | Path, *, depth: int = 2) -> list[Path]:
+    """Remove what interrupted atomic writes left in ``root`` (down to ``depth`` levels).
+
+    Only hidden entries whose name carries the temporary marker (``.name.*.tmp*``)
+    are removed. Returns what was removed.
+    """
+    removed: list[Path] = []
+    folders = [Path(root)]
+    for _ in range(depth):
+        nxt = []
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                if entry.name.startswith(".") and TEMP_MARK in entry.name:
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+                    removed.append(entry)
+                elif entry.is_dir() and not entry.is_symlink():
+                    nxt.append(entry)
+        folders = nxt
+    return removed
