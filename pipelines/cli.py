@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 
 from nvc import DISCLAIMER, __version__
-from pipelines import demo, phantom_cohort, run
+from pipelines import demo, phantom_cohort, run, view
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("phantom", phantom_cohort, "write a phantom cohort (BIDS) with its ground truth"),
         ("run", run, "analyse one patient (T2 + TOF)"),
         ("demo", demo, "run the main job on the built-in phantom"),
+        ("view", view, "open a results folder in napari (needs nvc[napari])"),
     ):
         p = sub.add_parser(name, help=text, description=text)
         module.add_arguments(p)

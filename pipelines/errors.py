@@ -19,6 +19,10 @@ class AnalysisError(RuntimeError):
     """The inputs loaded but cannot be analysed (e.g. no overlap, failed registration)."""
 
 
+class Cancelled(Exception):
+    """Raised by a ``run_case`` progress callback to stop the analysis; it propagates unchanged."""
+
+
 class UsageError(ValueError):
     """The command was asked something it must refuse (bad config, output over an input)."""
 
