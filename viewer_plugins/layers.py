@@ -178,11 +178,13 @@ def contacts_layer(findings: dict[str, Any], name: str = "contact sites") -> Lay
         {
             "name": name,
             "features": features,
-            "size": 2.5,
+            "size": 3.0,
             "face_color": [CONTACT_RGBA],
             "border_color": "white",
             "border_width": 0.15,
             "symbol": "ring",
+            # drawn over the surfaces in 3D (a contact lies where vessel and nerve meet)
+            "blending": "translucent_no_depth",
             "text": {
                 "string": "{vessel}",
                 "color": "magenta",

@@ -25,6 +25,7 @@ _EDGES = {
 }
 LETTER_PREFIX = "nvc_orientation_"
 LEGEND_PREFIX = "nvc_legend_"
+SURFACES_KEY = "nvc_surfaces_sync"
 
 
 def screen_letters(order: Sequence[int], orientation2d: Sequence[str]) -> dict[str, str]:
@@ -57,6 +58,7 @@ def show_orientation_letters(viewer: napari.Viewer) -> None:
     from napari.components.overlays import TextOverlay
 
     overlays = viewer.canvas.overlays
+    first_time = LETTER_PREFIX + "top" not in overlays
     for edge, position in _EDGES.items():
         key = LETTER_PREFIX + edge
         if key not in overlays:
@@ -71,13 +73,14 @@ def show_orientation_letters(viewer: napari.Viewer) -> None:
             overlay = overlays[LETTER_PREFIX + edge]
             overlay.text = letters[edge]
             overlay.visible = not three_d
-        viewer.canvas.overlays["axes"].visible = three_d and viewer.dims.ndim >= 3
+        axes = viewer.canvas.overlays["axes"]
+        axes.visible = three_d and viewer.dims.ndim >= 3
+        axes.colored = False  # plain axes: no colour that could be taken for a structure
 
-    if not getattr(viewer, "_nvc_letters_connected", False):
+    if first_time:
         viewer.dims.events.order.connect(update)
         viewer.dims.events.ndisplay.connect(update)
         viewer.scene.camera.events.orientation.connect(update)
-        viewer._nvc_letters_connected = True
     update()
 
 
@@ -119,13 +122,18 @@ def three_d_view(viewer: napari.Viewer) -> None:
         return
     viewer.dims.ndisplay = 3
     viewer.dims.axis_labels = AXIS_LABELS
-    # Looking posteriorly (from the front of the face), superior up, slightly from above.
+    _front_camera(viewer)
+    show_orientation_letters(viewer)
+
+
+def _front_camera(viewer: napari.Viewer) -> None:
+    """Look posteriorly (from the front of the face), superior up, slightly from above."""
+    order = list(viewer.dims.order[-3:])
     view = np.array([0.0, -1.0, -0.45])
     viewer.scene.camera.set_view_direction(
-        view_direction=tuple(view[list(viewer.dims.order[-3:])]),
-        up_direction=tuple(np.array([0.0, 0.0, 1.0])[list(viewer.dims.order[-3:])]),
+        view_direction=tuple(view[order]),
+        up_direction=tuple(np.array([0.0, 0.0, 1.0])[order]),
     )
-    show_orientation_letters(viewer)
 
 
 def sync_surfaces(viewer: napari.Viewer) -> None:
@@ -136,6 +144,8 @@ def sync_surfaces(viewer: napari.Viewer) -> None:
 
     def update(event: Any = None) -> None:
         three_d = viewer.dims.ndisplay == 3
+        if three_d and event is not None:
+            _front_camera(viewer)
         for layer in viewer.layers:
             if layer.metadata.get("nvc_surface"):
                 layer.visible = three_d
@@ -146,9 +156,12 @@ def sync_surfaces(viewer: napari.Viewer) -> None:
                 else:
                     layer.visible = layer.metadata.get("nvc_was_visible", layer.visible)
 
-    if not getattr(viewer, "_nvc_surfaces_connected", False):
+    if SURFACES_KEY not in viewer.canvas.overlays:
+        # an invisible overlay marks the viewer as connected (no private attribute needed)
+        from napari.components.overlays import TextOverlay
+
+        viewer.canvas.overlays[SURFACES_KEY] = TextOverlay(visible=False)
         viewer.dims.events.ndisplay.connect(update)
-        viewer._nvc_surfaces_connected = True
     update()
 
 

@@ -11,10 +11,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import napari
 import numpy as np
-from qtpy.QtCore import QObject, Qt, QTimer, Signal
+from qtpy.QtCore import QObject, QTimer, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,9 +42,6 @@ from pipelines.outputs import save_case
 from pipelines.results import SavedCase
 from viewer_plugins.layers import LayerData, case_layers, contact_rows
 from viewer_plugins.view import center_on, radiological_axial, show_legend, sync_surfaces
-
-if TYPE_CHECKING:
-    import napari
 
 #: Columns of the findings table (header, key of ``contact_rows``).
 COLUMNS = (
@@ -134,7 +132,7 @@ class _InputPicker(QWidget):
         current = self.combo.currentText()
         self.combo.clear()
         for layer in self.viewer.layers:
-            if layer._type_string == "image" and np.ndim(layer.data) == 3:
+            if isinstance(layer, napari.layers.Image) and np.ndim(layer.data) == 3:
                 self.combo.addItem(layer.name, layer.name)
         for path in self.files:
             self.combo.addItem(f"file: {path}", str(path))
@@ -180,6 +178,7 @@ class NvcWidget(QWidget):
         self._signal = _ProgressSignal()
         self._signal.changed.connect(self._on_progress)
         self.findings: dict[str, Any] | None = None
+        self._pending: list[LayerData] = []
 
         self.t2 = _InputPicker(napari_viewer, "T2 (CISS/FIESTA)")
         self.mra = _InputPicker(napari_viewer, "TOF MRA")
@@ -304,11 +303,22 @@ class NvcWidget(QWidget):
             self.status.setText(f"running: {stage}")
 
     def _on_returned(self, value: tuple[list[LayerData], dict[str, Any]]) -> None:
-        layers, _ = value
-        for data, kwargs, kind in layers:
+        # napari adds layers on the GUI thread: one per event-loop turn keeps it responsive
+        self._pending = list(value[0])
+        self.status.setText("adding layers…")
+        QTimer.singleShot(0, self._add_next_layer)
+
+    def _add_next_layer(self) -> None:
+        if self._pending:
+            data, kwargs, kind = self._pending[0]
             getattr(self.viewer, f"add_{kind}")(data, **kwargs)
+            self._pending.pop(0)
+            if self._pending:
+                QTimer.singleShot(0, self._add_next_layer)
+                return
         self.progress.setValue(100)
         self.status.setText(f"done. {DISCLAIMER}")
+        self.run_button.setEnabled(True)
 
     def _on_errored(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
@@ -320,16 +330,23 @@ class NvcWidget(QWidget):
         self.progress.setValue(0)
 
     def _on_finished(self) -> None:
-        self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.worker = None
+        if not self._pending:
+            self.run_button.setEnabled(True)
+
+    @property
+    def busy(self) -> bool:
+        """True while an analysis runs or its layers are being added."""
+        return self.worker is not None or bool(self._pending)
 
     # ----------------------------------------------------------------- showing
     def _on_inserted(self, event: Any) -> None:
         self._refresh_pickers()
         layer = event.value
-        if layer.metadata.get("nvc_findings") is not None:
-            self.show_case(layer.metadata["nvc_findings"])
+        findings = layer.metadata.get("nvc_findings")
+        if findings is not None:  # in its own event-loop turn, after the layer is drawn
+            QTimer.singleShot(0, lambda: self.show_case(findings))
 
     def _refresh_pickers(self, event: Any = None) -> None:
         self.t2.refresh()
@@ -354,8 +371,11 @@ class NvcWidget(QWidget):
             table.resizeColumnsToContents()
         radiological_axial(self.viewer)
         for layer in self.viewer.layers:
-            if layer.metadata.get("nvc_label_table") is not None:
-                show_legend(self.viewer, layer.metadata["nvc_label_table"])
+            table = layer.metadata.get("nvc_label_table")
+            if table is not None:
+                counts = np.bincount(np.asarray(layer.data, np.int64).ravel())
+                present = set(np.flatnonzero(counts).tolist())
+                show_legend(self.viewer, [t for t in table if t[0] in present])
         sync_surfaces(self.viewer)
         first = next((r for r in rows if r["grade"]), rows[0] if rows else None)
         if first is not None:
@@ -373,10 +393,6 @@ class NvcWidget(QWidget):
             return
         row = self._rows[side][selected[0].row()]
         center_on(self.viewer, row["location_ras_mm"])
-        for layer in self.viewer.layers:
-            if layer.metadata.get("nvc_findings") is not None:
-                index = contact_rows(layer.metadata["nvc_findings"]).index(row)
-                layer.selected_data = {index}
 
 
 def _cell(value: Any) -> str:
@@ -399,10 +415,3 @@ def _verdict(side: dict[str, Any]) -> str:
     nvc = "NVC" if side.get("nvc") else "no NVC"
     mvd = ", MVD candidate" if side.get("mvd_candidate") else ""
     return f"{nvc}{mvd} (confidence {side.get('confidence', 0):.2f})"
-
-
-def make_widget(napari_viewer: napari.Viewer) -> QWidget:
-    """npe2 widget contribution."""
-    widget = NvcWidget(napari_viewer)
-    widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    return widget
