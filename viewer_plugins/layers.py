@@ -1,9 +1,10 @@
 """Turning Volumes and findings into napari layer data tuples (no napari import needed).
 
-napari's world coordinates are RAS+ mm for every layer: x (patient right),
-y (anterior), z (superior), in that axis order. Volumes keep their own grids
-(the layer's ``affine`` places them); points, centerlines and surfaces are
-given directly in RAS mm.
+napari's world coordinates are RAS+ mm for every layer, in napari's (z, y, x)
+axis order: world axis 0 is z (superior), 1 is y (anterior), 2 is x (patient
+right). ``to_world`` turns RAS points (x, y, z) into world points. Volumes keep
+their own grids (the layer's ``affine`` places them; arrays are shown with
+axes (k, j, i)); points, centerlines and surfaces are given in world mm.
 
 napari slices a 2D view only along axes that map to single data axes
 (orthogonal slicing). Volumes are therefore shown in closest-canonical voxel
@@ -43,6 +44,25 @@ SURFACE_LABELS = (Label.BRAINSTEM, Label.CN7, Label.CN8, Label.ARTERY, Label.VEI
 SURFACE_VALUES = tuple(int(v) for v in SURFACE_LABELS)
 #: Off-axis direction cosines below this count as axis-aligned (float32 header noise).
 AXIS_TOLERANCE = 1e-4
+
+
+#: Reverses the three spatial axes: (x, y, z) <-> (z, y, x), (i, j, k) <-> (k, j, i).
+REVERSE = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1.0]])
+
+
+def to_world(ras: Any) -> NDArray[np.float64]:
+    """RAS mm points, shape (..., 3) as (x, y, z), to napari world points (z, y, x)."""
+    return np.asarray(ras, float)[..., ::-1]
+
+
+def from_world(world: Any) -> NDArray[np.float64]:
+    """napari world points (z, y, x) to RAS mm (x, y, z)."""
+    return np.asarray(world, float)[..., ::-1]
+
+
+def napari_volume(volume: Volume) -> tuple[Any, NDArray[np.float64]]:
+    """Array with axes (k, j, i) and its affine to napari world (z, y, x) mm."""
+    return np.asarray(volume.array).transpose(2, 1, 0), REVERSE @ volume.affine @ REVERSE
 
 
 def display_volume(volume: Volume, *, labels: bool = False) -> Volume:
@@ -103,16 +123,16 @@ def label_colors(
 
 def image_layer(volume: Volume, name: str, **kwargs: Any) -> LayerData:
     """An Image layer tuple whose affine places voxels at their RAS+ mm positions."""
-    shown = display_volume(volume)
+    data, affine = napari_volume(display_volume(volume))
     kwargs = {"metadata": {"nvc_slice": True}, **kwargs}
-    return (shown.array, {"name": name, "affine": shown.affine, **kwargs}, "image")
+    return (data, {"name": name, "affine": affine, **kwargs}, "image")
 
 
 def labels_layer(
     volume: Volume, name: str, *, table: tuple[LabelInfo, ...] = LABEL_TABLE, **kwargs: Any
 ) -> LayerData:
     """A Labels layer tuple with the table's colours; label names show in the status bar."""
-    shown = display_volume(volume, labels=True)
+    data, affine = napari_volume(display_volume(volume, labels=True))
     values = [0, *(int(t.value) for t in table)]
     features = {
         "index": values,
@@ -121,10 +141,10 @@ def labels_layer(
     }
     meta = {"nvc_label_table": [(int(t.value), t.name, t.hex) for t in table], "nvc_slice": True}
     return (
-        np.asarray(shown.array).astype(np.uint16, copy=False),
+        data.astype(np.uint16, copy=False),
         {
             "name": name,
-            "affine": shown.affine,
+            "affine": affine,
             "colormap": label_colors(table),
             "features": features,
             "metadata": meta,
@@ -170,7 +190,7 @@ def contact_rows(findings: dict[str, Any]) -> list[dict[str, Any]]:
 def contacts_layer(findings: dict[str, Any], name: str = "contact sites") -> LayerData:
     """Points at the contact sites (RAS mm) with the findings as features and the vessel as text."""
     rows = contact_rows(findings)
-    coords = np.array([r["location_ras_mm"] for r in rows], float).reshape(-1, 3)
+    coords = to_world(np.array([r["location_ras_mm"] for r in rows], float).reshape(-1, 3))
     columns = [k for k in rows[0] if k != "location_ras_mm"] if rows else []
     features = {k: [r[k] for r in rows] for k in columns}
     return (
@@ -209,7 +229,7 @@ def centerline_layer(
         segs += list(c.segments)
         sides += [side] * len(c.segments)
         arcs.append(c.arc_mm)
-    coords = np.concatenate(pts) if pts else np.zeros((0, 3))
+    coords = to_world(np.concatenate(pts)) if pts else np.zeros((0, 3))
     colors = np.array([SEGMENT_RGBA.get(s, (1, 1, 1, 1)) for s in segs]).reshape(-1, 4)
     return (
         coords,
@@ -250,15 +270,20 @@ def surface_layers(
         verts, faces = _mask_surface(mask)
         if len(faces) == 0:
             continue
+        if np.linalg.det(labels.affine[:3, :3]) > 0:
+            # voxel -> RAS keeps handedness, RAS -> (z, y, x) flips it: keep normals outward
+            faces = faces[:, ::-1]
         rgb = np.array(info[value].rgb) / 255.0
         colors = np.tile([*rgb, 1.0], (len(verts), 1))
         out.append(
             (
-                (apply_affine(labels.affine, verts), faces),
+                (to_world(apply_affine(labels.affine, verts)), np.ascontiguousarray(faces)),
                 {
                     "name": f"{info[value].name} (3D)",
                     "vertex_colors": colors,
-                    "shading": "smooth",
+                    # flat colours: napari lights surfaces from behind under the radiological
+                    # camera orientation (depth axis "away"), which leaves them dark
+                    "shading": "none",
                     "metadata": {"nvc_surface": True},
                     **kwargs,
                 },

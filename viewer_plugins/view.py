@@ -1,6 +1,6 @@
 """Viewer set-up: radiological axial view, orientation letters, label legend, centring.
 
-World axes of an nvc case are (x, y, z) = (R, A, S) in mm (``viewer_plugins.layers``).
+World axes of an nvc case are RAS mm in napari's (z, y, x) order (``viewer_plugins.layers``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import numpy as np
 if TYPE_CHECKING:
     import napari
 
-#: Letter of the positive and negative direction of each world axis (x, y, z).
-AXIS_LETTERS = (("R", "L"), ("A", "P"), ("S", "I"))
+#: Letter of the positive and negative direction of each world axis (z, y, x).
+AXIS_LETTERS = (("S", "I"), ("A", "P"), ("R", "L"))
 #: Axis labels of the dims sliders.
-AXIS_LABELS = ("x (R+)", "y (A+)", "z (S+)")
+AXIS_LABELS = ("z (S+)", "y (A+)", "x (R+)")
 _EDGES = {
     "top": "top_center",
     "bottom": "bottom_center",
@@ -107,8 +107,8 @@ def radiological_axial(viewer: napari.Viewer) -> None:
         return
     viewer.dims.ndisplay = 2
     viewer.dims.axis_labels = AXIS_LABELS
-    viewer.dims.order = (2, 1, 0)  # slider z; rows y, columns x
-    # Rows y up, columns x to the left. The displayed axes (z, y, x) are an odd
+    viewer.dims.order = (0, 1, 2)  # slider z; rows y, columns x
+    # Rows y up, columns x to the left. The world axes (z, y, x) are an odd
     # permutation of (x, y, z): the depth axis points away so that 3D stays a
     # proper (unmirrored) rotation of the patient.
     viewer.scene.camera.orientation = ("away", "up", "left")
@@ -129,10 +129,10 @@ def three_d_view(viewer: napari.Viewer) -> None:
 def _front_camera(viewer: napari.Viewer) -> None:
     """Look posteriorly (from the front of the face), superior up, slightly from above."""
     order = list(viewer.dims.order[-3:])
-    view = np.array([0.0, -1.0, -0.45])
+    view = np.array([-0.45, -1.0, 0.0])  # world (z, y, x): posterior and a little down
     viewer.scene.camera.set_view_direction(
         view_direction=tuple(view[order]),
-        up_direction=tuple(np.array([0.0, 0.0, 1.0])[order]),
+        up_direction=tuple(np.array([1.0, 0.0, 0.0])[order]),
     )
 
 
@@ -170,7 +170,7 @@ def center_on(viewer: napari.Viewer, xyz: Sequence[float], *, zoom_mm: float = 6
 
     ``zoom_mm`` is the width of world shown across the canvas.
     """
-    point = np.asarray(xyz, float)
+    point = np.asarray(xyz, float)[::-1]  # RAS (x, y, z) -> world (z, y, x)
     order = list(viewer.dims.order)
     for axis in order[: -viewer.dims.ndisplay]:
         viewer.dims.set_point(axis, float(point[axis]))

@@ -40,7 +40,7 @@ from pipelines.config import PRESETS, PipelineConfig, load_config
 from pipelines.errors import Cancelled
 from pipelines.outputs import save_case
 from pipelines.results import SavedCase
-from viewer_plugins.layers import LayerData, case_layers, contact_rows
+from viewer_plugins.layers import REVERSE, LayerData, case_layers, contact_rows
 from viewer_plugins.view import center_on, radiological_axial, show_legend, sync_surfaces
 
 #: Columns of the findings table (header, key of ``contact_rows``).
@@ -57,7 +57,11 @@ FILE_ITEM = "file…"
 
 
 def layer_volume(layer: Any) -> Volume:
-    """An Image layer's data as a Volume, its data-to-world affine (RAS mm) included."""
+    """An Image layer's data as a Volume (RAS mm affine).
+
+    The layer's world is taken to be RAS mm in (z, y, x) order, as nvc's readers
+    place it; the array goes back to axes (i, j, k).
+    """
     from napari.utils.transforms import Affine
 
     data = np.asarray(layer.data)
@@ -66,8 +70,8 @@ def layer_volume(layer: Any) -> Volume:
     physical = Affine(
         scale=layer.scale, translate=layer.translate, rotate=layer.rotate, shear=layer.shear
     )
-    affine = layer.affine.compose(physical).affine_matrix
-    return Volume(data, affine, {"source": f"napari layer {layer.name}"})
+    affine = REVERSE @ layer.affine.compose(physical).affine_matrix @ REVERSE
+    return Volume(data.transpose(2, 1, 0), affine, {"source": f"napari layer {layer.name}"})
 
 
 @dataclass(frozen=True)
@@ -270,10 +274,13 @@ class NvcWidget(QWidget):
             out=out,
             progress=progress,
             _start_thread=False,
+            # errors (Cancelled included) are shown in the widget, not re-raised
+            _connect={
+                "returned": self._on_returned,
+                "errored": self._on_errored,
+                "finished": self._on_finished,
+            },
         )
-        self.worker.returned.connect(self._on_returned)
-        self.worker.errored.connect(self._on_errored)
-        self.worker.finished.connect(self._on_finished)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)

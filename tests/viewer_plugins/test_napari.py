@@ -43,13 +43,13 @@ def test_axial_view_is_radiological_with_letters(make_napari_viewer):
     viewer = make_napari_viewer(show=True)  # an unshown canvas renders black
     viewer.add_image(np.zeros((40, 40, 40)), affine=np.diag([0.5, 0.5, 0.5, 1.0]))
     viewer.add_points(
-        [[10, 10, 10], [15, 10, 10], [10, 15, 10]],  # origin, patient right, anterior (RAS mm)
+        [[10, 10, 10], [10, 10, 15], [10, 15, 10]],  # origin, patient right, anterior (z, y, x)
         face_color=[[1, 1, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1]],
         size=1.5,
         border_width=0,
     )
     radiological_axial(viewer)
-    viewer.dims.set_point(2, 10.0)
+    viewer.dims.set_point(0, 10.0)
     viewer.scene.camera.center = (10.0, 10.0)
     viewer.scene.camera.zoom = 20
     shot = viewer.screenshot(canvas_only=True, flash=False)
@@ -137,8 +137,8 @@ def test_widget_runs_the_pipeline_and_shows_the_contact(
     i = next(n for n, r in enumerate(rows) if r["grade"])
     where = np.array(rows[i]["location_ras_mm"])
     widget.select_contact("right", i)
-    assert viewer.dims.ndisplay == 2 and tuple(viewer.dims.order) == (2, 1, 0)
-    assert viewer.dims.point[2] == pytest.approx(where[2], abs=0.6)
+    assert viewer.dims.ndisplay == 2 and tuple(viewer.dims.order) == (0, 1, 2)
+    assert viewer.dims.point[0] == pytest.approx(where[2], abs=0.6)
     np.testing.assert_allclose(viewer.scene.camera.center[-2:], where[[1, 0]], atol=1e-6)
     shot = viewer.screenshot(canvas_only=True, flash=False)
     centre = np.array(shot.shape[:2]) / 2
@@ -187,7 +187,7 @@ def test_results_folder_opens_through_napari_with_the_widget(
     assert isinstance(viewer.layers["labels"], napari.layers.Labels)
     assert viewer.layers["contact sites"].features["vessel"].tolist()
     assert widget.tables["right"].rowCount() >= 1
-    assert tuple(viewer.dims.order) == (2, 1, 0)
+    assert tuple(viewer.dims.order) == (0, 1, 2)
     legend = [k for k in viewer.canvas.overlays if k.startswith("nvc_legend_")]
     present = set(np.unique(viewer.layers["labels"].data).tolist()) - {0}
     assert len(legend) == len(present) == 6  # the six labels the pipeline writes

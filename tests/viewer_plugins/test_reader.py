@@ -10,7 +10,13 @@ from nvc.io import save_label_map, save_nifti
 from nvc.labels import LABEL_TABLE
 from nvc.volume import Volume, to_sitk
 from tests.helpers import oblique_affine
-from viewer_plugins.layers import CONTACT_RGBA, display_volume, image_layer, labels_layer
+from viewer_plugins.layers import (
+    CONTACT_RGBA,
+    display_volume,
+    image_layer,
+    labels_layer,
+    to_world,
+)
 from viewer_plugins.reader import get_reader, read
 
 napari = pytest.importorskip("napari")
@@ -48,7 +54,7 @@ def _layers(kind_data):
 @pytest.mark.parametrize("grid", sorted(GRIDS))
 def test_a_world_point_lands_on_the_same_voxel_of_image_and_labels(grid):
     image, labels = _marker(GRIDS[grid])
-    world = image.voxel_to_world([10, 12, 8])  # centre of the marker block, RAS mm
+    world = to_world(image.voxel_to_world([10, 12, 8]))  # marker centre, RAS mm as (z, y, x)
     im = _layers(image_layer(image, "t2"))
     lab = _layers(labels_layer(labels, "labels"))
     d_im = np.asarray(im.world_to_data(world))
@@ -100,7 +106,7 @@ def test_reader_opens_images_and_label_maps(tmp_path, suffix):
     (lab,) = read(str(tmp_path / f"seg{suffix}"))
     assert img[2] == "image" and lab[2] == "labels"
     assert lab[1]["colormap"][4][:3] == pytest.approx(np.array(LABEL_TABLE[3].rgb) / 255)
-    world = image.voxel_to_world([10, 12, 8])
+    world = to_world(image.voxel_to_world([10, 12, 8]))
     for data, kwargs, _ in (img, lab):
         ijk = np.linalg.inv(kwargs["affine"]) @ [*world, 1.0]
         assert data[tuple(np.round(ijk[:3]).astype(int))] >= 4
