@@ -118,10 +118,11 @@ class _ProgressSignal(QObject):
 class _InputPicker(QWidget):
     """A combo box of open image layers plus files chosen with a dialog."""
 
-    def __init__(self, viewer: napari.Viewer, title: str) -> None:
+    def __init__(self, viewer: napari.Viewer, title: str, hints: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.viewer = viewer
         self.title = title
+        self.hints = hints
         self.combo = QComboBox()
         self.button = QPushButton("File…")
         self.button.clicked.connect(self._browse)
@@ -141,6 +142,9 @@ class _InputPicker(QWidget):
         for path in self.files:
             self.combo.addItem(f"file: {path}", str(path))
         index = self.combo.findText(current)
+        if index < 0:  # nothing chosen yet: a layer whose name fits (e.g. "TOF" for the MRA)
+            names = [self.combo.itemText(i).lower() for i in range(self.combo.count())]
+            index = next((i for i, n in enumerate(names) if any(h in n for h in self.hints)), -1)
         if index >= 0:
             self.combo.setCurrentIndex(index)
 
@@ -184,8 +188,8 @@ class NvcWidget(QWidget):
         self.findings: dict[str, Any] | None = None
         self._pending: list[LayerData] = []
 
-        self.t2 = _InputPicker(napari_viewer, "T2 (CISS/FIESTA)")
-        self.mra = _InputPicker(napari_viewer, "TOF MRA")
+        self.t2 = _InputPicker(napari_viewer, "T2 (CISS/FIESTA)", ("t2", "ciss", "fiesta"))
+        self.mra = _InputPicker(napari_viewer, "TOF MRA", ("tof", "mra", "angio"))
         self.side = QComboBox()
         self.side.addItems(["unknown", "left", "right"])
         self.preset = QComboBox()

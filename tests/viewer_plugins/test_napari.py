@@ -209,8 +209,14 @@ def test_nvc_view_opens_the_folder(monkeypatch, analysed_phantom, qtbot, capsys)
     assert "contact sites" in seen["layers"] and "T2" in seen["layers"]
 
 
-def test_sample_data_phantom(make_napari_viewer):
+def test_sample_data_phantom_and_inputs_from_layers(make_napari_viewer):
+    from viewer_plugins.widget import NvcWidget
+
     viewer = make_napari_viewer()
     viewer.open_sample("nvc", "phantom")
     kinds = [type(layer).__name__ for layer in viewer.layers]
     assert kinds == ["Image", "Image", "Labels"]
+    widget = NvcWidget(viewer)  # open image layers are offered, picked by name
+    assert widget.t2.combo.currentText() == "T2 (phantom)"
+    assert widget.mra.combo.currentText() == "TOF (phantom, unregistered)"
+    assert widget.mra.source().layer is viewer.layers["TOF (phantom, unregistered)"]

@@ -76,6 +76,20 @@ def test_a_world_point_lands_on_the_same_voxel_of_image_and_labels(grid):
     assert np.all(np.diag(lin) > 0)
 
 
+@pytest.mark.parametrize("grid", ["lps", "oblique"])
+def test_an_image_layer_goes_back_to_the_same_volume(grid):
+    from viewer_plugins.widget import layer_volume
+
+    image, _ = _marker(GRIDS[grid])
+    back = layer_volume(_layers(image_layer(image, "t2")))
+    # the marker block's centre is at the same RAS position (sub-voxel)
+    a = np.asarray(back.array, float)
+    idx = np.argwhere(a > 0)
+    centroid = back.voxel_to_world((idx * a[a > 0][:, None]).sum(0) / a[a > 0].sum())
+    assert np.linalg.norm(centroid - image.voxel_to_world([10, 12, 8])) < 0.5 * min(image.spacing)
+    np.testing.assert_allclose(back.spacing, image.spacing, atol=1e-6)  # same voxel size
+
+
 def test_display_keeps_voxels_when_not_oblique():
     image, _ = _marker(LPS)
     shown = display_volume(image)
