@@ -160,3 +160,20 @@ def test_results_folder_opens_the_whole_case(analysed_phantom):
     arteries = np.argwhere(labels == 4) @ lkw["affine"][:3, :3].T + lkw["affine"][:3, 3]
     lo, hi = arteries.min(0) - 1.0, arteries.max(0) + 1.0
     assert np.all(verts >= lo) and np.all(verts <= hi) and faces.max() < len(verts)
+
+
+def test_results_folder_read_back_matches_the_files(analysed_phantom, tmp_path):
+    from nvc.io import VolumeLoadError, read_tsv
+    from pipelines.results import load_results
+
+    case = load_results(analysed_phantom.results)
+    assert case.findings["symptomatic_side"] == "right"
+    rows = read_tsv(analysed_phantom.results / "cn7_centerline_right.tsv")
+    np.testing.assert_allclose(
+        case.centerlines["right"].points_ras[0],
+        [float(rows[0][k]) for k in ("x_mm", "y_mm", "z_mm")],
+    )
+    assert case.centerlines["right"].segments[0] == "RExP"
+    assert case.labels.shape == case.t2.shape
+    with pytest.raises(VolumeLoadError, match="not an nvc results folder"):
+        load_results(tmp_path)
