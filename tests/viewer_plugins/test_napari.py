@@ -64,6 +64,30 @@ def test_axial_view_is_radiological_with_letters(make_napari_viewer):
     assert abs((origin[1] - right[1]) - (origin[0] - anterior[0])) < 3
 
 
+def test_3d_view_faces_the_patient_unmirrored(make_napari_viewer):
+    from viewer_plugins.view import radiological_axial, three_d_view
+
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(np.zeros((40, 40, 40)), affine=np.diag([0.5, 0.5, 0.5, 1.0]), visible=False)
+    viewer.add_points(
+        [[10, 10, 10], [10, 10, 15], [15, 10, 10]],  # origin, patient right, superior (z, y, x)
+        face_color=[[0, 1, 0, 1], [1, 0, 0, 1], [0, 0, 1, 1]],  # (the 3D axes are white)
+        size=1.5,
+        border_width=0,
+    )
+    radiological_axial(viewer)
+    three_d_view(viewer)
+    viewer.scene.camera.center = (10.0, 10.0, 10.0)
+    viewer.scene.camera.zoom = 20
+    shot = viewer.screenshot(canvas_only=True, flash=False)
+    origin = _centroid(shot, (0, 255, 0))
+    right = _centroid(shot, (255, 0, 0))
+    up = _centroid(shot, (0, 0, 255))
+    # seen from the front: the patient's right on screen left, superior up (a proper rotation)
+    assert right[1] < origin[1] - 50 and abs(right[0] - origin[0]) < 5
+    assert up[0] < origin[0] - 40
+
+
 def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0) -> tuple[float, float]:
     """Wait until the analysis ran and its layers were added.
 
