@@ -22,9 +22,20 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
+# napari tests need an X server: Xvfb and the few X/GL libraries PyQt5 + vispy load
+# (installed only when missing; the rest ship with the machine image).
+XLIBS := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-icccm4 \
+	libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-xinerama0 \
+	libxcb-xfixes0 libxcb-shape0 libxcb-cursor0 libdbus-1-3 libfontconfig1
+XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
+
 test: lint
 	command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y poppler-utils)
-	$(VENV)/bin/pytest
+	@(command -v Xvfb >/dev/null && command -v xauth >/dev/null \
+	  && ldconfig -p | grep -q libxcb-icccm.so.4 && ldconfig -p | grep -q libxcb-xinerama.so.0 \
+	  && ldconfig -p | grep -q libxcb-keysyms.so.1) \
+	  || (apt-get update -q && apt-get install -y -q $(XLIBS))
+	$(XVFB) $(VENV)/bin/pytest
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache .mypy_cache .ruff_cache

@@ -79,7 +79,9 @@ def run_case(
     config : PipelineConfig, optional
         Parameters of every stage (defaults when omitted).
     progress : callable, optional
-        Called as ``progress(stage, fraction_done)``.
+        Called as ``progress(stage, fraction_done)`` between steps. It may raise
+        ``pipelines.errors.Cancelled`` to stop the analysis: the exception
+        propagates unchanged and nothing is returned.
 
     Raises
     ------
@@ -122,11 +124,12 @@ def run_case(
     registration_ok = agreement >= config.quality.min_vessel_void_agreement
     tof_rel = (tof - tl.tissue) / max(tl.artery - tl.tissue, 1e-6)
 
-    report("nerves", 0.55)
-    traces = {
-        side: trace_nerves(norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves)
-        for side in SIDES
-    }
+    traces = {}
+    for n, side in enumerate(SIDES):
+        report("nerves", 0.55 + 0.1 * n)
+        traces[side] = trace_nerves(
+            norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves
+        )
     nerves_any = np.zeros(norm.shape, bool)
     for t in traces.values():
         nerves_any |= t.cn7 | t.cn8

@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``nvc`` and its subcommands."""
     # Imported here, not at the top: processes that re-import the ``nvc`` script as their
     # main module (Dask's local worker processes are spawned) then stay free of image libraries.
-    from pipelines import batch, demo, phantom_cohort, report, run
+    from pipelines import batch, demo, phantom_cohort, report, run, view
 
     parser = argparse.ArgumentParser(
         prog="nvc",
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("report", report, "build the report, QC figures and exports of a results folder"),
         ("demo", demo, "run the main job on the built-in phantom"),
         ("batch", batch, "analyse a BIDS dataset on Dask (participant / group level)"),
+        ("view", view, "open a results folder in napari (needs nvc[napari])"),
     ):
         p = sub.add_parser(name, help=text, description=text)
         module.add_arguments(p)

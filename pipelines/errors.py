@@ -24,6 +24,10 @@ class InputError(RuntimeError):
     """An input that is not an image cannot be read (e.g. a folder that is not a BIDS dataset)."""
 
 
+class Cancelled(Exception):
+    """Raised by a ``run_case`` progress callback to stop the analysis; it propagates unchanged."""
+
+
 class UsageError(ValueError):
     """The command was asked something it must refuse (bad config, output over an input)."""
 

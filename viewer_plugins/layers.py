@@ -1,23 +1,120 @@
-"""Turning Volumes into napari layer data tuples (no napari import needed).
+"""Turning Volumes and findings into napari layer data tuples (no napari import needed).
 
-Layers carry the Volume's affine, so napari's world coordinates are RAS+ mm
-and every layer of a case lines up, whatever its grid.
+napari's world coordinates are RAS+ mm for every layer, in napari's (z, y, x)
+axis order: world axis 0 is z (superior), 1 is y (anterior), 2 is x (patient
+right). ``to_world`` turns RAS points (x, y, z) into world points. Volumes keep
+their own grids (the layer's ``affine`` places them; arrays are shown with
+axes (k, j, i)); points, centerlines and surfaces are given in world mm.
+
+napari slices a 2D view only along axes that map to single data axes
+(orthogonal slicing). Volumes are therefore shown in closest-canonical voxel
+order (flips and permutations only, no interpolation); an oblique grid is in
+addition resampled onto an axis-aligned RAS grid of the same voxel size
+(linear for images, nearest for labels). Volumes that share a grid get the same
+display grid, so their voxels coincide exactly on screen.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from nvc.labels import LABEL_TABLE
-from nvc.volume import Volume
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+from skimage.measure import marching_cubes
+
+from nvc.labels import LABEL_TABLE, Label, LabelInfo
+from nvc.volume import Volume, apply_affine, reorient_canonical, resample_to
+from pipelines.results import Centerline, SavedCase
 
 LayerData = tuple[Any, dict[str, Any], str]
 
+#: Contact sites are drawn in this colour (RGBA 0-1): magenta, unlike any label colour.
+CONTACT_RGBA = (1.0, 0.0, 1.0, 1.0)
+#: Colours of the CN VII centerline by segment (RGBA 0-1).
+SEGMENT_RGBA = {
+    "RExP": (1.0, 0.35, 0.0, 1.0),
+    "AS": (1.0, 0.6, 0.0, 1.0),
+    "RDP": (1.0, 1.0, 1.0, 1.0),
+    "TZ": (0.6, 1.0, 0.4, 1.0),
+    "cisternal": (0.3, 0.9, 1.0, 1.0),
+}
+#: Structures shown as surfaces in 3D (conventional colours of the label table).
+SURFACE_LABELS = (Label.BRAINSTEM, Label.CN7, Label.CN8, Label.ARTERY, Label.VEIN)
+SURFACE_VALUES = tuple(int(v) for v in SURFACE_LABELS)
+#: Off-axis direction cosines below this count as axis-aligned (float32 header noise).
+AXIS_TOLERANCE = 1e-4
 
-def label_colors() -> dict[int | None, tuple[float, float, float, float]]:
+
+#: Reverses the three spatial axes: (x, y, z) <-> (z, y, x), (i, j, k) <-> (k, j, i).
+REVERSE = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1.0]])
+
+
+def to_world(ras: Any) -> NDArray[np.float64]:
+    """RAS mm points, shape (..., 3) as (x, y, z), to napari world points (z, y, x)."""
+    return np.asarray(ras, float)[..., ::-1]
+
+
+def from_world(world: Any) -> NDArray[np.float64]:
+    """napari world points (z, y, x) to RAS mm (x, y, z)."""
+    return np.asarray(world, float)[..., ::-1]
+
+
+def napari_volume(volume: Volume) -> tuple[Any, NDArray[np.float64]]:
+    """Array with axes (k, j, i) and its affine to napari world (z, y, x) mm."""
+    return np.asarray(volume.array).transpose(2, 1, 0), REVERSE @ volume.affine @ REVERSE
+
+
+def display_volume(volume: Volume, *, labels: bool = False) -> Volume:
+    """The volume on a grid napari can slice orthogonally, at the same RAS position.
+
+    Parameters
+    ----------
+    volume : Volume
+        Any grid (RAS, LPS, coronal or sagittal storage, oblique).
+    labels : bool
+        Nearest-neighbour resampling (label maps) instead of linear.
+
+    Returns
+    -------
+    Volume
+        Axes (i, j, k) along (x, y, z) RAS; the same voxels when the grid is not
+        oblique, otherwise resampled onto an axis-aligned grid with the same
+        voxel size covering the whole field of view.
+    """
+    canon = reorient_canonical(volume)
+    linear = canon.affine[:3, :3]
+    spacing = canon.spacing
+    directions = linear / spacing
+    off = directions - np.diag(np.diag(directions))
+    if np.all(np.abs(off) < AXIS_TOLERANCE):
+        affine = canon.affine.copy()
+        affine[:3, :3] = np.diag(np.diag(linear))
+        return Volume(canon.array, affine, canon.metadata)
+    lo, hi = volume.world_bounds()
+    shape = tuple(int(n) for n in np.ceil((hi - lo) / spacing).astype(int) + 1)
+    grid = np.diag([*spacing, 1.0])
+    grid[:3, 3] = lo
+    reference = Volume(np.broadcast_to(np.zeros((), np.uint8), shape), grid)
+    return resample_to(volume, reference, interpolation="nearest" if labels else "linear")
+
+
+#: CSF fills the cisterns: drawn faintly so that nerves and vessels stand out.
+FAINT_LABELS = {int(Label.CSF): 0.25}
+
+
+def label_colors(
+    table: tuple[LabelInfo, ...] = LABEL_TABLE,
+) -> dict[int | None, tuple[float, float, float, float]]:
     """RGBA (0-1) per label value, background transparent (napari direct colormap)."""
     colors: dict[int | None, tuple[float, float, float, float]] = {
-        int(t.value): (t.rgb[0] / 255, t.rgb[1] / 255, t.rgb[2] / 255, 1.0) for t in LABEL_TABLE
+        int(t.value): (
+            t.rgb[0] / 255,
+            t.rgb[1] / 255,
+            t.rgb[2] / 255,
+            FAINT_LABELS.get(int(t.value), 1.0),
+        )
+        for t in table
     }
     colors[0] = (0.0, 0.0, 0.0, 0.0)
     colors[None] = (0.0, 0.0, 0.0, 0.0)
@@ -26,13 +123,218 @@ def label_colors() -> dict[int | None, tuple[float, float, float, float]]:
 
 def image_layer(volume: Volume, name: str, **kwargs: Any) -> LayerData:
     """An Image layer tuple whose affine places voxels at their RAS+ mm positions."""
-    return (volume.array, {"name": name, "affine": volume.affine, **kwargs}, "image")
+    data, affine = napari_volume(display_volume(volume))
+    kwargs = {"metadata": {"nvc_slice": True}, **kwargs}
+    return (data, {"name": name, "affine": affine, **kwargs}, "image")
 
 
-def labels_layer(volume: Volume, name: str, **kwargs: Any) -> LayerData:
-    """A Labels layer tuple with the nvc label colours."""
+def labels_layer(
+    volume: Volume, name: str, *, table: tuple[LabelInfo, ...] = LABEL_TABLE, **kwargs: Any
+) -> LayerData:
+    """A Labels layer tuple with the table's colours; label names show in the status bar."""
+    data, affine = napari_volume(display_volume(volume, labels=True))
+    values = [0, *(int(t.value) for t in table)]
+    features = {
+        "index": values,
+        "name": ["background", *(t.name for t in table)],
+        "abbreviation": ["", *(t.abbreviation for t in table)],
+    }
+    meta = {"nvc_label_table": [(int(t.value), t.name, t.hex) for t in table], "nvc_slice": True}
     return (
-        volume.array,
-        {"name": name, "affine": volume.affine, "colormap": label_colors(), **kwargs},
+        data.astype(np.uint16, copy=False),
+        {
+            "name": name,
+            "affine": affine,
+            "colormap": label_colors(table),
+            "features": features,
+            "metadata": meta,
+            **kwargs,
+        },
         "labels",
     )
+
+
+def contact_rows(findings: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per reported vessel near CN VII, both sides (findings.json form).
+
+    Keys: side, vessel (name), vessel_class, segment, distance_from_rexp_mm,
+    min_distance_mm, grade ("" when apart), mvd (this contact makes its side an
+    MVD candidate: an artery touching the vulnerable zone of a side flagged as
+    candidate), location_ras_mm (x, y, z).
+    """
+    rows = []
+    for side, s in findings.get("sides", {}).items():
+        for c in s.get("contacts", []):
+            touches = c.get("grade") is not None
+            rows.append(
+                {
+                    "side": side,
+                    "vessel": c["vessel_name"],
+                    "vessel_class": c["vessel_class"],
+                    "segment": c["segment"],
+                    "distance_from_rexp_mm": float(c["distance_from_rexp_mm"]),
+                    "min_distance_mm": float(c["min_distance_mm"]),
+                    "grade": c.get("grade") or "",
+                    "mvd": bool(
+                        s.get("mvd_candidate")
+                        and c["vessel_class"] == "artery"
+                        and c.get("in_vulnerable_zone")
+                        and touches
+                    ),
+                    "location_ras_mm": tuple(float(v) for v in c["location_ras_mm"]),
+                }
+            )
+    return rows
+
+
+def contacts_layer(findings: dict[str, Any], name: str = "contact sites") -> LayerData:
+    """Points at the contact sites (RAS mm) with the findings as features and the vessel as text."""
+    rows = contact_rows(findings)
+    coords = to_world(np.array([r["location_ras_mm"] for r in rows], float).reshape(-1, 3))
+    columns = [k for k in rows[0] if k != "location_ras_mm"] if rows else []
+    features = {k: [r[k] for r in rows] for k in columns}
+    return (
+        coords,
+        {
+            "name": name,
+            "features": features,
+            "size": 3.0,
+            "face_color": [CONTACT_RGBA],
+            "border_color": "white",
+            "border_width": 0.15,
+            "symbol": "ring",
+            # drawn over the surfaces in 3D (a contact lies where vessel and nerve meet)
+            "blending": "translucent_no_depth",
+            "text": {
+                "string": "{vessel}",
+                "color": "magenta",
+                "size": 11,
+                "anchor": "upper_left",
+            }
+            if rows
+            else None,
+            "metadata": {"nvc_findings": findings},
+        },
+        "points",
+    )
+
+
+def centerline_layer(
+    centerlines: dict[str, Centerline], name: str = "CN VII centerline"
+) -> LayerData:
+    """Points along both CN VII centerlines (RAS mm) coloured by segment."""
+    pts, segs, sides, arcs = [], [], [], []
+    for side, c in centerlines.items():
+        pts.append(c.points_ras)
+        segs += list(c.segments)
+        sides += [side] * len(c.segments)
+        arcs.append(c.arc_mm)
+    coords = to_world(np.concatenate(pts)) if pts else np.zeros((0, 3))
+    colors = np.array([SEGMENT_RGBA.get(s, (1, 1, 1, 1)) for s in segs]).reshape(-1, 4)
+    return (
+        coords,
+        {
+            "name": name,
+            "size": 0.5,
+            "face_color": colors if len(colors) else "white",
+            "border_width": 0,
+            "features": {
+                "side": sides,
+                "segment": segs,
+                "arc_mm": np.concatenate(arcs) if arcs else np.zeros(0),
+            },
+        },
+        "points",
+    )
+
+
+def surface_layers(
+    labels: Volume,
+    *,
+    table: tuple[LabelInfo, ...] = LABEL_TABLE,
+    values: tuple[int, ...] = SURFACE_VALUES,
+    **kwargs: Any,
+) -> list[LayerData]:
+    """Marching-cubes surfaces (RAS mm vertices) of the given labels, in the table's colours.
+
+    Each mask is smoothed by a Gaussian of 0.6 voxel before the 0.5 iso-surface
+    is taken, which rounds the voxel staircase without moving the surface.
+    """
+    info = {int(t.value): t for t in table}
+    out: list[LayerData] = []
+    array = np.asarray(labels.array)
+    for value in values:
+        mask = array == value
+        if not mask.any() or value not in info:
+            continue
+        verts, faces = _mask_surface(mask)
+        if len(faces) == 0:
+            continue
+        if np.linalg.det(labels.affine[:3, :3]) > 0:
+            # voxel -> RAS keeps handedness, RAS -> (z, y, x) flips it: keep normals outward
+            faces = faces[:, ::-1]
+        rgb = np.array(info[value].rgb) / 255.0
+        colors = np.tile([*rgb, 1.0], (len(verts), 1))
+        out.append(
+            (
+                (to_world(apply_affine(labels.affine, verts)), np.ascontiguousarray(faces)),
+                {
+                    "name": f"{info[value].name} (3D)",
+                    "vertex_colors": colors,
+                    # flat colours: napari lights surfaces from behind under the radiological
+                    # camera orientation (depth axis "away"), which leaves them dark
+                    "shading": "none",
+                    "metadata": {"nvc_surface": True},
+                    **kwargs,
+                },
+                "surface",
+            )
+        )
+    return out
+
+
+def _mask_surface(mask: NDArray[np.bool_]) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
+    """Iso-surface of a mask in voxel indices of the full grid (vertices, triangle indices)."""
+    box = ndimage.find_objects(mask.astype(np.uint8))[0]
+    lo = [max(s.start - 2, 0) for s in box]
+    hi = [min(s.stop + 2, n) for s, n in zip(box, mask.shape, strict=True)]
+    sub = mask[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+    padded = np.pad(sub, 1).astype(np.float32)
+    smooth = ndimage.gaussian_filter(padded, 0.6)
+    if smooth.max() <= 0.5:
+        smooth = padded
+    verts, faces, _, _ = marching_cubes(smooth, 0.5)
+    return verts + np.array(lo) - 1.0, faces
+
+
+def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
+    """Every layer of a finished case, aligned in RAS mm (2D view first, 3D surfaces hidden)."""
+    layers: list[LayerData] = [image_layer(case.t2, "T2", colormap="gray")]
+    if case.mra_registered is not None:
+        layers.append(
+            image_layer(
+                case.mra_registered,
+                "TOF (registered)",
+                colormap="red",
+                blending="additive",
+                visible=False,
+            )
+        )
+    if case.distance is not None:
+        layers.append(
+            image_layer(
+                case.distance,
+                "distance to CN VII (mm)",
+                colormap="turbo",
+                contrast_limits=(0.0, 5.0),
+                opacity=0.5,
+                visible=False,
+            )
+        )
+    layers.append(labels_layer(case.labels, "labels", table=case.label_table, opacity=0.45))
+    if surfaces:
+        layers += surface_layers(case.labels, table=case.label_table, visible=False)
+    if case.centerlines:
+        layers.append(centerline_layer(case.centerlines))
+    layers.append(contacts_layer(case.findings))
+    return layers

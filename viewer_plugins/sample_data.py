@@ -1,12 +1,17 @@
-"""napari sample data: a phantom case with its truth labels."""
+"""napari sample data: a phantom case, raw (with its truth labels) and analysed."""
 
 from __future__ import annotations
 
 from nvc.phantom import make_case
-from viewer_plugins.layers import LayerData, image_layer, labels_layer
+from pipelines.case import run_case
+from pipelines.results import SavedCase
+from viewer_plugins.layers import LayerData, case_layers, image_layer, labels_layer
+
+#: Phantom seed of the sample case (a right-sided AICA contact).
+SAMPLE_SEED = 0
 
 
-def phantom_sample(seed: int = 0) -> list[LayerData]:
+def phantom_sample(seed: int = SAMPLE_SEED) -> list[LayerData]:
     """T2 (CISS-like), TOF and truth labels of phantom case ``seed``, aligned in RAS mm."""
     case = make_case(seed)
     return [
@@ -20,3 +25,10 @@ def phantom_sample(seed: int = 0) -> list[LayerData]:
         ),
         labels_layer(case.labels, "truth labels", opacity=0.5),
     ]
+
+
+def phantom_results_sample(seed: int = SAMPLE_SEED) -> list[LayerData]:
+    """The same phantom analysed by ``run_case`` (as ``nvc run`` does; about 30 s)."""
+    case = make_case(seed)
+    result = run_case(case.t2, case.mra, symptomatic_side=case.truth.hfs_side)
+    return case_layers(SavedCase.from_result(result))

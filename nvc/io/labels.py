@@ -8,6 +8,7 @@ import numpy as np
 
 from nvc.io.atomic import write_text
 from nvc.io.nifti import save_nifti
+from nvc.io.tables import read_tsv
 from nvc.labels import LABEL_TABLE, LabelInfo
 from nvc.volume import Volume
 
@@ -43,3 +44,29 @@ def save_label_map(
     rows += [f"{t.value}\t{t.name}\t{t.abbreviation}\t{t.hex}" for t in table]
     write_text(label_table_path(path), "\n".join(rows) + "\n")
     return Path(path)
+
+
+def read_label_table(path: str | Path) -> tuple[LabelInfo, ...]:
+    """Read a label table (index, name, abbreviation, color ``#rrggbb``) written by
+    ``save_label_map``; ``path`` is the table or the label map beside it.
+
+    Raises
+    ------
+    ValueError
+        If a row lacks a column or holds a malformed index or colour.
+    OSError
+        If the table cannot be read.
+    """
+    path = Path(path)
+    table = path if path.suffix == ".tsv" else label_table_path(path)
+    infos = []
+    for row in read_tsv(table):
+        try:
+            color = row["color"].lstrip("#")
+            rgb = (int(color[0:2], 16), int(color[2:4], 16), int(color[4:6], 16))
+            infos.append(
+                LabelInfo(int(row["index"]), row["name"], row.get("abbreviation", ""), rgb)
+            )
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ValueError(f"{table}: malformed label table row {row} ({exc})") from None
+    return tuple(infos)

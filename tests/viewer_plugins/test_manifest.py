@@ -32,10 +32,14 @@ def test_entry_point_is_registered():
 
 
 def test_labels_layer_tuple_carries_affine_and_colours(phantom_case):
-    from viewer_plugins.layers import labels_layer
+    from viewer_plugins.layers import labels_layer, to_world
 
     data, kwargs, kind = labels_layer(phantom_case.labels, "truth")
-    assert kind == "labels" and data.shape == phantom_case.labels.shape
-    np.testing.assert_allclose(kwargs["affine"], phantom_case.labels.affine)
+    assert kind == "labels" and data.ndim == 3
+    # a brainstem voxel's RAS position lands on brainstem in the layer (world (z, y, x) mm)
+    voxel = np.argwhere(phantom_case.labels.array == 1)[0]
+    world = to_world(phantom_case.labels.voxel_to_world(voxel))
+    index = np.linalg.inv(kwargs["affine"]) @ [*world, 1.0]
+    assert data[tuple(np.round(index[:3]).astype(int))] == 1
     assert kwargs["colormap"][2][:3] != kwargs["colormap"][4][:3]  # nerve and artery differ
     assert kwargs["colormap"][0][3] == 0.0  # background transparent

@@ -1,0 +1,41 @@
+"""A phantom case analysed once per session, with its files and results folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from nvc.io import load_volume, save_nifti
+from nvc.phantom import PhantomCase, PhantomParams, SideParams, make_case
+from pipelines.case import run_case
+from pipelines.config import PipelineConfig
+from pipelines.outputs import save_case
+
+PARAMS = PhantomParams(
+    seed=77,
+    hfs_side="right",
+    right=SideParams(scenario="nvc", offender="AICA", segment="AS", attached_length_mm=9.0),
+    left=SideParams(scenario="none"),
+)
+
+
+@dataclass(frozen=True)
+class AnalysedPhantom:
+    case: PhantomCase
+    t2: Path
+    mra: Path
+    results: Path
+
+
+@pytest.fixture(scope="session")
+def analysed_phantom(tmp_path_factory) -> AnalysedPhantom:
+    root = tmp_path_factory.mktemp("napari_case")
+    case = make_case(PARAMS)
+    t2 = save_nifti(case.t2, root / "t2.nii.gz")
+    mra = save_nifti(case.mra, root / "tof.nii.gz")
+    # from the files, as `nvc run` and the widget read them
+    result = run_case(load_volume(t2), load_volume(mra), symptomatic_side="right")
+    save_case(result, root / "results", PipelineConfig(), inputs={"t2": t2, "mra": mra})
+    return AnalysedPhantom(case, t2, mra, root / "results")

@@ -1,0 +1,246 @@
+"""The plugin in a real napari viewer (headless: make test runs pytest under xvfb-run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from pipelines.cli import main
+from viewer_plugins.layers import CONTACT_RGBA, contact_rows
+
+napari = pytest.importorskip("napari")
+pytestmark = [
+    pytest.mark.napari,
+    pytest.mark.skipif(
+        sys.platform.startswith("linux") and not os.environ.get("DISPLAY"),
+        reason="no X display: run under xvfb-run (make test does)",
+    ),
+]
+
+MAGENTA = np.array(CONTACT_RGBA[:3]) * 255
+
+
+def _pixels_of(image: np.ndarray, rgb: np.ndarray, tol: float = 40.0) -> np.ndarray:
+    """(row, col) of the screenshot pixels within ``tol`` of a colour."""
+    diff = np.abs(image[..., :3].astype(float) - rgb).max(axis=-1)
+    return np.argwhere(diff <= tol)
+
+
+def _centroid(image: np.ndarray, rgb) -> np.ndarray:
+    px = _pixels_of(image, np.asarray(rgb, float))
+    assert len(px), f"no pixel of colour {rgb}"
+    return px.mean(axis=0)
+
+
+def test_axial_view_is_radiological_with_letters(make_napari_viewer):
+    from viewer_plugins.view import radiological_axial
+
+    viewer = make_napari_viewer(show=True)  # an unshown canvas renders black
+    viewer.add_image(np.zeros((40, 40, 40)), affine=np.diag([0.5, 0.5, 0.5, 1.0]))
+    viewer.add_points(
+        [[10, 10, 10], [10, 10, 15], [10, 15, 10]],  # origin, patient right, anterior (z, y, x)
+        face_color=[[1, 1, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1]],
+        size=1.5,
+        border_width=0,
+    )
+    radiological_axial(viewer)
+    viewer.dims.set_point(0, 10.0)
+    viewer.scene.camera.center = (10.0, 10.0)
+    viewer.scene.camera.zoom = 20
+    shot = viewer.screenshot(canvas_only=True, flash=False)
+    origin = _centroid(shot, (255, 255, 255))
+    right = _centroid(shot, (255, 0, 0))
+    anterior = _centroid(shot, (0, 255, 0))
+    assert right[1] < origin[1] - 50 and abs(right[0] - origin[0]) < 5  # patient right: left
+    assert anterior[0] < origin[0] - 50 and abs(anterior[1] - origin[1]) < 5  # anterior: up
+    letters = {k: viewer.canvas.overlays[f"nvc_orientation_{k}"].text for k in ("top", "left")}
+    assert letters == {"top": "A", "left": "R"}
+    # equal pixels per mm on both axes (physical aspect)
+    assert abs((origin[1] - right[1]) - (origin[0] - anterior[0])) < 3
+
+
+def test_3d_view_faces_the_patient_unmirrored(make_napari_viewer):
+    from viewer_plugins.view import radiological_axial, three_d_view
+
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(np.zeros((40, 40, 40)), affine=np.diag([0.5, 0.5, 0.5, 1.0]), visible=False)
+    viewer.add_points(
+        [[10, 10, 10], [10, 10, 15], [15, 10, 10]],  # origin, patient right, superior (z, y, x)
+        face_color=[[0, 1, 0, 1], [1, 0, 0, 1], [0, 0, 1, 1]],  # (the 3D axes are white)
+        size=1.5,
+        border_width=0,
+    )
+    radiological_axial(viewer)
+    three_d_view(viewer)
+    viewer.scene.camera.center = (10.0, 10.0, 10.0)
+    viewer.scene.camera.zoom = 20
+    shot = viewer.screenshot(canvas_only=True, flash=False)
+    origin = _centroid(shot, (0, 255, 0))
+    right = _centroid(shot, (255, 0, 0))
+    up = _centroid(shot, (0, 0, 255))
+    # seen from the front: the patient's right on screen left, superior up (a proper rotation)
+    assert right[1] < origin[1] - 50 and abs(right[0] - origin[0]) < 5
+    assert up[0] < origin[0] - 40
+
+
+def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0) -> tuple[float, float]:
+    """Wait until the analysis ran and its layers were added.
+
+    Returns the longest gaps (s) between 20 ms timer ticks on the GUI thread while the
+    analysis ran, and while its layers were being added.
+    """
+    from qtpy.QtCore import QTimer
+
+    ticks: list[float] = []
+    done: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(20)
+    widget.worker.returned.connect(lambda _: done.append(time.perf_counter()))
+    widget.worker.errored.connect(lambda _: done.append(time.perf_counter()))
+    qtbot.waitUntil(lambda: not widget.busy, timeout=int(timeout_s * 1000))
+    timer.stop()
+    t = np.array(ticks)
+    end = done[0] if done else np.inf
+    running, adding = np.diff(t[t <= end]), np.diff(t[t >= end])
+    return (
+        float(running.max()) if len(running) else 0.0,
+        float(adding.max()) if len(adding) else 0.0,
+    )
+
+
+def test_widget_runs_the_pipeline_and_shows_the_contact(
+    make_napari_viewer, qtbot, analysed_phantom, tmp_path
+):
+    from viewer_plugins.widget import COLUMNS, NvcWidget
+
+    viewer = make_napari_viewer(show=True)
+    viewer.window.resize(1200, 800)
+    widget = NvcWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.t2.set_file(analysed_phantom.t2)
+    widget.mra.set_file(analysed_phantom.mra)
+    widget.side.setCurrentText("right")
+    widget.out.setText(str(tmp_path / "out"))
+    widget.run_button.click()
+    assert widget.worker is not None and not widget.run_button.isEnabled()
+    running_gap, adding_gap = _wait_for_widget(qtbot, widget)
+    assert widget.status.text().startswith("done"), widget.status.text()
+    assert running_gap < 1.5, f"interface froze for {running_gap:.2f} s during the analysis"
+    # napari draws each new layer on the GUI thread (about a second for a volume here)
+    assert adding_gap < 4.0, f"interface froze for {adding_gap:.2f} s adding layers"
+    print(f"longest GUI stall: {running_gap:.2f} s running, {adding_gap:.2f} s adding layers")
+    qtbot.waitUntil(lambda: widget.findings is not None, timeout=10_000)
+
+    names = {layer.name for layer in viewer.layers}
+    assert {"T2", "TOF (registered)", "labels", "contact sites", "CN VII centerline"} <= names
+    assert {"brainstem (3D)", "artery (3D)", "facial nerve (CN VII) (3D)"} <= names
+
+    # the widget ran the same pipeline as `nvc run`: same findings, saved the same way
+    expected = json.loads((analysed_phantom.results / "findings.json").read_text())
+    saved = json.loads((tmp_path / "out" / "findings.json").read_text())
+    assert saved["sides"] == expected["sides"]
+    rows = [r for r in contact_rows(expected) if r["side"] == "right"]
+    table = widget.tables["right"]
+    assert table.rowCount() == len(rows) >= 1
+    assert [table.horizontalHeaderItem(j).text() for j in range(table.columnCount())] == [
+        c[0] for c in COLUMNS
+    ]
+    for i, row in enumerate(rows):
+        assert table.item(i, 0).text() == row["vessel"]
+        assert table.item(i, 2).text() == row["segment"]
+        assert float(table.item(i, 4).text()) == pytest.approx(row["min_distance_mm"], abs=0.01)
+    assert "MVD candidate" in widget.verdicts["right"].text()
+
+    # choosing a row centres the view on that contact (its slice in 2D)
+    i = next(n for n, r in enumerate(rows) if r["grade"])
+    where = np.array(rows[i]["location_ras_mm"])
+    widget.select_contact("right", i)
+    assert viewer.dims.ndisplay == 2 and tuple(viewer.dims.order) == (0, 1, 2)
+    assert viewer.dims.point[0] == pytest.approx(where[2], abs=0.6)
+    np.testing.assert_allclose(viewer.scene.camera.center[-2:], where[[1, 0]], atol=1e-6)
+    shot = viewer.screenshot(canvas_only=True, flash=False)
+    centre = np.array(shot.shape[:2]) / 2
+    px = _pixels_of(shot, MAGENTA)
+    assert len(px) > 20, "no contact-coloured pixels"
+    assert np.min(np.linalg.norm(px - centre, axis=1)) < 0.1 * shot.shape[1]
+
+    # 3D: surfaces shown, slices hidden, the camera on the contact
+    viewer.dims.ndisplay = 3
+    widget.select_contact("right", i)
+    np.testing.assert_allclose(viewer.scene.camera.center, where[[2, 1, 0]], atol=1e-6)
+    assert viewer.layers["artery (3D)"].visible and not viewer.layers["T2"].visible
+    shot3d = viewer.screenshot(canvas_only=True, flash=False)
+    px = _pixels_of(shot3d, MAGENTA)
+    assert len(px) >= 5  # the ring is drawn over the surfaces
+    assert (
+        np.min(np.linalg.norm(px - np.array(shot3d.shape[:2]) / 2, axis=1)) < 0.15 * shot3d.shape[1]
+    )
+    viewer.dims.ndisplay = 2
+    assert viewer.layers["T2"].visible and not viewer.layers["artery (3D)"].visible
+
+
+def test_cancel_stops_the_analysis(make_napari_viewer, qtbot, analysed_phantom):
+    from viewer_plugins.widget import NvcWidget
+
+    viewer = make_napari_viewer()
+    widget = NvcWidget(viewer)
+    widget.t2.set_file(analysed_phantom.t2)
+    widget.mra.set_file(analysed_phantom.mra)
+    widget.run_button.click()
+    widget.cancel_button.click()
+    start = time.perf_counter()
+    _wait_for_widget(qtbot, widget, timeout_s=60)
+    assert widget.status.text() == "cancelled"
+    assert len(viewer.layers) == 0 and widget.run_button.isEnabled()
+    assert time.perf_counter() - start < 30
+
+
+def test_results_folder_opens_through_napari_with_the_widget(
+    make_napari_viewer, qtbot, analysed_phantom
+):
+    viewer = make_napari_viewer()
+    _, widget = viewer.window.add_plugin_dock_widget("nvc", "nvc analysis")
+    viewer.open(str(analysed_phantom.results), plugin="nvc")
+    qtbot.waitUntil(lambda: widget.findings is not None, timeout=10_000)
+    assert isinstance(viewer.layers["labels"], napari.layers.Labels)
+    assert viewer.layers["contact sites"].features["vessel"].tolist()
+    assert widget.tables["right"].rowCount() >= 1
+    assert tuple(viewer.dims.order) == (0, 1, 2)
+    legend = [k for k in viewer.canvas.overlays if k.startswith("nvc_legend_")]
+    present = set(np.unique(viewer.layers["labels"].data).tolist()) - {0}
+    assert len(legend) == len(present) == 6  # the six labels the pipeline writes
+    t2, labels = viewer.layers["T2"], viewer.layers["labels"]
+    world = np.asarray(viewer.layers["contact sites"].data[0])
+    np.testing.assert_allclose(t2.world_to_data(world), labels.world_to_data(world), atol=1e-9)
+
+
+def test_nvc_view_opens_the_folder(monkeypatch, analysed_phantom, qtbot, capsys):
+    seen = {}
+
+    def fake_run():  # instead of the event loop: look, then close
+        viewer = napari.current_viewer()
+        seen["layers"] = [layer.name for layer in viewer.layers]
+        viewer.close()
+
+    monkeypatch.setattr(napari, "run", fake_run)
+    assert main(["view", str(analysed_phantom.results)]) == 0
+    assert "contact sites" in seen["layers"] and "T2" in seen["layers"]
+
+
+def test_sample_data_phantom_and_inputs_from_layers(make_napari_viewer):
+    from viewer_plugins.widget import NvcWidget
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("nvc", "phantom")
+    kinds = [type(layer).__name__ for layer in viewer.layers]
+    assert kinds == ["Image", "Image", "Labels"]
+    widget = NvcWidget(viewer)  # open image layers are offered, picked by name
+    assert widget.t2.combo.currentText() == "T2 (phantom)"
+    assert widget.mra.combo.currentText() == "TOF (phantom, unregistered)"
+    assert widget.mra.source().layer is viewer.layers["TOF (phantom, unregistered)"]

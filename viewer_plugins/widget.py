@@ -1,0 +1,428 @@
+"""The nvc dock widget: pick T2 and TOF, run the pipeline in a worker thread, read the findings.
+
+The widget calls ``pipelines.case.run_case`` (and ``pipelines.outputs.save_case``
+when an output folder is given), exactly as ``nvc run`` does; it adds progress,
+cancellation, layers and a findings table, nothing else.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import napari
+import numpy as np
+from qtpy.QtCore import QObject, QTimer, Signal
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nvc import DISCLAIMER
+from nvc.io import load_volume
+from nvc.volume import Volume
+from pipelines.case import SIDES, run_case
+from pipelines.config import PRESETS, PipelineConfig, load_config
+from pipelines.errors import Cancelled
+from pipelines.outputs import save_case
+from pipelines.results import SavedCase
+from viewer_plugins.layers import REVERSE, LayerData, case_layers, contact_rows
+from viewer_plugins.view import center_on, radiological_axial, show_legend, sync_surfaces
+
+#: Columns of the findings table (header, key of ``contact_rows``).
+COLUMNS = (
+    ("vessel", "vessel"),
+    ("class", "vessel_class"),
+    ("segment", "segment"),
+    ("from RExP (mm)", "distance_from_rexp_mm"),
+    ("min dist. (mm)", "min_distance_mm"),
+    ("grade", "grade"),
+    ("MVD", "mvd"),
+)
+FILE_ITEM = "file…"
+
+
+def layer_volume(layer: Any) -> Volume:
+    """An Image layer's data as a Volume (RAS mm affine).
+
+    The layer's world is taken to be RAS mm in (z, y, x) order, as nvc's readers
+    place it; the array goes back to axes (i, j, k).
+    """
+    from napari.utils.transforms import Affine
+
+    data = np.asarray(layer.data)
+    if data.ndim != 3:
+        raise ValueError(f"layer {layer.name!r} is not 3D (shape {data.shape})")
+    physical = Affine(
+        scale=layer.scale, translate=layer.translate, rotate=layer.rotate, shear=layer.shear
+    )
+    affine = REVERSE @ layer.affine.compose(physical).affine_matrix @ REVERSE
+    return Volume(data.transpose(2, 1, 0), affine, {"source": f"napari layer {layer.name}"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input: a file (or DICOM folder) path, or an open layer by name."""
+
+    path: Path | None = None
+    layer: Any = None
+
+    def load(self) -> Volume:
+        """The Volume (reading the file when it is one)."""
+        if self.path is not None:
+            return load_volume(self.path)
+        return layer_volume(self.layer)
+
+
+def analyse(
+    t2: Source,
+    mra: Source,
+    *,
+    side: str | None,
+    config: PipelineConfig,
+    out: Path | None,
+    progress: Callable[[str, float], None],
+) -> tuple[list[LayerData], dict[str, Any]]:
+    """Body of the worker: load, ``run_case``, optionally ``save_case``, build the layers."""
+    progress("loading", 0.0)
+    t2_volume, mra_volume = t2.load(), mra.load()
+    result = run_case(
+        t2_volume, mra_volume, symptomatic_side=side, config=config, progress=progress
+    )
+    if out is not None:
+        inputs = {k: s.path for k, s in (("t2", t2), ("mra", mra)) if s.path is not None}
+        save_case(result, out, config, inputs=inputs)
+    progress("surfaces", 0.95)
+    case = SavedCase.from_result(result)
+    return case_layers(case), case.findings
+
+
+class _ProgressSignal(QObject):
+    changed = Signal(str, float)
+
+
+class _InputPicker(QWidget):
+    """A combo box of open image layers plus files chosen with a dialog."""
+
+    def __init__(self, viewer: napari.Viewer, title: str, hints: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.title = title
+        self.hints = hints
+        self.combo = QComboBox()
+        self.button = QPushButton("File…")
+        self.button.clicked.connect(self._browse)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.combo, 1)
+        row.addWidget(self.button)
+        self.files: list[Path] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        current = self.combo.currentText()
+        self.combo.clear()
+        for layer in self.viewer.layers:
+            if isinstance(layer, napari.layers.Image) and np.ndim(layer.data) == 3:
+                self.combo.addItem(layer.name, layer.name)
+        for path in self.files:
+            self.combo.addItem(f"file: {path}", str(path))
+        index = self.combo.findText(current)
+        if index < 0:  # nothing chosen yet: a layer whose name fits (e.g. "TOF" for the MRA)
+            names = [self.combo.itemText(i).lower() for i in range(self.combo.count())]
+            index = next((i for i, n in enumerate(names) if any(h in n for h in self.hints)), -1)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+
+    def set_file(self, path: str | Path) -> None:
+        """Choose a file (or DICOM folder) as this input."""
+        path = Path(path)
+        if path not in self.files:
+            self.files.append(path)
+        self.refresh()
+        self.combo.setCurrentIndex(self.combo.findText(f"file: {path}"))
+
+    def set_layer(self, name: str) -> None:
+        """Choose an open image layer as this input."""
+        self.refresh()
+        self.combo.setCurrentIndex(self.combo.findText(name))
+
+    def source(self) -> Source:
+        text = self.combo.currentText()
+        if not text:
+            raise ValueError(f"choose a {self.title}")
+        if text.startswith("file: "):
+            return Source(path=Path(text[len("file: ") :]))
+        return Source(layer=self.viewer.layers[text])
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {self.title}")
+        if path:
+            self.set_file(path)
+
+
+class NvcWidget(QWidget):
+    """Dock widget: inputs, Run / Cancel with progress, findings table per side."""
+
+    def __init__(self, napari_viewer: napari.Viewer) -> None:
+        super().__init__()
+        self.viewer = napari_viewer
+        self.worker: Any = None
+        self._cancel = threading.Event()
+        self._signal = _ProgressSignal()
+        self._signal.changed.connect(self._on_progress)
+        self.findings: dict[str, Any] | None = None
+        self._pending: list[LayerData] = []
+
+        self.t2 = _InputPicker(napari_viewer, "T2 (CISS/FIESTA)", ("t2", "ciss", "fiesta"))
+        self.mra = _InputPicker(napari_viewer, "TOF MRA", ("tof", "mra", "angio"))
+        self.side = QComboBox()
+        self.side.addItems(["unknown", "left", "right"])
+        self.preset = QComboBox()
+        self.preset.addItems(sorted(p.stem for p in PRESETS.glob("*.toml")))
+        self.preset.addItem(FILE_ITEM)
+        self.preset.activated.connect(self._preset_chosen)
+        self.config_file: Path | None = None
+        self.out = QLineEdit()
+        self.out.setPlaceholderText("optional: save the results folder here")
+
+        form = QFormLayout()
+        form.addRow("T2", self.t2)
+        form.addRow("TOF", self.mra)
+        form.addRow("symptomatic side", self.side)
+        form.addRow("preset", self.preset)
+        form.addRow("output folder", self.out)
+
+        self.run_button = QPushButton("Run")
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.status = QLabel(DISCLAIMER)
+        self.status.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        self.verdicts: dict[str, QLabel] = {}
+        self.tables: dict[str, QTableWidget] = {}
+        for side in SIDES:
+            verdict = QLabel(f"{side}: no case yet")
+            verdict.setWordWrap(True)
+            table = QTableWidget(0, len(COLUMNS))
+            table.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
+            table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+            table.setSelectionBehavior(QAbstractItemView.SelectRows)
+            table.setSelectionMode(QAbstractItemView.SingleSelection)
+            table.itemSelectionChanged.connect(lambda s=side: self._row_chosen(s))
+            layout.addWidget(verdict)
+            layout.addWidget(table)
+            self.verdicts[side], self.tables[side] = verdict, table
+        self._rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SIDES}
+
+        self.viewer.layers.events.inserted.connect(self._on_inserted)
+        self.viewer.layers.events.removed.connect(self._refresh_pickers)
+        for layer in self.viewer.layers:
+            if layer.metadata.get("nvc_findings") is not None:
+                QTimer.singleShot(
+                    0, lambda layer=layer: self.show_case(layer.metadata["nvc_findings"])
+                )
+
+    # ----------------------------------------------------------------- running
+    def run(self) -> None:
+        """Start the analysis in a worker thread (the interface stays responsive)."""
+        from napari.qt.threading import create_worker
+
+        try:
+            t2, mra = self.t2.source(), self.mra.source()
+            config = self._config()
+        except (ValueError, KeyError) as exc:
+            self.status.setText(f"cannot run: {exc}")
+            return
+        side = self.side.currentText()
+        out = Path(self.out.text()).expanduser() if self.out.text().strip() else None
+        self._cancel.clear()
+
+        def progress(stage: str, fraction: float) -> None:
+            if self._cancel.is_set():
+                raise Cancelled(stage)
+            self._signal.changed.emit(stage, fraction)
+
+        self.worker = create_worker(
+            analyse,
+            t2,
+            mra,
+            side=None if side == "unknown" else side,
+            config=config,
+            out=out,
+            progress=progress,
+            _start_thread=False,
+            # errors (Cancelled included) are shown in the widget, not re-raised
+            _connect={
+                "returned": self._on_returned,
+                "errored": self._on_errored,
+                "finished": self._on_finished,
+            },
+        )
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.status.setText("running…")
+        self.worker.start()
+
+    def cancel(self) -> None:
+        """Ask the running analysis to stop at its next step."""
+        self._cancel.set()
+        self.status.setText("cancelling…")
+
+    def _config(self) -> PipelineConfig:
+        if self.preset.currentText() == FILE_ITEM:
+            if self.config_file is None:
+                raise ValueError("choose a config file")
+            return load_config(self.config_file)
+        return load_config(self.preset.currentText())
+
+    def _preset_chosen(self, index: int) -> None:
+        if self.preset.itemText(index) == FILE_ITEM:
+            path, _ = QFileDialog.getOpenFileName(self, "Config (TOML)", "", "TOML (*.toml)")
+            self.config_file = Path(path) if path else None
+
+    def _on_progress(self, stage: str, fraction: float) -> None:
+        if not self._cancel.is_set():
+            self.progress.setValue(round(100 * fraction))
+            self.status.setText(f"running: {stage}")
+
+    def _on_returned(self, value: tuple[list[LayerData], dict[str, Any]]) -> None:
+        # napari adds layers on the GUI thread: one per event-loop turn keeps it responsive
+        self._pending = list(value[0])
+        self.status.setText("adding layers…")
+        QTimer.singleShot(0, self._add_next_layer)
+
+    def _add_next_layer(self) -> None:
+        if self._pending:
+            data, kwargs, kind = self._pending[0]
+            getattr(self.viewer, f"add_{kind}")(data, **kwargs)
+            self._pending.pop(0)
+            if self._pending:
+                QTimer.singleShot(0, self._add_next_layer)
+                return
+        self.progress.setValue(100)
+        self.status.setText(f"done. {DISCLAIMER}")
+        self.run_button.setEnabled(True)
+
+    def _on_errored(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self.status.setText("cancelled")
+        else:
+            self.status.setText(
+                f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            )
+        self.progress.setValue(0)
+
+    def _on_finished(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.worker = None
+        if not self._pending:
+            self.run_button.setEnabled(True)
+
+    @property
+    def busy(self) -> bool:
+        """True while an analysis runs or its layers are being added."""
+        return self.worker is not None or bool(self._pending)
+
+    # ----------------------------------------------------------------- showing
+    def _on_inserted(self, event: Any) -> None:
+        self._refresh_pickers()
+        layer = event.value
+        findings = layer.metadata.get("nvc_findings")
+        if findings is not None:  # in its own event-loop turn, after the layer is drawn
+            QTimer.singleShot(0, lambda: self.show_case(findings))
+
+    def _refresh_pickers(self, event: Any = None) -> None:
+        self.t2.refresh()
+        self.mra.refresh()
+
+    def show_case(self, findings: dict[str, Any]) -> None:
+        """Fill the tables, set the radiological axial view, the legend and 3D surfaces."""
+        self.findings = findings
+        rows = contact_rows(findings)
+        for side in SIDES:
+            s = findings.get("sides", {}).get(side, {})
+            self.verdicts[side].setText(
+                f"<b>{side}</b>{_symptomatic(findings, side)}: {_verdict(s)}"
+            )
+            side_rows = [r for r in rows if r["side"] == side]
+            self._rows[side] = side_rows
+            table = self.tables[side]
+            table.setRowCount(len(side_rows))
+            for i, row in enumerate(side_rows):
+                for j, (_, key) in enumerate(COLUMNS):
+                    table.setItem(i, j, QTableWidgetItem(_cell(row[key])))
+            table.resizeColumnsToContents()
+        radiological_axial(self.viewer)
+        for layer in self.viewer.layers:
+            table = layer.metadata.get("nvc_label_table")
+            if table is not None:
+                counts = np.bincount(np.asarray(layer.data, np.int64).ravel())
+                present = set(np.flatnonzero(counts).tolist())
+                show_legend(self.viewer, [t for t in table if t[0] in present])
+        sync_surfaces(self.viewer)
+        first = next((r for r in rows if r["grade"]), rows[0] if rows else None)
+        if first is not None:
+            center_on(self.viewer, first["location_ras_mm"])
+
+    def select_contact(self, side: str, row: int) -> None:
+        """Choose a row of a side's table (as a click does)."""
+        self.tables[side].selectRow(row)
+
+    def _row_chosen(self, side: str) -> None:
+        table = self.tables[side]
+        model = table.selectionModel()
+        selected = model.selectedRows() if model is not None else []
+        if not selected:
+            return
+        row = self._rows[side][selected[0].row()]
+        center_on(self.viewer, row["location_ras_mm"])
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _symptomatic(findings: dict[str, Any], side: str) -> str:
+    return " (symptomatic)" if findings.get("symptomatic_side") == side else ""
+
+
+def _verdict(side: dict[str, Any]) -> str:
+    if not side:
+        return "not analysed"
+    if not side.get("nerve_found"):
+        return "facial nerve not found"
+    nvc = "NVC" if side.get("nvc") else "no NVC"
+    mvd = ", MVD candidate" if side.get("mvd_candidate") else ""
+    return f"{nvc}{mvd} (confidence {side.get('confidence', 0):.2f})"
