@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--t2-acq", metavar="LABEL", help="acq- label of the T2w when several")
     parser.add_argument("--angio-acq", metavar="LABEL", help="acq- label of the angio when several")
     parser.add_argument(
+        "--no-report", action="store_true", help="skip each case's report (report/ in its folder)"
+    )
+    parser.add_argument(
         "--time-limit", type=float, metavar="SECONDS", help="wall-time limit per case"
     )
     parser.add_argument(
@@ -248,7 +251,14 @@ def participant(
         print(f"nothing to do: {len(done)} case(s) already done in {out}")
         return EXIT_OK
     outcomes = run_cases(
-        todo, bids, out, config, options, time_limit=args.time_limit, on_outcome=failures.record
+        todo,
+        bids,
+        out,
+        config,
+        options,
+        time_limit=args.time_limit,
+        report=not args.no_report,
+        on_outcome=failures.record,
     )
     failed = [o for o in outcomes if o.status != "done"]
     print(
@@ -374,6 +384,7 @@ def run_cases(
     options: EngineOptions,
     *,
     time_limit: float | None = None,
+    report: bool = True,
     on_outcome: Callable[[CaseOutcome], None] | None = None,
 ) -> list[CaseOutcome]:
     """Run cases on the chosen Dask cluster; results stream back as they finish.
@@ -392,7 +403,7 @@ def run_cases(
         print(f"running {len(todo)} case(s) on {text}", flush=True)
         futures = {}
         for case in todo:
-            job = _job(case, bids, out, config_toml, threads)
+            job = _job(case, bids, out, config_toml, threads, report)
             key = f"nvc-{case.case_id}-{uuid.uuid4().hex[:8]}"
             fut = client.submit(case_task, job, time_limit, key=key, pure=False)
             futures[fut] = case
@@ -418,7 +429,9 @@ def run_cases(
     return outcomes
 
 
-def _job(case: CaseSpec, bids: Path, out: Path, config_toml: str, threads: int | None) -> CaseJob:
+def _job(
+    case: CaseSpec, bids: Path, out: Path, config_toml: str, threads: int | None, report: bool
+) -> CaseJob:
     return CaseJob(
         case_id=case.case_id,
         t2=str(case.t2.resolve()),
@@ -432,6 +445,7 @@ def _job(case: CaseSpec, bids: Path, out: Path, config_toml: str, threads: int |
             "angio": case.angio.relative_to(bids).as_posix(),
         },
         threads=threads,
+        report=report,
     )
 
 

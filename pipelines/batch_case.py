@@ -62,6 +62,8 @@ class CaseJob:
         Input paths relative to the BIDS dataset (recorded in ``batch.json``).
     threads : int or None
         Threads the case may use (numerical libraries, ITK); None leaves their defaults.
+    report : bool
+        Also build the case's report (``report/`` in its folder), as ``nvc run`` does.
     """
 
     case_id: str
@@ -73,6 +75,7 @@ class CaseJob:
     config_toml: str
     sources: dict[str, str]
     threads: int | None = None
+    report: bool = True
 
 
 @dataclass(frozen=True)

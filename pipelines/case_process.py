@@ -35,6 +35,7 @@ from pipelines.case import run_case
 from pipelines.config import config_from_dict
 from pipelines.errors import AnalysisError, UsageError
 from pipelines.outputs import save_case
+from pipelines.report import write_report
 
 
 def run_job(job: CaseJob, *, log: logging.Logger, worker: str = "") -> float:
@@ -69,6 +70,8 @@ def run_job(job: CaseJob, *, log: logging.Logger, worker: str = "") -> float:
     )
     with atomic_dir(job.out_dir) as tmp:
         save_case(result, tmp, config, inputs={"t2": Path(job.t2), "mra": Path(job.angio)})
+        if job.report:
+            log.info("report %s", write_report(tmp))
         seconds = time.perf_counter() - t0
         write_json(
             tmp / BATCH_JSON,

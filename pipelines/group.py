@@ -233,7 +233,7 @@ def _histograms(done: list[dict[str, Any]]) -> str:
 
 def _results_link(out_dir: Path, case_dir: Path) -> str:
     """The case's report.html when it exists, else its findings.json (relative to out_dir)."""
-    target = case_dir / "report.html"
+    target = case_dir / "report" / "report.html"
     if not target.is_file():
         target = case_dir / "findings.json"
     return target.relative_to(out_dir).as_posix()

@@ -101,7 +101,9 @@ def test_rerun_skips_done_cases(first_run, cohort, capsys):
     out, _ = first_run
     before = _mtimes(out)
     capsys.readouterr()
-    assert main(["batch", str(cohort), str(out), "participant", "--workers", "1"]) == 4
+    assert (
+        main(["batch", str(cohort), str(out), "participant", "--no-report", "--workers", "1"]) == 4
+    )
     text = capsys.readouterr().out
     assert "sub-01: skipped (done)" in text and "sub-02: skipped (done)" in text
     assert _mtimes(out) == before
@@ -110,7 +112,6 @@ def test_rerun_skips_done_cases(first_run, cohort, capsys):
 
 def test_group_summary_matches_the_per_case_findings(first_run, cohort):
     out, _ = first_run
-    (out / "sub-02" / "report.html").write_text("<html></html>")
     assert main(["batch", str(cohort), str(out), "group"]) == 0
     with (out / "group_summary.tsv").open() as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
@@ -141,10 +142,11 @@ def test_group_summary_matches_the_per_case_findings(first_run, cohort):
         assert row["nearest_vessel_mm"] == ("n/a" if nearest is None else str(nearest))
         meta = json.loads((case / "batch.json").read_text(encoding="utf-8"))
         assert float(row["seconds"]) == meta["seconds"] > 0
-        expected = "report.html" if row["participant_id"] == "sub-02" else "findings.json"
-        assert row["results"] == f"{row['participant_id']}/{expected}"
+        # the participant run built each case's report, as nvc run does
+        assert row["results"] == f"{row['participant_id']}/report/report.html"
+        assert (out / row["results"]).is_file()
     page = (out / "group_report.html").read_text(encoding="utf-8")
-    assert 'href="sub-02/report.html"' in page and 'href="sub-01/findings.json"' in page
+    assert 'href="sub-02/report/report.html"' in page and 'href="sub-01/report/report.html"' in page
     assert 'href="logs/sub-03.log"' in page and "data:image/png;base64," in page
     assert "Research use only" in page
 
@@ -176,7 +178,7 @@ def _case_processes(root_pid: int) -> list[psutil.Process]:
 
 def test_killed_batch_resumes_without_recomputing(cohort, tmp_path):
     out = tmp_path / "out"
-    cmd = [*NVC, "batch", str(cohort), str(out), "participant", "--workers", "1"]
+    cmd = [*NVC, "batch", str(cohort), str(out), "participant", "--no-report", "--workers", "1"]
     with (tmp_path / "batch.txt").open("w") as log:
         proc = subprocess.Popen(cmd, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -200,7 +202,7 @@ def test_killed_batch_resumes_without_recomputing(cohort, tmp_path):
     done = _mtimes(out)
     assert list(done) == ["sub-01"]
     rerun = subprocess.run(
-        [*NVC, "batch", str(cohort), str(out), "participant", "--workers", "2"],
+        [*NVC, "batch", str(cohort), str(out), "participant", "--no-report", "--workers", "2"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -222,6 +224,7 @@ def test_killed_worker_does_not_stop_the_others(cohort, tmp_path):
         str(cohort),
         str(out),
         "participant",
+        "--no-report",
         "--participant-label",
         "01",
         "02",
@@ -253,7 +256,7 @@ def test_killed_worker_does_not_stop_the_others(cohort, tmp_path):
     assert list(failures) == ["sub-02"]
     assert failures["sub-02"]["reason"].startswith("worker died")
     before = _mtimes(out)
-    rerun = main(["batch", str(cohort), str(out), "participant", "--workers", "2",
+    rerun = main(["batch", str(cohort), str(out), "participant", "--no-report", "--workers", "2",
                   "--participant-label", "01", "02"])  # fmt: skip
     assert rerun == 0
     assert _mtimes(out)["sub-01"] == before["sub-01"], "sub-01 was recomputed"
@@ -271,7 +274,17 @@ def _pid_running(log: Path) -> int:
 
 def test_time_and_memory_limits_fail_the_case_with_the_reason(cohort, tmp_path):
     """Through the whole engine: the worker's memory limit and --time-limit end the case only."""
-    one = ["batch", str(cohort), "", "participant", "--participant-label", "01", "--workers", "1"]
+    one = [
+        "batch",
+        str(cohort),
+        "",
+        "participant",
+        "--no-report",
+        "--participant-label",
+        "01",
+        "--workers",
+        "1",
+    ]
     one[2] = str(tmp_path / "mem")
     assert main([*one, "--memory-per-worker", "250MB"]) == 4
     reason = _failures(tmp_path / "mem")["sub-01"]["reason"]
@@ -306,8 +319,8 @@ def test_runs_on_an_existing_scheduler(cohort, tmp_path):
         )
         out = tmp_path / "out"
         # sub-03 (the corrupted case) fails in seconds: enough to go through the scheduler
-        code = main(["batch", str(cohort), str(out), "participant", "--participant-label", "03",
-                     "--scheduler", address])  # fmt: skip
+        code = main(["batch", str(cohort), str(out), "participant", "--no-report",
+                     "--participant-label", "03", "--scheduler", address])  # fmt: skip
         assert code == 4
         failure = _failures(out)["sub-03"]
         assert failure["reason"].startswith("unreadable input")
