@@ -237,9 +237,11 @@ def test_every_write_goes_through_nvc_io():
     """Only nvc/io writes files (atomically); orchestration and plugin code call it.
 
     Figures rendered into an in-memory buffer (``savefig(buf, ...)``) write no file.
+    Batch logs are opened for appending (mode "a"): a log is never rewritten, so
+    an interrupted run loses at most its last line and no earlier result.
     """
     pattern = re.compile(
-        r"\.write_text\(|\.write_bytes\(|open\([^)]*[\"'][wax]b?\+?[\"']|\.savefig\((?!buf\b)|"
+        r"\.write_text\(|\.write_bytes\(|open\([^)]*[\"'][wx]b?\+?[\"']|\.savefig\((?!buf\b)|"
         r"nib\.save\(|sitk\.WriteImage\(|\.to_filename\("
     )
     hits = []
