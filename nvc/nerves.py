@@ -221,7 +221,12 @@ def trace_nerves(
         attached_cost = np.where(
             _near(cn8_path, sub.shape, sp, exclusion), surface_cost + 1e3, surface_cost
         )
-    ridge = _ridges(sub < levels.csf_threshold, sp, params.ridge_width_mm)
+    # arteries touching the nerve are dark on T2 too: take TOF-bright voxels out, so that a
+    # nerve with an artery on it is still a thin ridge
+    dark = sub < levels.csf_threshold
+    if art_sub is not None:
+        dark &= art_sub < 0.35
+    ridge = _ridges(dark, sp, params.ridge_width_mm)
     attached = _attached_path(
         attached_cost, sp, bs_sub, bs_dist, ridge, cn7_path[0], brainstem, box, params
     )
