@@ -13,33 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from nvc.io import VolumeLoadError, load_volume, read_label_table, read_tsv
+from nvc.io import VolumeLoadError, load_volume, read_label_table
 from nvc.io.jsonfile import read_json
+from nvc.io.results import load_centerline
 from nvc.labels import LABEL_TABLE, LabelInfo
+from nvc.report.case import Centerline
 from nvc.volume import Volume
 from pipelines.case import SIDES, CaseResult
 from pipelines.outputs import FINDINGS
-
-
-@dataclass(frozen=True)
-class Centerline:
-    """CN VII centerline of one side.
-
-    Attributes
-    ----------
-    points_ras : ndarray, shape (N, 3)
-        RAS mm, from the root exit point.
-    arc_mm : ndarray, shape (N,)
-        Arc length from the root exit point, mm.
-    segments : tuple of str
-        Segment name of each point (RExP, AS, RDP, TZ, cisternal).
-    """
-
-    points_ras: NDArray[np.float64]
-    arc_mm: NDArray[np.float64]
-    segments: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -130,7 +112,7 @@ def load_results(folder: str | Path) -> SavedCase:
     for side in SIDES:
         path = folder / f"cn7_centerline_{side}.tsv"
         if path.is_file():
-            centerlines[side] = _read_centerline(path)
+            centerlines[side] = load_centerline(path)
     return SavedCase(
         t2=t2,
         labels=Volume(np.asarray(labels.array).astype(np.uint16), labels.affine, labels.metadata),
@@ -141,14 +123,3 @@ def load_results(folder: str | Path) -> SavedCase:
         label_table=table,
         folder=folder,
     )
-
-
-def _read_centerline(path: Path) -> Centerline:
-    try:
-        rows = read_tsv(path)
-        points = np.array([[float(r["x_mm"]), float(r["y_mm"]), float(r["z_mm"])] for r in rows])
-        arc = np.array([float(r["arc_mm"]) for r in rows])
-        segments = tuple(r["segment"] for r in rows)
-    except (OSError, ValueError, KeyError) as exc:
-        raise VolumeLoadError(path, f"unreadable centerline table ({exc})") from None
-    return Centerline(points_ras=points.reshape(-1, 3), arc_mm=arc, segments=segments)
