@@ -31,12 +31,23 @@ class ContactParams:
         (grade II, Sindou); smaller deviations are within measurement noise.
     displacement_mm : float
         Deviation that counts as displacement (grade III).
+    core_search_mm : float
+        How far beyond the vessel's nearest voxel its dark core is looked for
+        (sub-voxel distance; about the largest arterial radius).
+    profile_step_mm : float
+        Sampling step of the intensity profile between nerve and vessel.
+    core_max : float
+        Nerve and vessel cores are darker than this fraction of CSF; where the
+        profile finds none, the distance falls back to whole voxels.
     """
 
     report_within_mm: float = 2.0
     contact_mm: float = 0.5
     indentation_mm: float = 0.3
     displacement_mm: float = 1.0
+    core_search_mm: float = 2.0
+    profile_step_mm: float = 0.05
+    core_max: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,67 @@ def nerve_distance_map(
     return np.clip(d - 0.5 * float(np.mean(sp)), 0.0, None).astype(np.float32)
 
 
+def csf_gap_mm(
+    norm: NDArray[np.floating],
+    affine: NDArray[np.float64],
+    nerve_pt: NDArray[np.float64],
+    vessel_pt: NDArray[np.float64],
+    *,
+    core_search_mm: float = 2.0,
+    step_mm: float = 0.05,
+    core_max: float = 0.6,
+) -> float:
+    """Width (mm) of CSF between a nerve and a vessel, from T2 partial volume.
+
+    Samples the normalised T2 (CSF = 1, trilinear) along the line from the
+    nerve's axis through the vessel's nearest point, finds the two dark cores
+    (the nerve's at the start, the vessel's beyond the brightest sample) and
+    integrates the CSF fraction between them: each sample's brightness above
+    the local dark level, as a fraction of the way to CSF. A partial-volume
+    voxel half CSF counts half its width, so gaps thinner than a voxel are
+    measured rather than rounded to whole voxels.
+
+    Parameters
+    ----------
+    norm : ndarray, float, shape (I, J, K)
+        Normalised T2, CSF = 1.
+    affine : ndarray, shape (4, 4)
+        Voxel-to-world (RAS mm) of ``norm``.
+    nerve_pt, vessel_pt : ndarray, shape (3,)
+        A point on the nerve's axis and the vessel's point nearest to it, RAS mm.
+    core_search_mm : float
+        How far beyond ``vessel_pt`` the vessel's core is looked for.
+    step_mm : float
+        Sampling step along the line.
+    core_max : float
+        A core brighter than this (fraction of CSF) is not a nerve or vessel.
+
+    Returns
+    -------
+    float
+        CSF-equivalent width in mm (0 when the cores touch); NaN when either
+        core is not dark (the points do not lie on a nerve and a vessel).
+    """
+    span = vessel_pt - nerve_pt
+    length = float(np.linalg.norm(span))
+    if length < 1e-6:
+        return 0.0
+    t = np.arange(0.0, length + core_search_mm + step_mm, step_mm)
+    pts = nerve_pt + t[:, None] * (span / length)
+    ijk = apply_affine(np.linalg.inv(affine), pts).T
+    profile = ndimage.map_coordinates(np.asarray(norm, np.float32), ijk, order=1, mode="nearest")
+    start = int(np.argmin(profile[: max(1, int(0.5 * length / step_mm) + 1)]))
+    inside = t <= length
+    peak = start + int(np.argmax(np.where(inside[start:], profile[start:], -np.inf)))
+    end = peak + int(np.argmin(profile[peak:]))
+    if max(profile[start], profile[end]) > core_max:
+        return float("nan")
+    dark = np.linspace(profile[start], profile[end], end - start + 1)
+    seg = profile[start : end + 1]
+    fraction = np.clip((seg - dark) / np.maximum(1.0 - dark, 1e-3), 0.0, 1.0)
+    return float(fraction.sum() * step_mm)
+
+
 def measure_contacts(
     nerve: NDArray[np.bool_],
     geometry: NerveGeometry,
@@ -77,6 +149,7 @@ def measure_contacts(
     *,
     name_of: Callable[[NDArray[np.int_]], str],
     side: str,
+    t2: NDArray[np.floating] | None = None,
     params: ContactParams = ContactParams(),
 ) -> list[Contact]:
     """Every vessel within ``report_within_mm`` of CN VII, nearest first.
@@ -91,6 +164,11 @@ def measure_contacts(
         Names an artery from the voxel indices of its piece near the nerve.
     side : str
         ``"left"`` or ``"right"`` (to say medial/lateral).
+    t2 : ndarray, float, shape (I, J, K), optional
+        Normalised T2 (CSF = 1) on the same grid. When given, each vessel's
+        minimal distance is the CSF width between nerve and vessel measured
+        from partial volume (``csf_gap_mm``), to a fraction of a voxel;
+        otherwise it is the gap between the two masks, in whole voxels.
     """
     sp = np.asarray(spacing, float)
     edt, nearest = ndimage.distance_transform_edt(~nerve, sampling=sp, return_indices=True)
@@ -111,6 +189,9 @@ def measure_contacts(
             _, ci = tree.query(nerve_pt)
             s = float(geometry.arc_mm[ci])
             min_gap = float(g.min())
+            if t2 is not None:
+                refined = _csf_gap(t2, affine, geometry, vox, tree, params)
+                min_gap = min_gap if np.isnan(refined) else refined
             touching = vox[g <= params.contact_mm + 1e-6]
             length = _contact_length(geometry, apply_affine(affine, touching.astype(float)), sp)
             indentation = _indentation(geometry, int(ci), vessel_pt)
@@ -137,6 +218,26 @@ def measure_contacts(
             )
     contacts.sort(key=lambda c: (c.min_distance_mm, c.distance_from_rexp_mm))
     return contacts
+
+
+def _csf_gap(t2, affine, geometry: NerveGeometry, vox, tree: cKDTree, p: ContactParams) -> float:
+    """Smallest CSF width between CN VII's axis and the vessel's voxels nearest to it."""
+    world = apply_affine(affine, vox.astype(float))
+    d, ci = tree.query(world)
+    order = np.argsort(d)[:5]
+    gaps = [
+        csf_gap_mm(
+            t2,
+            affine,
+            geometry.points_ras[ci[k]],
+            world[k],
+            core_search_mm=p.core_search_mm,
+            step_mm=p.profile_step_mm,
+            core_max=p.core_max,
+        )
+        for k in order
+    ]
+    return float(np.nanmin(gaps)) if not np.all(np.isnan(gaps)) else float("nan")
 
 
 def _contact_length(geometry: NerveGeometry, touching_ras: NDArray[np.float64], sp) -> float:

@@ -401,10 +401,16 @@ def _attached_path(cost, sp, bs_sub, d_out, ridge, start, bs: Brainstem, box, pa
 
 
 def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):
-    """Nerve voxels: near a path and darker than half-way between the nerve and CSF."""
+    """Nerve voxels: near a path and darker than half-way between the nerve and CSF.
+
+    Inside the brainstem mask (where the attached segment lies on the pons,
+    barely darker than it) the nerve is the tube of its own radius, measured
+    in the cistern, around its path.
+    """
     idx7 = np.round(path7).astype(int)
     core = np.percentile(sub[tuple(idx7.T)], 20)
     threshold = 0.5 * (core + 1.0)
+    radius = float(np.clip(_mean_radius(sub, sp, path7, bs_sub), 0.5, params.max_radius_mm))
     m7 = np.zeros(sub.shape, bool)
     m7[tuple(idx7.T)] = True
     d7 = ndimage.distance_transform_edt(~m7, sampling=sp)
@@ -417,6 +423,7 @@ def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):
     candidate = (sub < threshold) & ~bs_sub
     if art_sub is not None:
         candidate &= art_sub < 0.35
-    cn7 = candidate & (d7 <= params.max_radius_mm) & (d7 <= d8)
+    inside = bs_sub & (d7 <= radius) & (sub < threshold)
+    cn7 = (candidate & (d7 <= params.max_radius_mm) | inside) & (d7 <= d8)
     cn8 = candidate & (d8 <= params.max_radius_mm) & (d8 < d7)
     return cn7 | m7, cn8

@@ -145,7 +145,7 @@ def run_case(
 
     report("contacts", 0.75)
     bs_dist = ndimage.distance_transform_edt(~bs.mask, sampling=sp)
-    tree = artery_tree(arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k)
+    tree = artery_tree(arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming)
 
     def name_of(vox: NDArray[np.int_]) -> str:
         return name_artery(tree, vox, params=config.naming)
@@ -181,6 +181,7 @@ def run_case(
             sp,
             name_of=name_of,
             side=side,
+            t2=norm,
             params=config.contacts,
         )
         quality = float(np.clip(1.0 - trace.path_cost / 20.0, 0.3, 1.0))

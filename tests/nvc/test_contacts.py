@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
-from nvc.contacts import Contact, measure_contacts
+from nvc.contacts import Contact, ContactParams, csf_gap_mm, measure_contacts
 from nvc.decision import decide
 from nvc.nerve_geometry import NerveGeometry
 from nvc.segments import in_vulnerable_zone, segment_at
@@ -96,3 +97,71 @@ def test_segments_and_vulnerable_zone():
     assert segment_at(10.0, 8.0) == "TZ"
     assert segment_at(11.0, 8.0) == "cisternal"
     assert in_vulnerable_zone(11.9, 8.0) and not in_vulnerable_zone(12.1, 8.0)
+
+
+def _partial_volume_t2(sp, gap, *, r_n=0.7, r_v=0.8, sub=3):
+    """T2 of a nerve (along x) crossed by a vessel (along y) ``gap`` mm above it, in CSF.
+
+    Each voxel averages ``sub``**3 point samples: dark (0.2) inside either tube,
+    CSF (1.0) outside, as partial volume does in a real acquisition.
+    """
+    sp = np.asarray(sp, float)
+    shape = tuple(int(v) for v in np.ceil(10.0 / sp))
+    nerve_c = np.array([5.0, 5.0, 4.0]) + 0.123
+    vessel_c = nerve_c + np.array([0.0, 0.0, r_n + r_v + gap])
+    idx = np.indices(shape).reshape(3, -1).T.astype(float)
+    acc = np.zeros(len(idx))
+    offsets = (np.arange(sub) + 0.5) / sub - 0.5
+    for o in np.array(np.meshgrid(offsets, offsets, offsets)).reshape(3, -1).T:
+        p = (idx + o) * sp
+        in_nerve = np.hypot(p[:, 1] - nerve_c[1], p[:, 2] - nerve_c[2]) <= r_n
+        in_vessel = np.hypot(p[:, 0] - vessel_c[0], p[:, 2] - vessel_c[2]) <= r_v
+        acc += np.where(in_nerve | in_vessel, 0.2, 1.0)
+    t2 = (acc / len(offsets) ** 3).reshape(shape)
+    return t2, np.diag([*sp, 1.0]), nerve_c, vessel_c - np.array([0.0, 0.0, r_v])
+
+
+@pytest.mark.parametrize("sp", [(0.5, 0.5, 0.5), (0.4, 0.4, 0.7), (0.7, 0.7, 0.7)])
+def test_csf_gap_is_measured_to_a_fraction_of_a_voxel(sp):
+    """Gaps a quarter voxel apart are told apart, within 0.25 mm, on fine and coarse grids."""
+    gaps = [0.0, 0.25, 0.5, 0.75, 1.0]
+    measured = []
+    for gap in gaps:
+        t2, affine, nerve_axis, vessel_wall = _partial_volume_t2(sp, gap)
+        measured.append(csf_gap_mm(t2, affine, nerve_axis, vessel_wall))
+    assert np.all(np.abs(np.array(measured) - gaps) <= 0.25), measured
+    assert np.all(np.diff(measured) > 0.1), measured
+
+
+def test_csf_gap_of_touching_tubes_is_below_the_contact_threshold():
+    t2, affine, nerve_axis, vessel_wall = _partial_volume_t2((0.6, 0.6, 0.6), 0.0)
+    assert csf_gap_mm(t2, affine, nerve_axis, vessel_wall) < ContactParams().contact_mm
+
+
+@pytest.mark.parametrize("gap", [0.25, 0.75])
+def test_measure_contacts_uses_the_t2_for_sub_voxel_distances(gap):
+    sp = np.array([0.5, 0.5, 0.5])
+    t2, affine, nerve_axis, _ = _partial_volume_t2(sp, gap)
+    dark = t2 < 0.6
+    labels, _ = ndimage.label(dark)
+    nerve_label = labels[tuple(np.round(nerve_axis / sp).astype(int))]
+    nerve, vessel = labels == nerve_label, dark & (labels != nerve_label)
+    if not vessel.any():  # the two tubes merged in the mask: split them at the nerve's height
+        k = int(np.round((nerve_axis[2] + 0.7 + 0.5 * gap) / sp[2]))
+        nerve, vessel = dark.copy(), dark.copy()
+        nerve[:, :, k:] = False
+        vessel[:, :, :k] = False
+    xs = np.arange(0.5, 9.5, 0.2)
+    geom = NerveGeometry(
+        points_ras=np.stack(
+            [xs, np.full_like(xs, nerve_axis[1]), np.full_like(xs, nerve_axis[2])], 1
+        ),
+        arc_mm=xs,
+        rdp_mm=8.0,
+        distance_to_brainstem_mm=np.zeros_like(xs),
+    )
+    kw = dict(name_of=lambda v: "AICA", side="right")
+    (with_t2,) = measure_contacts(nerve, geom, {"artery": vessel}, affine, sp, t2=t2, **kw)
+    (voxels,) = measure_contacts(nerve, geom, {"artery": vessel}, affine, sp, **kw)
+    assert with_t2.min_distance_mm == pytest.approx(gap, abs=0.25)
+    assert abs(with_t2.min_distance_mm - gap) <= abs(voxels.min_distance_mm - gap) + 0.05

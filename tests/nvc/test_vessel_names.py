@@ -1,0 +1,104 @@
+"""Artery naming on a drawn vertebrobasilar tree: trunks, branches, gaps and crossings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nvc.phantom.curves import spline_through, tube_sdf
+from nvc.vessel_names import NamingParams, artery_tree, name_artery
+
+SPACING = np.array([0.5, 0.5, 0.6])
+SHAPE = (120, 110, 100)
+#: voxel index -> mm in the drawing frame (x right, y anterior, z superior), origin at the corner
+INDEX_TO_MM = np.diag([*SPACING, 1.0])
+MID_X = 30.0  # midline (mm)
+PMJ_Z = 20.0  # pontomedullary junction height (mm)
+
+
+def _draw(tubes: dict[str, tuple[np.ndarray, float]]) -> np.ndarray:
+    mask = np.zeros(SHAPE, bool)
+    for curve, radius in tubes.values():
+        mask |= tube_sdf(curve, radius, index_to_mm=INDEX_TO_MM, shape=SHAPE, reach=1.0) <= 0
+    return mask
+
+
+def _tree_parts(*, pica_gap_mm: float = 0.0, aica_touches_pica: bool = False):
+    """BA at the midline, both VAs joining it, a right PICA from the VA and a right AICA."""
+    va_r = spline_through(np.array([[44, 40, 2], [40, 42, 10], [33, 44, 17], [MID_X, 45, 21]]))
+    va_l = spline_through(np.array([[16, 40, 2], [20, 42, 10], [27, 44, 17], [MID_X, 45, 21]]))
+    ba = spline_through(np.array([[MID_X, 45, 21], [MID_X, 46, 35], [MID_X, 46, 55]]))
+    origin = va_r[np.argmin(np.abs(va_r[:, 2] - 8.0))]
+    # a surface gap of pica_gap_mm between the PICA's first end and the VA's wall
+    shift = 1.7 + 0.75 + pica_gap_mm if pica_gap_mm else 0.0
+    pica_start = origin + np.array([shift, 0.0, 0.0])
+    loop_top = [50, 37, 29.4] if aica_touches_pica else [49, 34, 22]
+    pica = spline_through(np.array([pica_start, [48, 40, 12], loop_top, [50, 28, 12], [46, 22, 4]]))
+    aica_origin = ba[np.argmin(np.abs(ba[:, 2] - 25.0))]
+    aica = spline_through(np.array([aica_origin, [38, 42, 28], [50, 38, 31], [56, 32, 30]]))
+    return {
+        "VA_r": (va_r, 1.7),
+        "VA_l": (va_l, 1.7),
+        "BA": (ba, 1.5),
+        "PICA": (pica, 0.75),
+        "AICA": (aica, 0.75),
+    }
+
+
+def _name(parts, which: str, at: float, params: NamingParams | None = None) -> str:
+    """Name the artery at fraction ``at`` along the ``which`` tube."""
+    params = params or NamingParams()
+    mask = _draw(parts)
+    tree = artery_tree(
+        mask, SPACING, midline_i=MID_X / SPACING[0], pmj_k=PMJ_Z / SPACING[2], params=params
+    )
+    curve, radius = parts[which]
+    centre = curve[int(at * (len(curve) - 1))]
+    grid = np.argwhere(mask)
+    near = grid[np.linalg.norm(grid * SPACING - centre, axis=1) <= radius + 1.0]
+    assert len(near), "the probe must hit the drawn vessel"
+    return name_artery(tree, near, params=params)
+
+
+@pytest.mark.parametrize(
+    ("which", "at", "expected"),
+    [("BA", 0.6, "BA"), ("VA_r", 0.3, "VA"), ("PICA", 0.5, "PICA"), ("AICA", 0.7, "AICA")],
+)
+def test_each_artery_of_a_connected_tree_gets_its_name(which, at, expected):
+    assert _name(_tree_parts(), which, at) == expected
+
+
+def test_a_pica_cut_off_from_its_vertebral_artery_by_a_gap_is_still_pica():
+    parts = _tree_parts(pica_gap_mm=1.5)
+    assert _name(parts, "PICA", 0.5) == "PICA"
+
+
+def test_a_pica_loop_touching_the_aica_keeps_its_name():
+    """The loop merges with the AICA in the mask: the walk must not hop across to the basilar."""
+    parts = _tree_parts(aica_touches_pica=True)
+    assert _name(parts, "PICA", 0.65) == "PICA"
+    assert _name(parts, "AICA", 0.85) == "AICA"
+
+
+def test_without_bridges_and_junction_costs_the_touching_loop_is_misnamed():
+    """The same drawing with gap bridging and junction costs off: shows what they fix."""
+    bare = NamingParams(bridge_mm=0.0, junction_mm=0.0)
+    parts = _tree_parts(pica_gap_mm=1.5, aica_touches_pica=True)
+    assert _name(parts, "PICA", 0.65, bare) == "AICA"
+    assert _name(parts, "PICA", 0.65) == "PICA"
+
+
+def test_a_thinned_stretch_of_the_vertebral_artery_is_not_a_branch():
+    """Where the mask thins (e.g. against a nerve) the trunk keeps its name."""
+    parts = _tree_parts()
+    va, _ = parts["VA_r"]
+    third, half = len(va) // 3, len(va) // 2
+    parts["VA_r"] = (va[: third + 1], 1.7)
+    parts["VA_r_thin"] = (va[third : half + 1], 1.1)
+    parts["VA_r_upper"] = (va[half:], 1.7)
+    assert _name(parts, "VA_r_thin", 0.5) == "VA"
+
+
+def test_no_arteries_give_unknown():
+    tree = artery_tree(np.zeros((8, 8, 8), bool), SPACING, midline_i=4.0, pmj_k=4.0)
+    assert name_artery(tree, np.array([[1, 1, 1]])) == "unknown"
