@@ -187,8 +187,14 @@ def contact_rows(findings: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def contacts_layer(findings: dict[str, Any], name: str = "contact sites") -> LayerData:
-    """Points at the contact sites (RAS mm) with the findings as features and the vessel as text."""
+def contacts_layer(
+    findings: dict[str, Any], name: str = "contact sites", *, folder: Any = None
+) -> LayerData:
+    """Points at the contact sites (RAS mm) with the findings as features and the vessel as text.
+
+    The findings (and ``folder``, the results folder they were read from, if any)
+    are in the layer's metadata: the dock widget shows them when the layer is added.
+    """
     rows = contact_rows(findings)
     coords = to_world(np.array([r["location_ras_mm"] for r in rows], float).reshape(-1, 3))
     columns = [k for k in rows[0] if k != "location_ras_mm"] if rows else []
@@ -213,7 +219,10 @@ def contacts_layer(findings: dict[str, Any], name: str = "contact sites") -> Lay
             }
             if rows
             else None,
-            "metadata": {"nvc_findings": findings},
+            "metadata": {
+                "nvc_findings": findings,
+                **({"nvc_results_dir": str(folder)} if folder is not None else {}),
+            },
         },
         "points",
     )
@@ -336,5 +345,5 @@ def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
         layers += surface_layers(case.labels, table=case.label_table, visible=False)
     if case.centerlines:
         layers.append(centerline_layer(case.centerlines))
-    layers.append(contacts_layer(case.findings))
+    layers.append(contacts_layer(case.findings, folder=case.folder))
     return layers

@@ -88,8 +88,8 @@ def test_3d_view_faces_the_patient_unmirrored(make_napari_viewer):
     assert up[0] < origin[0] - 40
 
 
-def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0) -> tuple[float, float]:
-    """Wait until the analysis ran and its layers were added.
+def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0, worker=None) -> tuple[float, float]:
+    """Wait until the analysis ran and its layers were added (or ``worker`` finished).
 
     Returns the longest gaps (s) between 20 ms timer ticks on the GUI thread while the
     analysis ran, and while its layers were being added.
@@ -101,8 +101,9 @@ def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0) -> tuple[float, fl
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(20)
-    widget.worker.returned.connect(lambda _: done.append(time.perf_counter()))
-    widget.worker.errored.connect(lambda _: done.append(time.perf_counter()))
+    worker = widget.worker if worker is None else worker
+    worker.returned.connect(lambda _: done.append(time.perf_counter()))
+    worker.errored.connect(lambda _: done.append(time.perf_counter()))
     qtbot.waitUntil(lambda: not widget.busy, timeout=int(timeout_s * 1000))
     timer.stop()
     t = np.array(ticks)
@@ -184,6 +185,23 @@ def test_widget_runs_the_pipeline_and_shows_the_contact(
     viewer.dims.ndisplay = 2
     assert viewer.layers["T2"].visible and not viewer.layers["artery (3D)"].visible
 
+    # Export report: `nvc report` on the saved folder, in a worker thread
+    assert widget.export_button.isEnabled() and widget.results_dir == tmp_path / "out"
+    widget.export_button.click()
+    assert widget.export_worker is not None and not widget.export_button.isEnabled()
+    start = time.perf_counter()
+    gap, _ = _wait_for_widget(qtbot, widget, worker=widget.export_worker)
+    took = time.perf_counter() - start
+    report = tmp_path / "out" / "report"
+    assert widget.status.text().startswith("report written"), widget.status.text()
+    assert (report / "report.html").stat().st_size > 10_000
+    assert (report / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert widget.report_path == report / "report.html"
+    assert (report / "report.html").as_uri() in widget.status.text()  # a link that opens it
+    assert widget.export_button.isEnabled() and widget.run_button.isEnabled()
+    assert gap < 1.5, f"interface froze for {gap:.2f} s writing the report"
+    print(f"export: {took:.1f} s, longest GUI stall {gap:.2f} s")
+
 
 def test_cancel_stops_the_analysis(make_napari_viewer, qtbot, analysed_phantom):
     from viewer_plugins.widget import NvcWidget
@@ -201,6 +219,42 @@ def test_cancel_stops_the_analysis(make_napari_viewer, qtbot, analysed_phantom):
     assert time.perf_counter() - start < 30
 
 
+def test_export_saves_an_unsaved_case_then_writes_the_report(
+    make_napari_viewer, qtbot, analysed_phantom, tmp_path, monkeypatch
+):
+    from qtpy.QtWidgets import QFileDialog
+
+    from pipelines.config import PipelineConfig
+    from viewer_plugins.widget import NvcWidget, Unsaved
+
+    viewer = make_napari_viewer()
+    widget = NvcWidget(viewer)
+    assert not widget.export_button.isEnabled()  # nothing analysed yet
+    # as after a run without output folder: the case is in memory only
+    widget._unsaved = Unsaved(analysed_phantom.result, PipelineConfig(), {})
+    widget._update_export_button()
+    assert widget.export_button.isEnabled()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "c"))
+    widget.export_button.click()
+    _wait_for_widget(qtbot, widget, worker=widget.export_worker)
+    assert widget.status.text().startswith("report written"), widget.status.text()
+    saved = json.loads((tmp_path / "c" / "findings.json").read_text())
+    expected = json.loads((analysed_phantom.results / "findings.json").read_text())
+    assert saved["sides"] == expected["sides"]
+    assert (tmp_path / "c" / "report" / "report.pdf").is_file()
+    assert widget.results_dir == tmp_path / "c"
+
+    # a folder that cannot be reported on: one line in the status, no traceback
+    (tmp_path / "broken").mkdir()
+    widget.results_dir = tmp_path / "broken"
+    widget.export_button.click()
+    _wait_for_widget(qtbot, widget, worker=widget.export_worker)
+    text = widget.status.text()
+    assert text.startswith("export failed:") and "not a finished nvc results folder" in text
+    assert "Traceback" not in text and "\n" not in text
+    assert widget.export_button.isEnabled()
+
+
 def test_results_folder_opens_through_napari_with_the_widget(
     make_napari_viewer, qtbot, analysed_phantom
 ):
@@ -211,6 +265,7 @@ def test_results_folder_opens_through_napari_with_the_widget(
     assert isinstance(viewer.layers["labels"], napari.layers.Labels)
     assert viewer.layers["contact sites"].features["vessel"].tolist()
     assert widget.tables["right"].rowCount() >= 1
+    assert widget.results_dir == analysed_phantom.results and widget.export_button.isEnabled()
     assert tuple(viewer.dims.order) == (0, 1, 2)
     legend = [k for k in viewer.canvas.overlays if k.startswith("nvc_legend_")]
     present = set(np.unique(viewer.layers["labels"].data).tolist()) - {0}
