@@ -155,6 +155,7 @@ def sync_surfaces(viewer: napari.Viewer) -> None:
                     layer.visible = False
                 else:
                     layer.visible = layer.metadata.get("nvc_was_visible", layer.visible)
+        light_surfaces(viewer)
 
     if SURFACES_KEY not in viewer.canvas.overlays:
         # an invisible overlay marks the viewer as connected (no private attribute needed)
@@ -162,7 +163,31 @@ def sync_surfaces(viewer: napari.Viewer) -> None:
 
         viewer.canvas.overlays[SURFACES_KEY] = TextOverlay(visible=False)
         viewer.dims.events.ndisplay.connect(update)
+        viewer.scene.camera.events.angles.connect(lambda event: light_surfaces(viewer))
     update()
+
+
+def light_surfaces(viewer: napari.Viewer) -> None:
+    """Shade the nvc surfaces for the current 3D camera (a light just above it).
+
+    napari's own surface lighting is off (``viewer_plugins.layers.surface_layers``);
+    this recolours their vertices instead (measured: README, "napari plugin").
+    """
+    from viewer_plugins.layers import shade
+
+    if viewer.dims.ndisplay != 3:
+        return
+    view, up = (
+        np.asarray(v, float)
+        for v in (viewer.scene.camera.view_direction, viewer.scene.camera.up_direction)
+    )
+    displayed = list(viewer.dims.order[-3:])
+    for layer in viewer.layers:
+        meta = layer.metadata
+        if not (meta.get("nvc_surface") and "nvc_normals" in meta):
+            continue
+        normals = np.asarray(meta["nvc_normals"])[:, displayed]
+        layer.vertex_colors = shade(meta["nvc_rgb"], normals, view, up)
 
 
 def center_on(viewer: napari.Viewer, xyz: Sequence[float], *, zoom_mm: float = 60.0) -> None:

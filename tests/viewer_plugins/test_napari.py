@@ -299,3 +299,39 @@ def test_sample_data_phantom_and_inputs_from_layers(make_napari_viewer):
     assert widget.t2.combo.currentText() == "T2 (phantom)"
     assert widget.mra.combo.currentText() == "TOF (phantom, unregistered)"
     assert widget.mra.source().layer is viewer.layers["TOF (phantom, unregistered)"]
+
+
+def test_surfaces_are_smoothly_lit_from_the_camera(make_napari_viewer):
+    from nvc.labels import LABEL_TABLE, Label
+    from nvc.volume import Volume
+    from viewer_plugins.layers import surface_layers
+    from viewer_plugins.view import radiological_axial, sync_surfaces, three_d_view
+
+    z, y, x = np.mgrid[:40, :40, :40]
+    ball = ((z - 20) ** 2 + (y - 20) ** 2 + (x - 20) ** 2 < 12**2).astype(np.uint8)
+    labels = Volume(ball * int(Label.ARTERY), np.diag([0.5, 0.5, 0.5, 1.0]))
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(np.zeros((40, 40, 40)), affine=np.diag([0.5, 0.5, 0.5, 1.0]), visible=False)
+    ((data, kwargs, _),) = surface_layers(labels)
+    viewer.add_surface(data, **kwargs)
+    radiological_axial(viewer)
+    sync_surfaces(viewer)
+    three_d_view(viewer)
+    viewer.scene.camera.center = (10.0, 10.0, 10.0)
+    viewer.scene.camera.zoom = 20
+    red = next(t for t in LABEL_TABLE if t.value == Label.ARTERY).rgb[0]
+
+    def profile() -> np.ndarray:
+        shot = viewer.screenshot(canvas_only=True, flash=False)[..., 0].astype(float)
+        column = shot[:, shot.shape[1] // 2]
+        on = np.flatnonzero(column > 5)
+        return column[on[0] + 3 : on[-1] - 2]  # top to bottom through the ball's middle
+
+    for view in ((-0.45, -1.0, 0.0), (0.45, 1.0, 0.0)):  # from the front, then from behind
+        viewer.scene.camera.set_view_direction(view_direction=view, up_direction=(1.0, 0.0, 0.0))
+        p = profile()
+        middle = p[len(p) // 2 - 3 : len(p) // 2 + 3].mean()
+        assert middle > 0.7 * red, f"the side facing the camera is dark ({middle:.0f} of {red})"
+        # smooth: brightness changes gradually from the lit top to the darker bottom rim
+        assert p[: len(p) // 4].mean() > p[-len(p) // 8 :].mean() + 30
+        assert np.abs(np.diff(p)).max() < 25, "shading jumps (not smooth)"
