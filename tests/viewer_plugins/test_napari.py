@@ -335,3 +335,37 @@ def test_surfaces_are_smoothly_lit_from_the_camera(make_napari_viewer):
         # smooth: brightness changes gradually from the lit top to the darker bottom rim
         assert p[: len(p) // 4].mean() > p[-len(p) // 8 :].mean() + 30
         assert np.abs(np.diff(p)).max() < 25, "shading jumps (not smooth)"
+
+
+def test_sample_data_analysed_phantom(make_napari_viewer, qtbot, analysed_phantom, monkeypatch):
+    """The analysed sample through napari; the session's analysis stands in for its 30 s run."""
+    import viewer_plugins.sample_data as sample_data
+    from nvc.phantom import make_case
+    from viewer_plugins.widget import NvcWidget
+
+    calls = []
+
+    def run_case(t2, mra, *, symptomatic_side):
+        calls.append((t2, mra, symptomatic_side))
+        return analysed_phantom.result
+
+    monkeypatch.setattr(sample_data, "run_case", run_case)
+    viewer = make_napari_viewer()
+    widget = NvcWidget(viewer)
+    viewer.open_sample("nvc", "phantom_results")
+    ((t2, mra, side),) = calls  # the sample phantom's own images and symptomatic side
+    case = make_case(sample_data.SAMPLE_SEED)
+    np.testing.assert_array_equal(t2.array, case.t2.array)
+    np.testing.assert_array_equal(mra.array, case.mra.array)
+    assert side == case.truth.hfs_side
+    kinds = {layer.name: type(layer).__name__ for layer in viewer.layers}
+    assert kinds["T2"] == kinds["TOF (registered)"] == "Image"
+    assert kinds["labels"] == "Labels" and kinds["artery (3D)"] == "Surface"
+    assert kinds["contact sites"] == kinds["CN VII centerline"] == "Points"
+    contacts = viewer.layers["contact sites"]
+    expected = contact_rows(analysed_phantom.result.findings.to_dict())
+    assert contacts.features["vessel"].tolist() == [r["vessel"] for r in expected]
+    # the widget shows the sample's findings (no results folder: nothing to export)
+    qtbot.waitUntil(lambda: widget.findings is not None, timeout=10_000)
+    assert widget.tables["right"].rowCount() == sum(r["side"] == "right" for r in expected) >= 1
+    assert widget.results_dir is None and not widget.export_button.isEnabled()
