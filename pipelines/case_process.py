@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import json
 import logging
 import os
@@ -68,25 +69,29 @@ def run_job(job: CaseJob, *, log: logging.Logger, worker: str = "") -> float:
         config=config,
         progress=lambda stage, done: log.info("stage %s (%.0f%%)", stage, 100 * done),
     )
-    with atomic_dir(job.out_dir) as tmp:
-        save_case(result, tmp, config, inputs={"t2": Path(job.t2), "mra": Path(job.angio)})
-        if job.report:
-            log.info("report %s", write_report(tmp))
-        seconds = time.perf_counter() - t0
-        write_json(
-            tmp / BATCH_JSON,
-            {
-                "case": job.case_id,
-                "sources": job.sources,
-                "symptomatic_side": job.hfs_side,
-                "seconds": round(seconds, 2),
-                "peak_rss_mb": round(peak_rss_mb(), 1),
-                "worker": worker,
-                "host": socket.gethostname(),
-                "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-                "nvc_version": __version__,
-            },
-        )
+    try:
+        with atomic_dir(job.out_dir) as tmp:
+            save_case(result, tmp, config, inputs={"t2": Path(job.t2), "mra": Path(job.angio)})
+            if job.report:
+                log.info("report %s", write_report(tmp))
+            seconds = time.perf_counter() - t0
+            write_json(
+                tmp / BATCH_JSON,
+                {
+                    "case": job.case_id,
+                    "sources": job.sources,
+                    "symptomatic_side": job.hfs_side,
+                    "seconds": round(seconds, 2),
+                    "peak_rss_mb": round(peak_rss_mb(), 1),
+                    "worker": worker,
+                    "host": socket.gethostname(),
+                    "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "nvc_version": __version__,
+                },
+            )
+    except OSError as exc:  # name the case folder, not the temporary one (which is gone)
+        log.error("writing %s failed: %s", job.out_dir, exc)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(job.out_dir)) from None
     for side, f in result.findings.sides.items():
         log.info("%s: nvc=%s mvd_candidate=%s", side, f.nvc, f.mvd_candidate)
     return seconds
@@ -103,6 +108,9 @@ def failure_reason(exc: BaseException) -> str:
         return f"bad configuration: {text}"
     if isinstance(exc, MemoryError):
         return "out of memory (MemoryError)"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"disk full: no space left on device{where} (free space and rerun)"
     if isinstance(exc, OSError):
         return f"cannot write output: {text}"
     return f"{type(exc).__name__}: {text}"

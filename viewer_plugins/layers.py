@@ -187,8 +187,14 @@ def contact_rows(findings: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def contacts_layer(findings: dict[str, Any], name: str = "contact sites") -> LayerData:
-    """Points at the contact sites (RAS mm) with the findings as features and the vessel as text."""
+def contacts_layer(
+    findings: dict[str, Any], name: str = "contact sites", *, folder: Any = None
+) -> LayerData:
+    """Points at the contact sites (RAS mm) with the findings as features and the vessel as text.
+
+    The findings (and ``folder``, the results folder they were read from, if any)
+    are in the layer's metadata: the dock widget shows them when the layer is added.
+    """
     rows = contact_rows(findings)
     coords = to_world(np.array([r["location_ras_mm"] for r in rows], float).reshape(-1, 3))
     columns = [k for k in rows[0] if k != "location_ras_mm"] if rows else []
@@ -213,7 +219,10 @@ def contacts_layer(findings: dict[str, Any], name: str = "contact sites") -> Lay
             }
             if rows
             else None,
-            "metadata": {"nvc_findings": findings},
+            "metadata": {
+                "nvc_findings": findings,
+                **({"nvc_results_dir": str(folder)} if folder is not None else {}),
+            },
         },
         "points",
     )
@@ -274,23 +283,63 @@ def surface_layers(
             # voxel -> RAS keeps handedness, RAS -> (z, y, x) flips it: keep normals outward
             faces = faces[:, ::-1]
         rgb = np.array(info[value].rgb) / 255.0
-        colors = np.tile([*rgb, 1.0], (len(verts), 1))
+        world = to_world(apply_affine(labels.affine, verts))
+        normals = vertex_normals(world, faces)
         out.append(
             (
-                (to_world(apply_affine(labels.affine, verts)), np.ascontiguousarray(faces)),
+                (world, np.ascontiguousarray(faces)),
                 {
                     "name": f"{info[value].name} (3D)",
-                    "vertex_colors": colors,
-                    # flat colours: napari lights surfaces from behind under the radiological
-                    # camera orientation (depth axis "away"), which leaves them dark
+                    "vertex_colors": shade(rgb, normals, *FRONT_VIEW),
+                    # napari's own lighting is off: with the camera's one axis flip
+                    # (see viewer_plugins.view) it lights surfaces from behind, so the
+                    # smooth shading is computed here (``shade``) and follows the camera
                     "shading": "none",
-                    "metadata": {"nvc_surface": True},
+                    "metadata": {"nvc_surface": True, "nvc_rgb": rgb, "nvc_normals": normals},
                     **kwargs,
                 },
                 "surface",
             )
         )
     return out
+
+
+#: View and up directions (world z, y, x) of the 3D view's first camera (from the front).
+FRONT_VIEW = (np.array([-0.45, -1.0, 0.0]), np.array([1.0, 0.0, 0.0]))
+#: Share of ambient light: the rest is diffuse (Lambert) from a light near the camera.
+AMBIENT = 0.3
+
+
+def vertex_normals(verts: NDArray[np.float64], faces: NDArray[np.int_]) -> NDArray[np.float64]:
+    """Unit normals at the vertices of a closed mesh (area-weighted), pointing outwards."""
+    v = np.asarray(verts, float)
+    tri = v[faces]
+    face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # length: twice the area
+    normals = np.zeros_like(v)
+    for corner in range(3):
+        np.add.at(normals, faces[:, corner], face_n)
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    normals = np.divide(normals, length, out=np.zeros_like(normals), where=length > 0)
+    # outwards: the signed volume enclosed by the faces' winding is positive
+    if np.einsum("ij,ij->", tri[:, 0], face_n) < 0:
+        normals = -normals
+    return normals
+
+
+def shade(rgb: Any, normals: NDArray[np.float64], view: Any, up: Any) -> NDArray[np.float64]:
+    """RGBA per vertex: ``rgb`` lit by a light just above the camera (smooth, Lambert).
+
+    ``view`` and ``up`` are the camera's directions in the same frame as ``normals``.
+    """
+    view = np.asarray(view, float) / np.linalg.norm(view)
+    up = np.asarray(up, float) / np.linalg.norm(up)
+    towards_light = -(view - 0.35 * up)
+    towards_light /= np.linalg.norm(towards_light)
+    diffuse = np.clip(normals @ towards_light, 0.0, 1.0)
+    light = AMBIENT + (1.0 - AMBIENT) * diffuse
+    colors = np.ones((len(normals), 4))
+    colors[:, :3] = np.asarray(rgb, float)[None, :3] * light[:, None]
+    return colors
 
 
 def _mask_surface(mask: NDArray[np.bool_]) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
@@ -336,5 +385,5 @@ def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
         layers += surface_layers(case.labels, table=case.label_table, visible=False)
     if case.centerlines:
         layers.append(centerline_layer(case.centerlines))
-    layers.append(contacts_layer(case.findings))
+    layers.append(contacts_layer(case.findings, folder=case.folder))
     return layers

@@ -26,6 +26,8 @@ _EDGES = {
 LETTER_PREFIX = "nvc_orientation_"
 LEGEND_PREFIX = "nvc_legend_"
 SURFACES_KEY = "nvc_surfaces_sync"
+#: While the camera turns, the surfaces are relit at most once per this many ms.
+RELIGHT_MS = 60
 
 
 def screen_letters(order: Sequence[int], orientation2d: Sequence[str]) -> dict[str, str]:
@@ -155,6 +157,7 @@ def sync_surfaces(viewer: napari.Viewer) -> None:
                     layer.visible = False
                 else:
                     layer.visible = layer.metadata.get("nvc_was_visible", layer.visible)
+        light_surfaces(viewer)
 
     if SURFACES_KEY not in viewer.canvas.overlays:
         # an invisible overlay marks the viewer as connected (no private attribute needed)
@@ -162,7 +165,59 @@ def sync_surfaces(viewer: napari.Viewer) -> None:
 
         viewer.canvas.overlays[SURFACES_KEY] = TextOverlay(visible=False)
         viewer.dims.events.ndisplay.connect(update)
+        relight = _Throttle(lambda: light_surfaces(viewer), RELIGHT_MS)
+        viewer.scene.camera.events.angles.connect(lambda event: relight())
     update()
+
+
+def light_surfaces(viewer: napari.Viewer) -> None:
+    """Shade the nvc surfaces for the current 3D camera (a light just above it).
+
+    napari's own surface lighting is off (``viewer_plugins.layers.surface_layers``);
+    this recolours their vertices instead (measured: README, "napari plugin").
+    """
+    from viewer_plugins.layers import shade
+
+    if viewer.dims.ndisplay != 3:
+        return
+    view, up = (
+        np.asarray(v, float)
+        for v in (viewer.scene.camera.view_direction, viewer.scene.camera.up_direction)
+    )
+    displayed = list(viewer.dims.order[-3:])
+    for layer in viewer.layers:
+        meta = layer.metadata
+        if not (meta.get("nvc_surface") and "nvc_normals" in meta):
+            continue
+        normals = np.asarray(meta["nvc_normals"])[:, displayed]
+        layer.vertex_colors = shade(meta["nvc_rgb"], normals, view, up)
+
+
+class _Throttle:
+    """Call ``fn`` at once, then at most once per ``ms`` while calls keep coming (the last wins)."""
+
+    def __init__(self, fn: Any, ms: int) -> None:
+        from qtpy.QtCore import QTimer
+
+        self.fn = fn
+        self.pending = False
+        self.timer = QTimer()
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(ms)
+        self.timer.timeout.connect(self._fire)
+
+    def __call__(self) -> None:
+        if self.timer.isActive():
+            self.pending = True
+            return
+        self.fn()
+        self.timer.start()
+
+    def _fire(self) -> None:
+        if self.pending:
+            self.pending = False
+            self.fn()
+            self.timer.start()
 
 
 def center_on(viewer: napari.Viewer, xyz: Sequence[float], *, zoom_mm: float = 60.0) -> None:

@@ -1,8 +1,9 @@
 """The nvc dock widget: pick T2 and TOF, run the pipeline in a worker thread, read the findings.
 
 The widget calls ``pipelines.case.run_case`` (and ``pipelines.outputs.save_case``
-when an output folder is given), exactly as ``nvc run`` does; it adds progress,
-cancellation, layers and a findings table, nothing else.
+when an output folder is given), exactly as ``nvc run`` does, and
+``pipelines.report.write_report`` for **Export report**, exactly as ``nvc report``
+does; it adds progress, cancellation, layers and a findings table, nothing else.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import napari
 import numpy as np
@@ -35,10 +36,11 @@ from qtpy.QtWidgets import (
 from nvc import DISCLAIMER
 from nvc.io import load_volume
 from nvc.volume import Volume
-from pipelines.case import SIDES, run_case
+from pipelines.case import SIDES, CaseResult, run_case
 from pipelines.config import PRESETS, PipelineConfig, load_config
 from pipelines.errors import Cancelled
 from pipelines.outputs import save_case
+from pipelines.report import write_report
 from pipelines.results import SavedCase
 from viewer_plugins.layers import REVERSE, LayerData, case_layers, contact_rows
 from viewer_plugins.view import center_on, radiological_axial, show_legend, sync_surfaces
@@ -88,6 +90,25 @@ class Source:
         return layer_volume(self.layer)
 
 
+class Unsaved(NamedTuple):
+    """A case analysed in memory, with what ``save_case`` needs to write it."""
+
+    result: CaseResult
+    config: PipelineConfig
+    inputs: dict[str, Path]
+
+
+class Analysis(NamedTuple):
+    """What a run of the widget produced."""
+
+    layers: list[LayerData]
+    findings: dict[str, Any]
+    #: The case as analysed, and what ``save_case`` needs to write it later.
+    unsaved: Unsaved | None
+    #: The results folder written (None when no output folder was given).
+    folder: Path | None
+
+
 def analyse(
     t2: Source,
     mra: Source,
@@ -96,19 +117,31 @@ def analyse(
     config: PipelineConfig,
     out: Path | None,
     progress: Callable[[str, float], None],
-) -> tuple[list[LayerData], dict[str, Any]]:
+) -> Analysis:
     """Body of the worker: load, ``run_case``, optionally ``save_case``, build the layers."""
     progress("loading", 0.0)
     t2_volume, mra_volume = t2.load(), mra.load()
     result = run_case(
         t2_volume, mra_volume, symptomatic_side=side, config=config, progress=progress
     )
+    inputs = {k: s.path for k, s in (("t2", t2), ("mra", mra)) if s.path is not None}
     if out is not None:
-        inputs = {k: s.path for k, s in (("t2", t2), ("mra", mra)) if s.path is not None}
         save_case(result, out, config, inputs=inputs)
     progress("surfaces", 0.95)
     case = SavedCase.from_result(result)
-    return case_layers(case), case.findings
+    unsaved = None if out is not None else Unsaved(result, config, inputs)
+    return Analysis(case_layers(case), case.findings, unsaved, out)
+
+
+def export_report(folder: Path, unsaved: Unsaved | None = None) -> Path:
+    """Body of the export worker: ``write_report`` (as ``nvc report``) into ``folder/report``.
+
+    A case analysed in memory is first saved into ``folder`` with ``save_case``
+    (as ``nvc run`` saves it). Returns the path of ``report.html``.
+    """
+    if unsaved is not None:
+        save_case(unsaved.result, folder, unsaved.config, inputs=unsaved.inputs)
+    return write_report(folder)
 
 
 class _ProgressSignal(QObject):
@@ -187,6 +220,13 @@ class NvcWidget(QWidget):
         self._signal.changed.connect(self._on_progress)
         self.findings: dict[str, Any] | None = None
         self._pending: list[LayerData] = []
+        #: Results folder of the case shown (a run saved it, or it was opened).
+        self.results_dir: Path | None = None
+        #: The case shown when it was analysed without an output folder.
+        self._unsaved: Unsaved | None = None
+        self.export_worker: Any = None
+        #: ``report.html`` of the last export.
+        self.report_path: Path | None = None
 
         self.t2 = _InputPicker(napari_viewer, "T2 (CISS/FIESTA)", ("t2", "ciss", "fiesta"))
         self.mra = _InputPicker(napari_viewer, "TOF MRA", ("tof", "mra", "angio"))
@@ -212,13 +252,21 @@ class NvcWidget(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.export_button = QPushButton("Export report")
+        self.export_button.setToolTip(
+            "Surgeon report (HTML, PDF), QC figures and exports, as 'nvc report' writes them"
+        )
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self.export)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.export_button)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.status = QLabel(DISCLAIMER)
         self.status.setWordWrap(True)
+        self.status.setOpenExternalLinks(True)  # the written report's link opens it
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -245,6 +293,8 @@ class NvcWidget(QWidget):
         self.viewer.layers.events.removed.connect(self._refresh_pickers)
         for layer in self.viewer.layers:
             if layer.metadata.get("nvc_findings") is not None:
+                if layer.metadata.get("nvc_results_dir") is not None:
+                    self.results_dir = Path(layer.metadata["nvc_results_dir"])
                 QTimer.singleShot(
                     0, lambda layer=layer: self.show_case(layer.metadata["nvc_findings"])
                 )
@@ -286,6 +336,7 @@ class NvcWidget(QWidget):
             },
         )
         self.run_button.setEnabled(False)
+        self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
         self.status.setText("running…")
@@ -313,9 +364,10 @@ class NvcWidget(QWidget):
             self.progress.setValue(round(100 * fraction))
             self.status.setText(f"running: {stage}")
 
-    def _on_returned(self, value: tuple[list[LayerData], dict[str, Any]]) -> None:
+    def _on_returned(self, value: Analysis) -> None:
         # napari adds layers on the GUI thread: one per event-loop turn keeps it responsive
-        self._pending = list(value[0])
+        self._pending = list(value.layers)
+        self.results_dir, self._unsaved = value.folder, value.unsaved
         self.status.setText("adding layers…")
         QTimer.singleShot(0, self._add_next_layer)
 
@@ -330,14 +382,13 @@ class NvcWidget(QWidget):
         self.progress.setValue(100)
         self.status.setText(f"done. {DISCLAIMER}")
         self.run_button.setEnabled(True)
+        self._update_export_button()
 
     def _on_errored(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
             self.status.setText("cancelled")
         else:
-            self.status.setText(
-                f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            )
+            self.status.setText(f"error: {_first_line(exc)}")
         self.progress.setValue(0)
 
     def _on_finished(self) -> None:
@@ -345,11 +396,69 @@ class NvcWidget(QWidget):
         self.worker = None
         if not self._pending:
             self.run_button.setEnabled(True)
+            self._update_export_button()
 
     @property
     def busy(self) -> bool:
-        """True while an analysis runs or its layers are being added."""
-        return self.worker is not None or bool(self._pending)
+        """True while an analysis runs, its layers are being added or a report is written."""
+        return self.worker is not None or bool(self._pending) or self.export_worker is not None
+
+    # --------------------------------------------------------------- exporting
+    def export(self) -> None:
+        """Write the report of the case shown (``nvc report``) in a worker thread.
+
+        A case analysed without an output folder is first saved (as ``nvc run``
+        saves it) into a folder chosen in a dialog.
+        """
+        from napari.qt.threading import create_worker
+
+        folder, unsaved = self.results_dir, self._unsaved
+        if folder is None:
+            if unsaved is None:
+                self.status.setText("nothing to export: run an analysis or open a results folder")
+                return
+            chosen = QFileDialog.getExistingDirectory(self, "Save the results folder in")
+            if not chosen:
+                return
+            folder = Path(chosen)
+        self.export_worker = create_worker(
+            export_report,
+            folder,
+            unsaved if self.results_dir is None else None,
+            _start_thread=False,
+            _connect={
+                "returned": self._on_exported,
+                "errored": self._on_export_errored,
+                "finished": self._on_export_finished,
+            },
+        )
+        self.export_button.setEnabled(False)
+        self.run_button.setEnabled(False)
+        self.status.setText(f"writing the report of {folder}…")
+        self.export_worker.start()
+
+    def _on_exported(self, html: Path) -> None:
+        self.results_dir, self._unsaved = html.parent.parent, None
+        self.report_path = html
+        url = html.resolve().as_uri()
+        self.status.setText(
+            f'report written: <a href="{url}">{html}</a> (and {html.with_suffix(".pdf").name}, '
+            f"qc/, export/ beside it). {DISCLAIMER}"
+        )
+
+    def _on_export_errored(self, exc: BaseException) -> None:
+        self.report_path = None
+        self.status.setText(f"export failed: {_first_line(exc)}")
+
+    def _on_export_finished(self) -> None:
+        self.export_worker = None
+        if not self.busy:
+            self.run_button.setEnabled(True)
+        self._update_export_button()
+
+    def _update_export_button(self) -> None:
+        ready = self.results_dir is not None or self._unsaved is not None
+        self.export_button.setEnabled(ready and not self.busy)
 
     # ----------------------------------------------------------------- showing
     def _on_inserted(self, event: Any) -> None:
@@ -357,6 +466,9 @@ class NvcWidget(QWidget):
         layer = event.value
         findings = layer.metadata.get("nvc_findings")
         if findings is not None:  # in its own event-loop turn, after the layer is drawn
+            folder = layer.metadata.get("nvc_results_dir")
+            if folder is not None:  # a results folder opened with the reader
+                self.results_dir, self._unsaved = Path(folder), None
             QTimer.singleShot(0, lambda: self.show_case(findings))
 
     def _refresh_pickers(self, event: Any = None) -> None:
@@ -388,6 +500,7 @@ class NvcWidget(QWidget):
                 present = set(np.flatnonzero(counts).tolist())
                 show_legend(self.viewer, [t for t in table if t[0] in present])
         sync_surfaces(self.viewer)
+        self._update_export_button()
         first = next((r for r in rows if r["grade"]), rows[0] if rows else None)
         if first is not None:
             center_on(self.viewer, first["location_ras_mm"])
@@ -404,6 +517,12 @@ class NvcWidget(QWidget):
             return
         row = self._rows[side][selected[0].row()]
         center_on(self.viewer, row["location_ras_mm"])
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error as one line for the status (no traceback)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _cell(value: Any) -> str:

@@ -5,14 +5,17 @@ sub-03 has a truncated T2. Checked: good cases finish and the corrupted one
 fails alone; a batch killed (SIGKILL, whole process group) after its first case
 resumes without recomputing it; a worker killed mid-case does not stop the
 other case, and a rerun finishes the killed one without recomputing the rest;
-a case past its time or memory limit fails with that reason; the group summary
-matches the per-case findings.
+a case past its time or memory limit fails with that reason; a full disk (a
+small tmpfs filled up) fails only the case being written, with "disk full",
+leaves the finished case byte-identical, and a rerun after space is freed
+finishes it; the group summary matches the per-case findings.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -332,3 +335,75 @@ def test_runs_on_an_existing_scheduler(cohort, tmp_path):
             p.terminate()
             p.wait(timeout=30)
         logs.close()
+
+
+#: Free space left on the simulated disk: room for logs and failures.tsv, not for a case.
+DISK_MARGIN = 256 * 1024
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 MiB tmpfs of its own, so that filling it affects this test only (root only)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("simulating a full disk needs root and mount(8) for a small tmpfs")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "nvc-test-disk", str(mnt)],
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to simulate a full disk: {done.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """A ballast file that leaves ``leave`` bytes free on ``disk``."""
+    st = os.statvfs(disk)
+    ballast = disk / "ballast"
+    size = st.f_bavail * st.f_frsize - leave
+    with ballast.open("wb") as fh:
+        for _ in range(size // 2**20):
+            fh.write(bytes(2**20))
+        fh.write(bytes(size % 2**20))
+    return ballast
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_full_disk_fails_the_case_and_keeps_finished_results(first_run, cohort, small_disk):
+    """A real ENOSPC (a full tmpfs) while a case writes: that case fails, nothing else changes."""
+    src, _ = first_run
+    out = small_disk / "derivatives"
+    out.mkdir()
+    # sub-01 finished in an earlier run (the module's first run, copied with its report)
+    shutil.copy(src / "dataset_description.json", out)
+    shutil.copytree(src / "sub-01", out / "sub-01")
+    before = _digests(out / "sub-01")
+    mtime = _mtimes(out)["sub-01"]
+    ballast = _fill(small_disk, DISK_MARGIN)
+    batch = ["batch", str(cohort), str(out), "participant", "--no-report",
+             "--participant-label", "01", "02", "--workers", "1", "--retries", "0"]  # fmt: skip
+    assert main(batch) == 4
+    failures = _failures(out)
+    assert list(failures) == ["sub-02"]
+    reason = failures["sub-02"]["reason"]
+    assert reason == f"disk full: no space left on device writing {out / 'sub-02'} " \
+        "(free space and rerun)", reason  # fmt: skip
+    assert not (out / "sub-02").exists(), "a partial case folder was left"
+    assert not [p for p in out.rglob(".*") if ".tmp" in p.name], "temporaries left behind"
+    assert "sub-02: failed: disk full" in (out / "logs" / "sub-02.log").read_text(encoding="utf-8")
+    assert _digests(out / "sub-01") == before and _mtimes(out)["sub-01"] == mtime
+    # space freed: the rerun finishes sub-02 and leaves sub-01 alone
+    ballast.unlink()
+    assert main(batch) == 0
+    assert (out / "sub-02" / "findings.json").is_file()
+    assert not (out / "failures.tsv").exists()
+    assert _digests(out / "sub-01") == before and _mtimes(out)["sub-01"] == mtime

@@ -227,3 +227,17 @@ def test_the_worker_side_imports_no_image_library():
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     loaded = set(out.stdout.split())
     assert not loaded & {"numpy", "scipy", "SimpleITK", "nibabel", "skimage", "nvc", "dask"}
+
+
+def test_failure_reason_says_disk_full_for_enospc_and_edquot():
+    import errno
+
+    from pipelines.case_process import failure_reason
+
+    for code in (errno.ENOSPC, errno.EDQUOT):
+        exc = OSError(code, "No space left on device", "/data/out/sub-01")
+        assert failure_reason(exc) == (
+            "disk full: no space left on device writing /data/out/sub-01 (free space and rerun)"
+        )
+    denied = PermissionError(errno.EACCES, "Permission denied", "/data/out/sub-01")
+    assert failure_reason(denied).startswith("cannot write output: [Errno 13] Permission denied")

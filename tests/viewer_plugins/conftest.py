@@ -9,7 +9,7 @@ import pytest
 
 from nvc.io import load_volume, save_nifti
 from nvc.phantom import PhantomCase, PhantomParams, SideParams, make_case
-from pipelines.case import run_case
+from pipelines.case import CaseResult, run_case
 from pipelines.config import PipelineConfig
 from pipelines.outputs import save_case
 
@@ -27,6 +27,8 @@ class AnalysedPhantom:
     t2: Path
     mra: Path
     results: Path
+    #: The in-memory result that ``results`` was saved from.
+    result: CaseResult
 
 
 @pytest.fixture(scope="session")
@@ -38,4 +40,4 @@ def analysed_phantom(tmp_path_factory) -> AnalysedPhantom:
     # from the files, as `nvc run` and the widget read them
     result = run_case(load_volume(t2), load_volume(mra), symptomatic_side="right")
     save_case(result, root / "results", PipelineConfig(), inputs={"t2": t2, "mra": mra})
-    return AnalysedPhantom(case, t2, mra, root / "results")
+    return AnalysedPhantom(case, t2, mra, root / "results", result)

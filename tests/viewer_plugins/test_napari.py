@@ -88,8 +88,8 @@ def test_3d_view_faces_the_patient_unmirrored(make_napari_viewer):
     assert up[0] < origin[0] - 40
 
 
-def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0) -> tuple[float, float]:
-    """Wait until the analysis ran and its layers were added.
+def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0, worker=None) -> tuple[float, float]:
+    """Wait until the analysis ran and its layers were added (or ``worker`` finished).
 
     Returns the longest gaps (s) between 20 ms timer ticks on the GUI thread while the
     analysis ran, and while its layers were being added.
@@ -101,8 +101,9 @@ def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0) -> tuple[float, fl
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(20)
-    widget.worker.returned.connect(lambda _: done.append(time.perf_counter()))
-    widget.worker.errored.connect(lambda _: done.append(time.perf_counter()))
+    worker = widget.worker if worker is None else worker
+    worker.returned.connect(lambda _: done.append(time.perf_counter()))
+    worker.errored.connect(lambda _: done.append(time.perf_counter()))
     qtbot.waitUntil(lambda: not widget.busy, timeout=int(timeout_s * 1000))
     timer.stop()
     t = np.array(ticks)
@@ -184,6 +185,23 @@ def test_widget_runs_the_pipeline_and_shows_the_contact(
     viewer.dims.ndisplay = 2
     assert viewer.layers["T2"].visible and not viewer.layers["artery (3D)"].visible
 
+    # Export report: `nvc report` on the saved folder, in a worker thread
+    assert widget.export_button.isEnabled() and widget.results_dir == tmp_path / "out"
+    widget.export_button.click()
+    assert widget.export_worker is not None and not widget.export_button.isEnabled()
+    start = time.perf_counter()
+    gap, _ = _wait_for_widget(qtbot, widget, worker=widget.export_worker)
+    took = time.perf_counter() - start
+    report = tmp_path / "out" / "report"
+    assert widget.status.text().startswith("report written"), widget.status.text()
+    assert (report / "report.html").stat().st_size > 10_000
+    assert (report / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert widget.report_path == report / "report.html"
+    assert (report / "report.html").as_uri() in widget.status.text()  # a link that opens it
+    assert widget.export_button.isEnabled() and widget.run_button.isEnabled()
+    assert gap < 1.5, f"interface froze for {gap:.2f} s writing the report"
+    print(f"export: {took:.1f} s, longest GUI stall {gap:.2f} s")
+
 
 def test_cancel_stops_the_analysis(make_napari_viewer, qtbot, analysed_phantom):
     from viewer_plugins.widget import NvcWidget
@@ -201,6 +219,42 @@ def test_cancel_stops_the_analysis(make_napari_viewer, qtbot, analysed_phantom):
     assert time.perf_counter() - start < 30
 
 
+def test_export_saves_an_unsaved_case_then_writes_the_report(
+    make_napari_viewer, qtbot, analysed_phantom, tmp_path, monkeypatch
+):
+    from qtpy.QtWidgets import QFileDialog
+
+    from pipelines.config import PipelineConfig
+    from viewer_plugins.widget import NvcWidget, Unsaved
+
+    viewer = make_napari_viewer()
+    widget = NvcWidget(viewer)
+    assert not widget.export_button.isEnabled()  # nothing analysed yet
+    # as after a run without output folder: the case is in memory only
+    widget._unsaved = Unsaved(analysed_phantom.result, PipelineConfig(), {})
+    widget._update_export_button()
+    assert widget.export_button.isEnabled()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "c"))
+    widget.export_button.click()
+    _wait_for_widget(qtbot, widget, worker=widget.export_worker)
+    assert widget.status.text().startswith("report written"), widget.status.text()
+    saved = json.loads((tmp_path / "c" / "findings.json").read_text())
+    expected = json.loads((analysed_phantom.results / "findings.json").read_text())
+    assert saved["sides"] == expected["sides"]
+    assert (tmp_path / "c" / "report" / "report.pdf").is_file()
+    assert widget.results_dir == tmp_path / "c"
+
+    # a folder that cannot be reported on: one line in the status, no traceback
+    (tmp_path / "broken").mkdir()
+    widget.results_dir = tmp_path / "broken"
+    widget.export_button.click()
+    _wait_for_widget(qtbot, widget, worker=widget.export_worker)
+    text = widget.status.text()
+    assert text.startswith("export failed:") and "not a finished nvc results folder" in text
+    assert "Traceback" not in text and "\n" not in text
+    assert widget.export_button.isEnabled()
+
+
 def test_results_folder_opens_through_napari_with_the_widget(
     make_napari_viewer, qtbot, analysed_phantom
 ):
@@ -211,6 +265,7 @@ def test_results_folder_opens_through_napari_with_the_widget(
     assert isinstance(viewer.layers["labels"], napari.layers.Labels)
     assert viewer.layers["contact sites"].features["vessel"].tolist()
     assert widget.tables["right"].rowCount() >= 1
+    assert widget.results_dir == analysed_phantom.results and widget.export_button.isEnabled()
     assert tuple(viewer.dims.order) == (0, 1, 2)
     legend = [k for k in viewer.canvas.overlays if k.startswith("nvc_legend_")]
     present = set(np.unique(viewer.layers["labels"].data).tolist()) - {0}
@@ -244,3 +299,119 @@ def test_sample_data_phantom_and_inputs_from_layers(make_napari_viewer):
     assert widget.t2.combo.currentText() == "T2 (phantom)"
     assert widget.mra.combo.currentText() == "TOF (phantom, unregistered)"
     assert widget.mra.source().layer is viewer.layers["TOF (phantom, unregistered)"]
+
+
+def test_surfaces_are_smoothly_lit_from_the_camera(make_napari_viewer, qtbot):
+    from nvc.labels import LABEL_TABLE, Label
+    from nvc.volume import Volume
+    from viewer_plugins.layers import surface_layers
+    from viewer_plugins.view import RELIGHT_MS, radiological_axial, sync_surfaces, three_d_view
+
+    z, y, x = np.mgrid[:40, :40, :40]
+    ball = ((z - 20) ** 2 + (y - 20) ** 2 + (x - 20) ** 2 < 12**2).astype(np.uint8)
+    labels = Volume(ball * int(Label.ARTERY), np.diag([0.5, 0.5, 0.5, 1.0]))
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(np.zeros((40, 40, 40)), affine=np.diag([0.5, 0.5, 0.5, 1.0]), visible=False)
+    ((data, kwargs, _),) = surface_layers(labels)
+    viewer.add_surface(data, **kwargs)
+    radiological_axial(viewer)
+    sync_surfaces(viewer)
+    three_d_view(viewer)
+    viewer.scene.camera.center = (10.0, 10.0, 10.0)
+    viewer.scene.camera.zoom = 20
+    red = next(t for t in LABEL_TABLE if t.value == Label.ARTERY).rgb[0]
+
+    def profile() -> np.ndarray:
+        shot = viewer.screenshot(canvas_only=True, flash=False)[..., 0].astype(float)
+        column = shot[:, shot.shape[1] // 2]
+        on = np.flatnonzero(column > 5)
+        return column[on[0] + 3 : on[-1] - 2]  # top to bottom through the ball's middle
+
+    for view in ((-0.45, -1.0, 0.0), (0.45, 1.0, 0.0)):  # from the front, then from behind
+        viewer.scene.camera.set_view_direction(view_direction=view, up_direction=(1.0, 0.0, 0.0))
+        qtbot.wait(3 * RELIGHT_MS)  # relit at most every RELIGHT_MS while the camera turns
+        p = profile()
+        middle = p[len(p) // 2 - 3 : len(p) // 2 + 3].mean()
+        assert middle > 0.7 * red, f"the side facing the camera is dark ({middle:.0f} of {red})"
+        # smooth: brightness changes gradually from the lit top to the darker bottom rim
+        assert p[: len(p) // 4].mean() > p[-len(p) // 8 :].mean() + 30
+        assert np.abs(np.diff(p)).max() < 25, "shading jumps (not smooth)"
+
+
+def test_sample_data_analysed_phantom(make_napari_viewer, qtbot, analysed_phantom, monkeypatch):
+    """The analysed sample through napari; the session's analysis stands in for its 30 s run."""
+    import viewer_plugins.sample_data as sample_data
+    from nvc.phantom import make_case
+    from viewer_plugins.widget import NvcWidget
+
+    calls, cases = [], []
+
+    def run_case(t2, mra, *, symptomatic_side):
+        calls.append((t2, mra, symptomatic_side))
+        return analysed_phantom.result
+
+    def phantom(seed):
+        cases.append((seed, make_case(seed)))
+        return cases[-1][1]
+
+    monkeypatch.setattr(sample_data, "run_case", run_case)
+    monkeypatch.setattr(sample_data, "make_case", phantom)
+    viewer = make_napari_viewer()
+    widget = NvcWidget(viewer)
+    viewer.open_sample("nvc", "phantom_results")
+    ((t2, mra, side),) = calls  # the sample phantom's own images and symptomatic side
+    ((seed, case),) = cases
+    assert seed == sample_data.SAMPLE_SEED
+    assert t2 is case.t2 and mra is case.mra and side == case.truth.hfs_side
+    kinds = {layer.name: type(layer).__name__ for layer in viewer.layers}
+    assert kinds["T2"] == kinds["TOF (registered)"] == "Image"
+    assert kinds["labels"] == "Labels" and kinds["artery (3D)"] == "Surface"
+    assert kinds["contact sites"] == kinds["CN VII centerline"] == "Points"
+    contacts = viewer.layers["contact sites"]
+    expected = contact_rows(analysed_phantom.result.findings.to_dict())
+    assert contacts.features["vessel"].tolist() == [r["vessel"] for r in expected]
+    # the widget shows the sample's findings (no results folder: nothing to export)
+    qtbot.waitUntil(lambda: widget.findings is not None, timeout=10_000)
+    assert widget.tables["right"].rowCount() == sum(r["side"] == "right" for r in expected) >= 1
+    assert widget.results_dir is None and not widget.export_button.isEnabled()
+
+
+def test_oblique_volumes_align_on_screen_with_world_points(make_napari_viewer):
+    """An oblique grid on screen: image and label marker centred on the marker's RAS point."""
+    from nvc.volume import Volume
+    from tests.helpers import oblique_affine
+    from viewer_plugins.layers import image_layer, labels_layer, to_world
+    from viewer_plugins.view import radiological_axial
+
+    affine = oblique_affine(spacing=(0.5, 0.6, 0.9))
+    block = (slice(9, 12), slice(11, 14), slice(7, 10))
+    image = np.zeros((24, 26, 18), np.float32)
+    image[block] = 1000.0
+    labels = (image > 0).astype(np.uint8) * 4
+    world = to_world(Volume(image, affine).voxel_to_world([10, 12, 8]))
+    viewer = make_napari_viewer(show=True)
+    viewer.window.resize(900, 900)
+    for data, kwargs, kind in (
+        image_layer(Volume(image, affine), "t2", colormap="green"),
+        labels_layer(Volume(labels, affine), "labels", opacity=1.0),
+    ):
+        getattr(viewer, f"add_{kind}")(data, **kwargs)
+    viewer.add_points([world], face_color=[CONTACT_RGBA], size=0.3, border_width=0)
+    radiological_axial(viewer)
+    viewer.dims.set_point(0, float(world[0]))
+    viewer.scene.camera.center = tuple(float(w) for w in world[1:])
+    viewer.scene.camera.zoom = 40  # screen pixels per mm
+    errors = {}
+    for shown in ("t2", "labels"):
+        for name in ("t2", "labels"):
+            viewer.layers[name].visible = name == shown
+        shot = viewer.screenshot(canvas_only=True, flash=False).astype(float)
+        point = _centroid(shot, MAGENTA)
+        # the marker's pixels (not the point's), weighted by brightness
+        weight = shot[..., :3].max(-1) * (np.abs(shot[..., :3] - MAGENTA).max(-1) > 60)
+        rows, cols = np.indices(weight.shape)
+        marker = np.array([(rows * weight).sum(), (cols * weight).sum()]) / weight.sum()
+        errors[shown] = np.linalg.norm(marker - point) / 40
+    print("oblique marker vs world point on screen (mm):", errors)
+    # voxels of 0.5-0.9 mm; the oblique affine given to napari as is: 0.78 mm (README)
+    assert errors["t2"] < 0.25 and errors["labels"] < 0.25

@@ -177,3 +177,19 @@ def test_results_folder_read_back_matches_the_files(analysed_phantom, tmp_path):
     assert case.labels.shape == case.t2.shape
     with pytest.raises(VolumeLoadError, match="not an nvc results folder"):
         load_results(tmp_path)
+
+
+def test_surface_normals_point_outwards():
+    from viewer_plugins.layers import surface_layers
+
+    z, y, x = np.mgrid[:30, :30, :30]
+    ball = ((z - 15) ** 2 + (y - 15) ** 2 + (x - 15) ** 2 < 9**2).astype(np.uint8) * 4
+    for affine in (LPS, GRIDS["oblique"]):
+        volume = Volume(ball, affine)
+        ((data, kwargs, _),) = surface_layers(volume)
+        verts = data[0]
+        normals = kwargs["metadata"]["nvc_normals"]
+        centre = to_world(volume.voxel_to_world([15, 15, 15]))
+        radial = (verts - centre) / np.linalg.norm(verts - centre, axis=1, keepdims=True)
+        cosines = np.einsum("ij,ij->i", normals, radial)  # an ellipsoid in mm: not all radial
+        assert np.min(cosines) > 0.3 and np.median(cosines) > 0.9
