@@ -24,8 +24,10 @@ class ContactParams:
     report_within_mm : float
         Every vessel this close to CN VII's surface is reported.
     contact_mm : float
-        A vessel at or below this surface distance touches the nerve. Half a
-        millimetre is about one CISS voxel: a thinner CSF gap cannot be seen.
+        A vessel at or below this surface distance touches the nerve. Touching
+        tubes measure 0.0-0.2 mm of CSF (partial volume beside the contact line
+        counts partly), and a CSF film much thinner than a 0.4-0.7 mm CISS
+        voxel is not seen as a separate layer by a reader.
     indentation_mm : float
         Nerve deviation from its own smooth course that counts as indentation
         (grade II, Sindou); smaller deviations are within measurement noise.
