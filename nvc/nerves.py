@@ -420,10 +420,11 @@ def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):
         d8 = ndimage.distance_transform_edt(~m8, sampling=sp)
     else:
         d8 = np.full(sub.shape, np.inf)
-    candidate = (sub < threshold) & ~bs_sub
+    dark = sub < threshold
     if art_sub is not None:
-        candidate &= art_sub < 0.35
-    inside = bs_sub & (d7 <= radius) & (sub < threshold)
-    cn7 = (candidate & (d7 <= params.max_radius_mm) | inside) & (d7 <= d8)
+        dark &= art_sub < 0.35  # TOF-bright: an artery, never a nerve
+    candidate = dark & ~bs_sub
+    inside = dark & bs_sub & (d7 <= radius)
+    cn7 = ((candidate & (d7 <= params.max_radius_mm)) | inside) & (d7 <= d8)
     cn8 = candidate & (d8 <= params.max_radius_mm) & (d8 < d7)
     return cn7 | m7, cn8
