@@ -125,7 +125,7 @@ class RssSampler:
 
 def rss_mb() -> float:
     """Current resident memory of this process (MB)."""
-    with open("/proc/self/status", encoding="ascii") as f:
+    with Path("/proc/self/status").open(encoding="ascii") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024.0
@@ -268,9 +268,7 @@ def task_vessels(folder: Path) -> dict[str, Any]:
     lib = segment_arteries(response, sp, tof_levels(response, bs, csf))
     sampler.close()
     top = float(np.percentile(response, 99.9))
-    best = max(
-        _dice(response > f * top, truth) for f in (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
-    )
+    best = max(_dice(response > f * top, truth) for f in (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5))
     (_, t_ours, m_ours), (_, t_lib, m_lib) = sampler.windows
     return {
         "ours": [t_ours, m_ours, _dice(ours, truth)],

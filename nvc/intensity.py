@@ -86,8 +86,8 @@ def normalize_t2(
     if csf.mean() < 0.01:
         raise ValueError("the T2 image has no bright CSF; is it a heavily T2-weighted image?")
     sigma = params.bias_sigma_mm / np.asarray(spacing, float)
-    num = ndimage.gaussian_filter(np.where(csf, img, 0.0).astype(np.float32), sigma, mode="nearest")
-    den = ndimage.gaussian_filter(csf.astype(np.float32), sigma, mode="nearest")
+    num = smooth_field(np.where(csf, img, 0.0).astype(np.float32), sigma)
+    den = smooth_field(csf.astype(np.float32), sigma)
     level = num / np.maximum(den, 1e-3)
     fallback = float(np.median(img[csf]))
     level = np.where(den > 0.02, level, fallback)
@@ -102,3 +102,58 @@ def normalize_t2(
         bone_threshold=0.35 * tissue,
     )
     return norm, levels
+
+
+def smooth_field(
+    image: NDArray[np.float32], sigma: NDArray[np.float64], *, min_coarse_sigma: float = 8.0
+) -> NDArray[np.float32]:
+    """Wide Gaussian smoothing (``mode="nearest"``) computed on a block-averaged grid.
+
+    A Gaussian of ``sigma`` voxels is applied to the image averaged in blocks of
+    ``f`` voxels per axis (``f`` the largest whole factor leaving at least
+    ``min_coarse_sigma`` coarse voxels of sigma), then interpolated back
+    (linear) onto the voxel grid. For the smooth fields it is meant for (bias
+    estimates, sigma of tens of voxels) the result differs from the direct
+    filter by a small fraction of a percent, at a small fraction of its cost.
+
+    Parameters
+    ----------
+    image : ndarray, float32, shape (I, J, K)
+    sigma : ndarray, shape (3,)
+        Gaussian standard deviation along each axis, voxels.
+
+    Returns
+    -------
+    ndarray, float32, shape (I, J, K)
+    """
+    img = np.asarray(image, np.float32)
+    sigma = np.asarray(sigma, float)
+    f = np.maximum(np.floor(sigma / min_coarse_sigma).astype(int), 1)
+    if np.all(f == 1):
+        return ndimage.gaussian_filter(img, sigma, mode="nearest")
+    n = np.asarray(img.shape)
+    m = -(-n // f)  # coarse shape (ceil)
+    padded = np.pad(img, [(0, int(p)) for p in m * f - n], mode="edge")
+    coarse = padded.reshape(m[0], f[0], m[1], f[1], m[2], f[2]).mean(axis=(1, 3, 5))
+    coarse = ndimage.gaussian_filter(coarse, sigma / f, mode="nearest")
+    # coarse voxel c is centred on fine index c * f + (f - 1) / 2
+    coords = [
+        (np.arange(int(k)) - (int(ff) - 1) / 2.0) / int(ff) for k, ff in zip(n, f, strict=True)
+    ]
+    out = coarse
+    for axis, c in enumerate(coords):
+        out = _interp_axis(out, np.clip(c, 0.0, out.shape[axis] - 1.0), axis)
+    return out.astype(np.float32, copy=False)
+
+
+def _interp_axis(
+    a: NDArray[np.floating], c: NDArray[np.float64], axis: int
+) -> NDArray[np.floating]:
+    """Linear interpolation of ``a`` along ``axis`` at fractional indices ``c``."""
+    lo = np.minimum(np.floor(c).astype(int), a.shape[axis] - 1)
+    hi = np.minimum(lo + 1, a.shape[axis] - 1)
+    w = (c - lo).astype(np.float32)
+    shape = [1, 1, 1]
+    shape[axis] = len(c)
+    w = w.reshape(shape)
+    return np.take(a, lo, axis=axis) * (1.0 - w) + np.take(a, hi, axis=axis) * w

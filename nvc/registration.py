@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,10 +94,8 @@ def register_rigid(
         Restricts the metric to a region of the T2 grid (e.g. the posterior fossa).
     """
     lo, hi = t2.world_bounds()
-    try:
+    with contextlib.suppress(ValueError):  # no overlap: registered as it is (and fails)
         mra = crop_world(mra, lo, hi, margin_mm=params.moving_margin_mm)
-    except ValueError:
-        pass  # no overlap: the registration below fails or finds what it can
     fixed = _working_resolution(to_sitk(t2, np.float32), params.working_spacing_mm)
     moving = _working_resolution(to_sitk(mra, np.float32), params.working_spacing_mm)
     init = sitk.CenteredTransformInitializer(
@@ -116,7 +115,8 @@ def register_rigid(
     reg.SetMetricSamplingPercentagePerLevel(per_level, params.seed)
     if fixed_mask is not None:
         mask = to_sitk(fixed_mask, np.uint8)
-        reg.SetMetricFixedMask(sitk.Resample(mask, fixed, sitk.Transform(), sitk.sitkNearestNeighbor))
+        mask = sitk.Resample(mask, fixed, sitk.Transform(), sitk.sitkNearestNeighbor)
+        reg.SetMetricFixedMask(mask)
     reg.SetInterpolator(sitk.sitkLinear)
     reg.SetOptimizerAsRegularStepGradientDescent(
         learningRate=params.learning_rate,
