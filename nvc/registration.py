@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import SimpleITK as sitk
@@ -104,19 +105,45 @@ def register_rigid(
         sitk.VersorRigid3DTransform(),
         sitk.CenteredTransformInitializerFilter.MOMENTS,
     )
+    mask = None
+    if fixed_mask is not None:
+        mask = to_sitk(fixed_mask, np.uint8)
+    # the pyramid is built here, on block-averaged images: ITK's own pyramid smooths and
+    # differentiates the full-resolution moving image at every level
+    transform: sitk.Transform = init
+    levels = list(zip(params.shrink_factors, params.smoothing_mm, strict=True))
+    for n, (shrink, sigma) in enumerate(levels):
+        fixed_l = sitk.BinShrink(fixed, [int(shrink)] * 3) if shrink > 1 else fixed
+        moving_l = _working_resolution(moving, 1.5 * float(min(fixed_l.GetSpacing())))
+        # coarse levels only bring the images close: fewer samples (a quarter per halving)
+        samples = params.max_samples / float(shrink) ** 2
+        reg = _method(params, float(np.prod(fixed_l.GetSize())), sigma, samples)
+        if n < len(levels) - 1:
+            # coarse levels: image gradients at the sample points, not a whole gradient image
+            reg.SetMetricUseMovingImageGradientFilter(False)
+            reg.SetMetricUseFixedImageGradientFilter(False)
+        if mask is not None:
+            reg.SetMetricFixedMask(
+                sitk.Resample(mask, fixed_l, sitk.Transform(), sitk.sitkNearestNeighbor)
+            )
+        reg.SetInitialTransform(transform, inPlace=False)
+        transform = reg.Execute(fixed_l, moving_l)
+    final = transform
+    return RegistrationResult(
+        t2_to_mra=ras_matrix_of(final),
+        metric=float(reg.GetMetricValue()),
+        iterations=int(reg.GetOptimizerIteration()),
+        stop_condition=reg.GetOptimizerStopConditionDescription(),
+    )
+
+
+def _method(params: RegistrationParams, n_fixed: float, sigma_mm: float, samples: float) -> Any:
+    """One level of the registration: Mattes MI, versor rigid, regular-step gradient descent."""
     reg = sitk.ImageRegistrationMethod()
     reg.SetMetricAsMattesMutualInformation(numberOfHistogramBins=params.histogram_bins)
     reg.SetMetricSamplingStrategy(reg.RANDOM)
-    n_fixed = float(np.prod(fixed.GetSize()))
-    per_level = [
-        float(min(params.sampling_fraction, params.max_samples * s**3 / n_fixed))
-        for s in params.shrink_factors
-    ]
-    reg.SetMetricSamplingPercentagePerLevel(per_level, params.seed)
-    if fixed_mask is not None:
-        mask = to_sitk(fixed_mask, np.uint8)
-        mask = sitk.Resample(mask, fixed, sitk.Transform(), sitk.sitkNearestNeighbor)
-        reg.SetMetricFixedMask(mask)
+    fraction = min(params.sampling_fraction, samples / n_fixed)
+    reg.SetMetricSamplingPercentage(float(fraction), params.seed)
     reg.SetInterpolator(sitk.sitkLinear)
     reg.SetOptimizerAsRegularStepGradientDescent(
         learningRate=params.learning_rate,
@@ -126,17 +153,10 @@ def register_rigid(
         gradientMagnitudeTolerance=1e-6,
     )
     reg.SetOptimizerScalesFromPhysicalShift()
-    reg.SetShrinkFactorsPerLevel(list(params.shrink_factors))
-    reg.SetSmoothingSigmasPerLevel(list(params.smoothing_mm))
+    reg.SetShrinkFactorsPerLevel([1])
+    reg.SetSmoothingSigmasPerLevel([float(sigma_mm)])
     reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
-    reg.SetInitialTransform(init, inPlace=False)
-    final = reg.Execute(fixed, moving)
-    return RegistrationResult(
-        t2_to_mra=ras_matrix_of(final),
-        metric=float(reg.GetMetricValue()),
-        iterations=int(reg.GetOptimizerIteration()),
-        stop_condition=reg.GetOptimizerStopConditionDescription(),
-    )
+    return reg
 
 
 def _working_resolution(image: sitk.Image, spacing_mm: float) -> sitk.Image:
