@@ -30,6 +30,11 @@ class RegistrationParams:
         below it): a clinical-size T2 needs no more samples than a small one.
     iterations : int
         Optimizer iterations per level.
+    learning_rate, refine_learning_rate : float
+        First step of the optimizer at the coarsest level, and at the finer
+        levels (which start close to the answer).
+    min_step : float
+        The optimizer stops at a step this small.
     working_spacing_mm : float
         Voxels finer than this are averaged in blocks (``sitk.BinShrink``, a
         whole factor per axis: ``floor(working_spacing_mm / spacing)``) before
@@ -43,9 +48,11 @@ class RegistrationParams:
     smoothing_mm: tuple[float, ...] = (1.5, 0.8, 0.0)
     histogram_bins: int = 40
     sampling_fraction: float = 0.08
-    max_samples: int = 100_000
+    max_samples: int = 200_000
     iterations: int = 120
     learning_rate: float = 1.0
+    refine_learning_rate: float = 0.25
+    min_step: float = 1e-3
     seed: int = 17
     working_spacing_mm: float = 0.7
     moving_margin_mm: float = 15.0
@@ -117,7 +124,8 @@ def register_rigid(
         moving_l = _working_resolution(moving, 1.5 * float(min(fixed_l.GetSpacing())))
         # coarse levels only bring the images close: fewer samples (a quarter per halving)
         samples = params.max_samples / float(shrink) ** 2
-        reg = _method(params, float(np.prod(fixed_l.GetSize())), sigma, samples)
+        rate = params.learning_rate if n == 0 else params.refine_learning_rate
+        reg = _method(params, float(np.prod(fixed_l.GetSize())), sigma, samples, rate)
         if n < len(levels) - 1:
             # coarse levels: image gradients at the sample points, not a whole gradient image
             reg.SetMetricUseMovingImageGradientFilter(False)
@@ -137,7 +145,9 @@ def register_rigid(
     )
 
 
-def _method(params: RegistrationParams, n_fixed: float, sigma_mm: float, samples: float) -> Any:
+def _method(
+    params: RegistrationParams, n_fixed: float, sigma_mm: float, samples: float, rate: float
+) -> Any:
     """One level of the registration: Mattes MI, versor rigid, regular-step gradient descent."""
     reg = sitk.ImageRegistrationMethod()
     reg.SetMetricAsMattesMutualInformation(numberOfHistogramBins=params.histogram_bins)
@@ -146,8 +156,8 @@ def _method(params: RegistrationParams, n_fixed: float, sigma_mm: float, samples
     reg.SetMetricSamplingPercentage(float(fraction), params.seed)
     reg.SetInterpolator(sitk.sitkLinear)
     reg.SetOptimizerAsRegularStepGradientDescent(
-        learningRate=params.learning_rate,
-        minStep=1e-4,
+        learningRate=rate,
+        minStep=params.min_step,
         numberOfIterations=params.iterations,
         relaxationFactor=0.6,
         gradientMagnitudeTolerance=1e-6,
