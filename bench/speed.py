@@ -62,8 +62,8 @@ SIZES: dict[str, dict[str, tuple[float, float, float] | None]] = {
         "mra_fov_mm": (180.0, 180.0, 98.0),
     },
     "small": {
-        "t2_spacing_mm": (1.0, 1.0, 1.0),
-        "mra_spacing_mm": (0.8, 0.8, 1.6),
+        "t2_spacing_mm": (1.2, 1.2, 1.2),
+        "mra_spacing_mm": (1.0, 1.0, 1.6),
         "t2_fov_mm": None,
         "mra_fov_mm": None,
     },
