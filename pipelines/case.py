@@ -19,7 +19,6 @@ from nvc.decision import decide
 from nvc.findings import Findings, SideFindings
 from nvc.intensity import normalize_t2
 from nvc.labels import Label
-from nvc.morphology import distance_to_mask
 from nvc.nerve_geometry import NerveGeometry, centerline_geometry
 from nvc.nerves import trace_nerves
 from nvc.registration import register_rigid
@@ -145,7 +144,7 @@ def run_case(
     )
 
     report("contacts", 0.75)
-    bs_dist = distance_to_mask(bs.mask, sp).astype(np.float64)
+    bs_dist = ndimage.distance_transform_edt(~bs.mask, sampling=sp)
     tree = artery_tree(arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k)
 
     def name_of(vox: NDArray[np.int_]) -> str:
