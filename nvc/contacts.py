@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from nvc.morphology import distance_to_mask
 from nvc.nerve_geometry import NerveGeometry
 from nvc.segments import Segment
 from nvc.volume import apply_affine
@@ -77,8 +78,8 @@ def nerve_distance_map(
     The surface lies half a voxel outside the outermost nerve voxel centres.
     """
     sp = np.asarray(spacing, float)
-    d = ndimage.distance_transform_edt(~nerve, sampling=sp)
-    return np.clip(d - 0.5 * float(np.mean(sp)), 0.0, None).astype(np.float32)
+    d = distance_to_mask(nerve, sp)
+    return np.clip(d - np.float32(0.5 * float(np.mean(sp))), 0.0, None)
 
 
 def csf_gap_mm(

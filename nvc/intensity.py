@@ -86,8 +86,8 @@ def normalize_t2(
     if csf.mean() < 0.01:
         raise ValueError("the T2 image has no bright CSF; is it a heavily T2-weighted image?")
     sigma = params.bias_sigma_mm / np.asarray(spacing, float)
-    num = ndimage.gaussian_filter(np.where(csf, img, 0.0).astype(np.float32), sigma, mode="nearest")
-    den = ndimage.gaussian_filter(csf.astype(np.float32), sigma, mode="nearest")
+    num = smooth_field(np.where(csf, img, 0.0).astype(np.float32), sigma)
+    den = smooth_field(csf.astype(np.float32), sigma)
     level = num / np.maximum(den, 1e-3)
     fallback = float(np.median(img[csf]))
     level = np.where(den > 0.02, level, fallback)
@@ -102,3 +102,67 @@ def normalize_t2(
         bone_threshold=0.35 * tissue,
     )
     return norm, levels
+
+
+def smooth_field(
+    image: NDArray[np.float32], sigma: NDArray[np.float64], *, min_coarse_sigma: float = 8.0
+) -> NDArray[np.float32]:
+    """Wide Gaussian smoothing (``mode="nearest"``, truncated at 4 sigma) on a coarser grid.
+
+    Along each axis the image is extended by its edge values over the
+    kernel's reach (as ``mode="nearest"`` does), averaged in blocks of ``f``
+    voxels (``f`` the largest whole factor leaving at least
+    ``min_coarse_sigma`` coarse voxels of sigma), smoothed there, and
+    interpolated back (linear) onto the voxel grid. For the smooth fields it
+    is meant for (bias estimates, sigma of tens of voxels) the result is the
+    direct filter's to a fraction of a percent, at a small fraction of its cost.
+
+    Parameters
+    ----------
+    image : ndarray, float32, shape (I, J, K)
+    sigma : ndarray, shape (3,)
+        Gaussian standard deviation along each axis, voxels.
+
+    Returns
+    -------
+    ndarray, float32, shape (I, J, K)
+    """
+    out = np.asarray(image, np.float32)
+    sigma = np.asarray(sigma, float)
+    factors = [max(int(s // min_coarse_sigma), 1) for s in sigma]
+    pads = []
+    for axis, f in enumerate(factors):  # edge extension and block averaging, axis by axis
+        if f == 1:
+            pads.append(0)
+            continue
+        n = out.shape[axis]
+        pad = int(np.ceil(4.0 * sigma[axis] / f)) * f
+        widths = [(0, 0)] * 3
+        widths[axis] = (pad, pad + (-(n + 2 * pad)) % f)
+        padded = np.pad(out, widths, mode="edge")
+        shape = list(padded.shape)
+        shape[axis : axis + 1] = [shape[axis] // f, f]
+        out = padded.reshape(shape).mean(axis=axis + 1, dtype=np.float32)
+        pads.append(pad)
+    coarse_sigma = [s / f for s, f in zip(sigma, factors, strict=True)]
+    out = ndimage.gaussian_filter(out, coarse_sigma, mode="nearest")
+    for axis, (f, pad) in enumerate(zip(factors, pads, strict=True)):
+        if f == 1:
+            continue
+        # coarse voxel c is centred on padded fine index c * f + (f - 1) / 2
+        c = (np.arange(image.shape[axis]) + pad - (f - 1) / 2.0) / f
+        out = _interp_axis(out, c, axis)
+    return out.astype(np.float32, copy=False)
+
+
+def _interp_axis(
+    a: NDArray[np.floating], c: NDArray[np.float64], axis: int
+) -> NDArray[np.floating]:
+    """Linear interpolation of ``a`` along ``axis`` at fractional indices ``c``."""
+    lo = np.minimum(np.floor(c).astype(int), a.shape[axis] - 1)
+    hi = np.minimum(lo + 1, a.shape[axis] - 1)
+    w = (c - lo).astype(np.float32)
+    shape = [1, 1, 1]
+    shape[axis] = len(c)
+    w = w.reshape(shape)
+    return np.take(a, lo, axis=axis) * (1.0 - w) + np.take(a, hi, axis=axis) * w

@@ -1,9 +1,11 @@
-"""Structuring elements in physical units."""
+"""Structuring elements and distance maps in physical units."""
 
 from __future__ import annotations
 
 import numpy as np
+import SimpleITK as sitk
 from numpy.typing import NDArray
+from scipy import ndimage
 
 
 def ellipsoid_footprint(radius_mm: float, spacing: NDArray[np.float64]) -> NDArray[np.bool_]:
@@ -20,3 +22,34 @@ def ellipsoid_footprint(radius_mm: float, spacing: NDArray[np.float64]) -> NDArr
     for g, r in zip(grids, radius, strict=True):
         total = total + (g / int(r)) ** 2
     return np.asarray(total <= 1.0)
+
+
+def distance_to_mask(mask: NDArray[np.bool_], spacing: NDArray[np.float64]) -> NDArray[np.float32]:
+    """Euclidean distance (mm) from each voxel centre to the nearest voxel centre of ``mask``.
+
+    0 on the mask. The values are those of
+    ``scipy.ndimage.distance_transform_edt(~mask, sampling=spacing)`` (exact, to
+    float32 precision), computed by ITK's Maurer transform on all threads in
+    float32 (about half the time and a fraction of the memory on 2 cores).
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (I, J, K)
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+
+    Returns
+    -------
+    ndarray, float32, shape (I, J, K)
+    """
+    mask = np.asarray(mask, bool)
+    if not mask.any() or mask.all():  # scipy's answer for these degenerate cases
+        edt = ndimage.distance_transform_edt(~mask, sampling=spacing)
+        return np.asarray(edt, np.float32)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(mask.T).view(np.uint8))
+    image.SetSpacing([float(s) for s in spacing])
+    signed = sitk.SignedMaurerDistanceMap(
+        image, insideIsPositive=False, squaredDistance=False, useImageSpacing=True
+    )
+    out = sitk.GetArrayFromImage(signed).T
+    return np.ascontiguousarray(np.clip(out, 0.0, None, out=out))

@@ -148,7 +148,20 @@ def resample_to(
     world = np.eye(4) if world_transform is None else np.asarray(world_transform, float)
     # reference index -> reference world -> volume world -> volume index
     index_map = np.linalg.inv(volume.affine) @ world @ reference.affine
-    src = sitk.GetImageFromArray(np.ascontiguousarray(_sitk_dtype(volume.array, interpolation).T))
+    # only the block of source voxels the reference grid can reach is converted and handed to
+    # ITK (plus the interpolator's support): the result is the same, with no full-volume copies
+    corners = np.array(np.meshgrid(*[[0, n - 1] for n in reference.shape], indexing="ij"))
+    reach = apply_affine(index_map, corners.reshape(3, -1).T)
+    margin = 12 if interpolation == "bspline" else 3  # B-spline coefficients reach further
+    lo = np.clip(np.floor(reach.min(axis=0)).astype(int) - margin, 0, volume.shape)
+    hi = np.clip(np.ceil(reach.max(axis=0)).astype(int) + margin + 1, 0, volume.shape)
+    if np.any(hi <= lo):  # the reference grid lies outside the volume: all fill
+        lo, hi = np.zeros(3, int), np.minimum(np.ones(3, int), volume.shape)
+    block = volume.array[tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))]
+    shift = np.eye(4)
+    shift[:3, 3] = -lo
+    index_map = shift @ index_map
+    src = sitk.GetImageFromArray(np.ascontiguousarray(_sitk_dtype(block, interpolation).T))
     transform = sitk.AffineTransform(3)
     transform.SetMatrix(index_map[:3, :3].ravel().tolist())
     transform.SetTranslation(index_map[:3, 3].tolist())
@@ -164,6 +177,42 @@ def resample_to(
     )
     array = sitk.GetArrayViewFromImage(out).T.copy()
     return Volume(array, reference.affine, volume.metadata)
+
+
+def reorient_like(volume: Volume, reference: Volume) -> Volume:
+    """Undo ``reorient_canonical``: flip and permute ``volume`` onto the grid of ``reference``.
+
+    ``volume`` must lie on ``reorient_canonical(reference)``'s grid. No
+    interpolation (the same voxels as nearest-neighbour resampling, without
+    its cost).
+
+    Raises
+    ------
+    ValueError
+        If ``volume`` is not on the closest-canonical grid of ``reference``.
+    """
+    canonical_affine = _canonical_affine(reference)
+    if volume.shape != _canonical_shape(reference) or not np.allclose(
+        volume.affine, canonical_affine, atol=1e-6
+    ):
+        raise ValueError("the volume is not on the closest-canonical grid of the reference")
+    ornt = orientations.io_orientation(reference.affine)
+    back = orientations.ornt_transform(np.array([[0, 1], [1, 1], [2, 1]]), ornt)
+    array = orientations.apply_orientation(volume.array, back)
+    return Volume(np.ascontiguousarray(array), reference.affine, volume.metadata)
+
+
+def _canonical_affine(volume: Volume) -> NDArray[np.float64]:
+    ornt = orientations.io_orientation(volume.affine)
+    return volume.affine @ orientations.inv_ornt_aff(ornt, volume.shape)
+
+
+def _canonical_shape(volume: Volume) -> tuple[int, int, int]:
+    ornt = orientations.io_orientation(volume.affine)
+    shape = [0, 0, 0]
+    for axis, (out_axis, _) in enumerate(ornt):
+        shape[int(out_axis)] = volume.shape[axis]
+    return shape[0], shape[1], shape[2]
 
 
 def _sitk_dtype(array: NDArray[Any], interpolation: str) -> NDArray[Any]:

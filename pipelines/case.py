@@ -24,7 +24,7 @@ from nvc.nerves import trace_nerves
 from nvc.registration import register_rigid
 from nvc.vessel_names import artery_tree, name_artery
 from nvc.vessels import segment_arteries, segment_veins, tof_levels
-from nvc.volume import Volume, reorient_canonical, resample_to
+from nvc.volume import Volume, reorient_canonical, reorient_like, resample_to
 from pipelines.config import PipelineConfig
 from pipelines.errors import AnalysisError
 
@@ -219,7 +219,7 @@ def run_case(
     full = np.zeros(t2c.shape, np.uint8)
     full[arteries_full] = Label.ARTERY
     full[roi] = labels_c
-    labels = resample_to(t2c.with_array(full), t2, interpolation="nearest")
+    labels = reorient_like(t2c.with_array(full), t2)
     distance = t2.with_array(
         nerve_distance_map(labels.array == Label.CN7, t2.spacing), kind="distance to CN VII (mm)"
     )
@@ -240,7 +240,7 @@ def run_case(
         findings=findings,
         t2=t2,
         labels=Volume(labels.array.astype(np.uint8), t2.affine, {"kind": "nvc labels"}),
-        mra_registered=resample_to(mra_reg, t2, interpolation="nearest"),
+        mra_registered=reorient_like(mra_reg, t2),
         distance=distance,
         centerlines=centerlines,
     )
@@ -334,11 +334,15 @@ def _overlap_extent_mm(t2: Volume, mra: Volume, n: int = 32) -> NDArray[np.float
 
 def _neighbour_correlation(array: NDArray[np.generic]) -> float:
     """Mean correlation of each voxel with its neighbour along each axis (about 0 for noise)."""
-    a = np.asarray(array, np.float32)
+    a = np.asarray(array)
     values = []
     for axis in range(3):
         x = np.moveaxis(a, axis, 0)
-        u, v = x[1:].ravel()[::7], x[:-1].ravel()[::7]
+        # a clinical-size image is thinned across the axis first (no full-volume copies)
+        step = max(1, int(np.sqrt(x.size / 4e6)))
+        x = x[:, ::step, ::step]
+        u = x[1:].ravel()[::7].astype(np.float32)
+        v = x[:-1].ravel()[::7].astype(np.float32)
         if u.std() > 0 and v.std() > 0:
             values.append(float(np.corrcoef(u, v)[0, 1]))
     return float(np.mean(values)) if values else 0.0

@@ -60,16 +60,18 @@ def make_case(params: PhantomParams | int) -> PhantomCase:
     im = params.imaging
     anatomy = build_anatomy(params)
     anat_to_world = _rigid(im.head_rotation_deg, im.head_offset_mm, center=np.zeros(3))
+    t2_box = _box(T2_BOX, im.t2_fov_mm)
+    mra_box = _box(MRA_BOX, im.mra_fov_mm)
     box_center = apply_affine(anat_to_world, 0.5 * (T2_BOX[0] + T2_BOX[1]))
     t2_to_mra = _rigid(im.misregistration_deg, im.misregistration_mm, center=box_center)
 
     t2_affine, t2_shape = _grid(
-        anat_to_world, T2_BOX, im.t2_spacing_mm, im.t2_orientation, im.t2_oblique_deg
+        anat_to_world, t2_box, im.t2_spacing_mm, im.t2_orientation, im.t2_oblique_deg
     )
     t2_r = render(anatomy, t2_affine, t2_shape, np.linalg.inv(anat_to_world).astype(np.float64), im)
     anat_to_mra = t2_to_mra @ anat_to_world
     mra_affine, mra_shape = _grid(
-        anat_to_mra, MRA_BOX, im.mra_spacing_mm, im.mra_orientation, im.mra_oblique_deg
+        anat_to_mra, mra_box, im.mra_spacing_mm, im.mra_orientation, im.mra_oblique_deg
     )
     mra_r = render(
         anatomy, mra_affine, mra_shape, np.linalg.inv(anat_to_mra).astype(np.float64), im
@@ -104,6 +106,18 @@ def make_case(params: PhantomParams | int) -> PhantomCase:
         anatomy=anatomy,
         anat_to_world=anat_to_world,
     )
+
+
+def _box(
+    default: tuple[NDArray[np.float64], NDArray[np.float64]],
+    fov_mm: tuple[float, float, float] | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The default box, or one of extent ``fov_mm`` about the same centre."""
+    if fov_mm is None:
+        return default
+    center = 0.5 * (default[0] + default[1])
+    half = 0.5 * np.asarray(fov_mm, float)
+    return center - half, center + half
 
 
 def _rigid(angles_deg, offset_mm, *, center: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -93,6 +93,12 @@ class ImagingParams:
     """Acquisition of the two images.
 
     Intensities are relative (CSF = 1 on T2, artery = 1 on TOF) before the gain.
+
+    ``t2_fov_mm`` and ``mra_fov_mm`` (anatomical x, y, z extent in mm) widen or
+    narrow each image's field of view about the centre of its default box
+    (``nvc.phantom.case.T2_BOX`` / ``MRA_BOX``); None keeps the default box
+    (80x60x48 mm T2, 92x70x58 mm TOF). Clinical posterior-fossa acquisitions
+    cover about 160x160x50 mm (T2) and 180x180x98 mm (TOF).
     """
 
     t2_spacing_mm: tuple[float, float, float] = (0.5, 0.5, 0.5)
@@ -115,6 +121,8 @@ class ImagingParams:
     t2_vessel: float = 0.08
     mra_tissue: float = 0.28
     mra_csf: float = 0.12
+    t2_fov_mm: tuple[float, float, float] | None = None
+    mra_fov_mm: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
