@@ -127,7 +127,7 @@ def artery_tree(
         return ArteryTree(points, radius, sparse.csr_matrix((0, 0)), sp, midline_i, pmj_k)
     rows_a, cols_a, weights_a = (np.concatenate(v) for v in (rows, cols, weights))
     degree = np.bincount(rows_a, minlength=len(points))
-    bridges = _bridges(points, radius, degree, (rows_a, cols_a), sp, params)
+    bridges = _bridges(points, radius, degree, (rows_a, cols_a, weights_a), sp, params)
     rows_a = np.concatenate([rows_a, bridges[0], bridges[1]])
     cols_a = np.concatenate([cols_a, bridges[1], bridges[0]])
     weights_a = np.concatenate([weights_a, bridges[2], bridges[2]])
@@ -141,7 +141,8 @@ def artery_tree(
 def _bridges(points, radius, degree, edges, sp, params: NamingParams):
     """Links (from, to, weight) from each skeleton end across a short gap to another vessel.
 
-    A gap is measured wall to wall (centre distance less both radii) and is
+    ``edges`` is (rows, cols, mm) of the skeleton's neighbour links. A gap is
+    measured wall to wall (centre distance less both radii) and is
     bridged when it is at most ``bridge_mm`` and the far side cannot be
     walked to within ``bridge_detour_mm`` along the skeleton (another piece,
     or a far part of the same tree). A bridge weighs its centre distance plus
@@ -151,8 +152,8 @@ def _bridges(points, radius, degree, edges, sp, params: NamingParams):
     ends = np.flatnonzero(degree <= 1)
     if len(ends) == 0 or params.bridge_mm <= 0:
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    steps = np.linalg.norm((points[edges[0]] - points[edges[1]]) * sp, axis=1)
-    walk = sparse.csr_matrix((steps, edges), shape=(n, n))
+    rows, cols, steps = edges
+    walk = sparse.csr_matrix((steps, (rows, cols)), shape=(n, n))
     tree = cKDTree(points * sp)
     reach = params.bridge_mm + float(radius.max())
     src, dst, w = [], [], []

@@ -111,8 +111,7 @@ def reorient_canonical(volume: Volume) -> Volume:
     if np.array_equal(ornt, [[0, 1], [1, 1], [2, 1]]):
         return volume
     array = orientations.apply_orientation(volume.array, ornt)
-    affine = volume.affine @ orientations.inv_ornt_aff(ornt, volume.shape)
-    return Volume(np.ascontiguousarray(array), affine, volume.metadata)
+    return Volume(np.ascontiguousarray(array), _canonical_affine(volume), volume.metadata)
 
 
 def resample_to(
