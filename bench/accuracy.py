@@ -79,6 +79,7 @@ def evaluate(seed: int) -> dict[str, Any]:
                 "truth_name": tc.vessel_name,
                 "truth_segment": tc.segment,
                 "truth_gap": tc.gap_mm,
+                "truth_s": tc.distance_from_rexp_mm,
                 "found": best is not None,
             }
             if best is not None:
@@ -88,6 +89,7 @@ def evaluate(seed: int) -> dict[str, Any]:
                     pred_name=pc.vessel_name,
                     pred_segment=pc.segment,
                     pred_gap=pc.min_distance_mm,
+                    pred_s=pc.distance_from_rexp_mm,
                     location_error=best[0],
                 )
             row["matches"].append(match)

@@ -46,10 +46,34 @@ def distance_to_mask(mask: NDArray[np.bool_], spacing: NDArray[np.float64]) -> N
     if not mask.any() or mask.all():  # scipy's answer for these degenerate cases
         edt = ndimage.distance_transform_edt(~mask, sampling=spacing)
         return np.asarray(edt, np.float32)
+    out = signed_distance(mask, spacing)
+    return np.clip(out, 0.0, None, out=out)
+
+
+def signed_distance(mask: NDArray[np.bool_], spacing: NDArray[np.float64]) -> NDArray[np.float32]:
+    """Signed Euclidean distance (mm) to the surface of ``mask``: negative inside, positive outside.
+
+    ITK's signed Maurer transform on all threads: distances between voxel
+    centres, measured to the mask's outermost voxels (0 on them).
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (I, J, K)
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+
+    Returns
+    -------
+    ndarray, float32, shape (I, J, K)
+        Outside the mask the value equals ``distance_to_mask``; an empty mask
+        gives +inf everywhere, a full one -inf.
+    """
+    mask = np.asarray(mask, bool)
+    if not mask.any() or mask.all():
+        return np.full(mask.shape, np.inf if not mask.any() else -np.inf, np.float32)
     image = sitk.GetImageFromArray(np.ascontiguousarray(mask.T).view(np.uint8))
     image.SetSpacing([float(s) for s in spacing])
     signed = sitk.SignedMaurerDistanceMap(
         image, insideIsPositive=False, squaredDistance=False, useImageSpacing=True
     )
-    out = sitk.GetArrayFromImage(signed).T
-    return np.ascontiguousarray(np.clip(out, 0.0, None, out=out))
+    return np.ascontiguousarray(sitk.GetArrayFromImage(signed).T.astype(np.float32))

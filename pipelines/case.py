@@ -19,7 +19,7 @@ from nvc.decision import decide
 from nvc.findings import Findings, SideFindings
 from nvc.intensity import normalize_t2
 from nvc.labels import Label
-from nvc.nerve_geometry import NerveGeometry, centerline_geometry
+from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance, centerline_geometry
 from nvc.nerves import trace_nerves
 from nvc.registration import register_rigid
 from nvc.vessel_names import artery_tree, name_artery
@@ -144,7 +144,7 @@ def run_case(
     )
 
     report("contacts", 0.75)
-    bs_dist = ndimage.distance_transform_edt(~bs.mask, sampling=sp)
+    bs_dist = brainstem_surface_distance(bs.mask, sp, params=config.geometry)
     tree = artery_tree(arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming)
 
     def name_of(vox: NDArray[np.int_]) -> str:
