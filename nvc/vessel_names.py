@@ -5,11 +5,13 @@ the thick skeleton lateral to and below the confluence. A thinner branch is
 named by where it joins a trunk: the vertebral artery (PICA), the lower
 basilar artery (AICA) or the upper basilar artery (SCA).
 
-Small arteries are often segmented with gaps, and a loop touching another
-artery merges with it in the mask. So the skeleton graph bridges short gaps
-between pieces (at a price per mm), and a walk pays for every junction it
-passes before reaching a trunk: the cheapest walk follows one vessel to its
-origin rather than hopping across a crossing.
+Small arteries are often segmented with gaps, and a loop touching or crossing
+another artery merges with it in the mask. So the skeleton graph bridges short
+gaps between pieces (at a price per mm), and a walk pays for turning at every
+junction it passes before reaching a trunk: going straight through a crossing
+is free, turning into the other vessel is dear, so the cheapest walk follows
+one vessel to its origin. A branch cut off from every trunk is named by how
+far down it reaches: PICA loops up from below the medulla's level.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage, sparse
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from skimage.morphology import skeletonize
 
@@ -48,22 +50,31 @@ class NamingParams:
     bridge_detour_mm : float
         Only points that cannot be walked to within this length are bridged to.
     junction_mm : float
-        Walk length charged for entering a skeleton junction (a crossing or a
-        side branch) before the trunk is reached.
+        Walk length charged for passing a skeleton junction (a crossing or a
+        side branch) before the trunk is reached, whatever the turn.
+    turn_mm : float
+        Walk length charged for turning at a junction: ``turn_mm * (1 + cos a)``
+        for branches meeting at angle ``a`` (0 straight on, ``turn_mm`` at a
+        right angle). A vessel keeps its course through a crossing; a walk
+        that turns into another vessel has most likely left its own.
+    direction_mm : float
+        A branch's direction into a junction is taken over this length.
     pica_below_pmj_mm : float
-        A branch that reaches no trunk is PICA where it lies at least this far
-        below the pontomedullary junction, AICA otherwise.
+        A branch that reaches no trunk is PICA where it descends at least this
+        far below the pontomedullary junction, AICA otherwise.
     """
 
     trunk_radius_mm: float = 1.15
     midline_mm: float = 5.0
     sca_above_pmj_mm: float = 16.0
     branch_calibre: float = 0.8
-    bridge_mm: float = 3.0
+    bridge_mm: float = 5.0
     bridge_cost: float = 3.0
     bridge_detour_mm: float = 10.0
-    junction_mm: float = 8.0
-    pica_below_pmj_mm: float = 4.0
+    junction_mm: float = 0.0
+    turn_mm: float = 30.0
+    direction_mm: float = 3.0
+    pica_below_pmj_mm: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,10 @@ def artery_tree(
     -------
     ArteryTree
         Skeleton points, their radii (mm), and a graph whose edge weights are
-        mm of walk: neighbouring points, plus bridges of up to ``bridge_mm``
-        from a piece's ends to other pieces, charged ``bridge_cost`` per mm.
+        mm of walk: neighbouring points, links across each junction away from
+        the trunks charged for the turn they take (the junction's own points
+        are left unlinked), plus bridges of up to ``bridge_mm`` from a
+        piece's ends to other pieces, charged ``bridge_cost`` per mm.
     """
     sp = np.asarray(spacing, float)
     skel = skeletonize(arteries) > 0
@@ -128,14 +141,105 @@ def artery_tree(
     rows_a, cols_a, weights_a = (np.concatenate(v) for v in (rows, cols, weights))
     degree = np.bincount(rows_a, minlength=len(points))
     bridges = _bridges(points, radius, degree, (rows_a, cols_a, weights_a), sp, params)
+    # walks pay for turning where vessels meet or cross: they follow one vessel
+    rows_a, cols_a, weights_a, cluster, ports = _through_junctions(
+        points, radius, (rows_a, cols_a, weights_a), degree, sp, params
+    )
+    b_from, b_to, b_w = [], [], []
+    for e, t, wt in zip(*bridges, strict=True):
+        for q in ports.get(int(cluster[t]), []) if cluster[t] >= 0 else [t]:
+            b_from.append(int(e))
+            b_to.append(int(q))
+            b_w.append(float(wt))
+    bridges = (np.array(b_from, int), np.array(b_to, int), np.array(b_w, float))
     rows_a = np.concatenate([rows_a, bridges[0], bridges[1]])
     cols_a = np.concatenate([cols_a, bridges[1], bridges[0]])
     weights_a = np.concatenate([weights_a, bridges[2], bridges[2]])
-    # entering a junction costs extra: walks follow one vessel rather than cross to another
-    junction = degree >= 3
-    weights_a = weights_a + params.junction_mm * (junction[cols_a] & ~junction[rows_a])
     graph = sparse.csr_matrix((weights_a, (rows_a, cols_a)), shape=(len(points), len(points)))
     return ArteryTree(points, radius, graph, sp, midline_i, pmj_k)
+
+
+def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
+    """Rewire junctions so that a walk pays for turning where vessels meet or cross.
+
+    Every junction (a connected cluster of skeleton points with three or more
+    neighbours) away from the trunks is replaced by links between its ports,
+    the branch points that touch it. Passing from one port to another costs
+    their distance, ``junction_mm``, and ``turn_mm * (1 + cos a)`` where ``a``
+    is the angle between the two branches' directions into the junction:
+    nothing for going straight on (a crossing, or a twig on the wall),
+    ``turn_mm`` for a right-angle turn into a side branch, twice that for
+    turning back. Junctions touching a trunk are left as they are: reaching
+    the trunk ends the walk. Links to the cluster's own points are dropped;
+    other links (bridges) into a cluster must go to all its ports: the
+    returned ``cluster`` (-1 where not rewired) and ``ports`` (cluster -> port
+    points) say where.
+    """
+    rows, cols, w = edges
+    n = len(points)
+    junction = degree >= 3
+    trunk = radius >= params.trunk_radius_mm
+    jj = junction[rows] & junction[cols]
+    n_cl, cluster = connected_components(
+        sparse.csr_matrix((np.ones(int(jj.sum())), (rows[jj], cols[jj])), shape=(n, n)),
+        directed=False,
+    )
+    cluster = np.where(junction, cluster, -1)
+    # clusters at a trunk stay: they are where branches end their walk
+    at_trunk = np.zeros(n_cl, bool)
+    touch = (cluster[rows] >= 0) & (trunk[cols] | trunk[rows])
+    at_trunk[cluster[rows[touch]]] = True
+    rewired = (cluster >= 0) & ~at_trunk[np.maximum(cluster, 0)]
+    # branches: what is left of the skeleton without its junctions
+    plain = ~junction
+    pp = plain[rows] & plain[cols]
+    _, branch = connected_components(
+        sparse.csr_matrix((np.ones(int(pp.sum())), (rows[pp], cols[pp])), shape=(n, n)),
+        directed=False,
+    )
+    port_edge = rewired[rows] & plain[cols]
+    port_cluster, port_point = cluster[rows[port_edge]], cols[port_edge]
+    order = np.lexsort((port_point, port_cluster))
+    port_cluster, port_point = port_cluster[order], port_point[order]
+    keep = np.ones(len(port_point), bool)
+    keep[1:] = (port_cluster[1:] != port_cluster[:-1]) | (port_point[1:] != port_point[:-1])
+    port_cluster, port_point = port_cluster[keep], port_point[keep]
+    xyz = points * sp
+    tree = cKDTree(xyz)
+    new_rows: list[NDArray[np.int_]] = []
+    new_cols: list[NDArray[np.int_]] = []
+    new_w: list[NDArray[np.float64]] = []
+    for c in np.unique(port_cluster):
+        ports = port_point[port_cluster == c]
+        centre = xyz[cluster == c].mean(axis=0)
+        dirs = []
+        for p in ports:
+            near = np.array(tree.query_ball_point(xyz[p], params.direction_mm), int)
+            near = near[branch[near] == branch[p]]
+            v = centre - xyz[near].mean(axis=0)
+            if np.linalg.norm(v) < 1e-6:
+                v = centre - xyz[p]
+            dirs.append(v / max(float(np.linalg.norm(v)), 1e-9))
+        at = xyz[ports]
+        cos = np.array(dirs) @ np.array(dirs).T
+        weight = (
+            np.linalg.norm(at[:, None] - at[None], axis=2)
+            + params.junction_mm
+            + params.turn_mm * (1.0 + cos)
+        )
+        a, b = np.nonzero(~np.eye(len(ports), dtype=bool))
+        new_rows.append(ports[a])
+        new_cols.append(ports[b])
+        new_w.append(weight[a, b])
+    drop = rewired[rows] | rewired[cols]
+    ports_of = {int(c): port_point[port_cluster == c] for c in np.unique(port_cluster)}
+    return (
+        np.concatenate([rows[~drop], *new_rows]),
+        np.concatenate([cols[~drop], *new_cols]),
+        np.concatenate([w[~drop], *new_w]),
+        np.where(rewired, cluster, -1),
+        ports_of,
+    )
 
 
 def _bridges(points, radius, degree, edges, sp, params: NamingParams):
@@ -189,6 +293,9 @@ def name_artery(
     d = np.linalg.norm((tree.points[:, None, :] - near_voxels[None, ::4, :]) * sp, axis=2).min(
         axis=1
     )
+    # points inside a junction rewired for turning have no links of their own
+    linked = np.diff(tree.graph.indptr) > 0
+    d = np.where(linked | (np.diff(tree.graph.indptr).sum() == 0), d, np.inf)
     local = np.flatnonzero(d <= 1.5)
     if local.size == 0:
         local = np.array([int(np.argmin(d))])
@@ -199,7 +306,7 @@ def name_artery(
     dist = dijkstra(tree.graph, indices=local, min_only=True)
     reach = np.where(trunk, dist, np.inf)
     if not np.isfinite(reach).any():
-        return _by_height(tree, local, params)
+        return _by_height(tree, np.flatnonzero(np.isfinite(dist)), params)
     join = int(np.argmin(reach))
     name = _trunk_name(tree, np.array([join]), params)
     calibre = float(np.median(tree.radius_mm[local]))
@@ -218,11 +325,12 @@ def _trunk_name(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) -
 
 
 def _by_height(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) -> str:
-    """A branch that reaches no trunk: PICA when it lies well below the junction, else AICA.
+    """A branch that reaches no trunk: PICA when it descends well below the junction, else AICA.
 
+    ``idx`` are the skeleton points of the branch (all that a walk reaches).
     PICA reaches the root exit zone looping up from the vertebral artery
     beside the medulla; AICA comes laterally from the basilar artery at the
     level of the lower pons.
     """
-    height = (np.median(tree.points[idx, 2]) - tree.pmj_k) * tree.spacing[2]
-    return "PICA" if height <= -params.pica_below_pmj_mm else "AICA"
+    lowest = (float(np.min(tree.points[idx, 2])) - tree.pmj_k) * tree.spacing[2]
+    return "PICA" if lowest <= -params.pica_below_pmj_mm else "AICA"

@@ -80,9 +80,9 @@ def test_a_pica_loop_touching_the_aica_keeps_its_name():
     assert _name(parts, "AICA", 0.85) == "AICA"
 
 
-def test_without_bridges_and_junction_costs_the_touching_loop_is_misnamed():
-    """The same drawing with gap bridging and junction costs off: shows what they fix."""
-    bare = NamingParams(bridge_mm=0.0, junction_mm=0.0)
+def test_without_bridges_and_turn_costs_the_touching_loop_is_misnamed():
+    """The same drawing with gap bridging and turn costs off: shows what they fix."""
+    bare = NamingParams(bridge_mm=0.0, turn_mm=0.0)
     parts = _tree_parts(pica_gap_mm=1.5, aica_touches_pica=True)
     assert _name(parts, "PICA", 0.65, bare) == "AICA"
     assert _name(parts, "PICA", 0.65) == "PICA"
@@ -102,3 +102,24 @@ def test_a_thinned_stretch_of_the_vertebral_artery_is_not_a_branch():
 def test_no_arteries_give_unknown():
     tree = artery_tree(np.zeros((8, 8, 8), bool), SPACING, midline_i=4.0, pmj_k=4.0)
     assert name_artery(tree, np.array([[1, 1, 1]])) == "unknown"
+
+
+def test_an_aica_crossing_a_pica_keeps_its_name_beyond_the_crossing():
+    """The crossing merges the two in the mask; going straight through it is the AICA's course.
+
+    Without turn costs, the AICA's far part walks down the PICA to the VA (shorter than back
+    to the basilar) and is misnamed.
+    """
+    parts = _tree_parts()
+    ba, pica = parts["BA"][0], parts["PICA"][0]
+    origin = ba[np.argmin(np.abs(ba[:, 2] - 25.0))]
+    ascending = pica[: len(pica) // 2]
+    cross = ascending[np.argmin(np.abs(ascending[:, 2] - 16.0))]
+    aica = spline_through(
+        np.array([origin, [38, 44, 21], cross, cross + np.array([8.0, 0.0, -2.5])])
+    )
+    parts["AICA"] = (aica, 0.75)
+    assert _name(parts, "AICA", 0.9) == "AICA"
+    assert _name(parts, "AICA", 0.4) == "AICA"
+    assert _name(parts, "PICA", 0.65) == "PICA"
+    assert _name(parts, "AICA", 0.9, NamingParams(turn_mm=0.0)) == "PICA"
