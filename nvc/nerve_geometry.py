@@ -98,10 +98,7 @@ class NerveGeometry:
 
 
 def brainstem_surface_distance(
-    mask: NDArray[np.bool_],
-    spacing: NDArray[np.float64],
-    *,
-    params: GeometryParams = GeometryParams(),
+    mask: NDArray[np.bool_], spacing: NDArray[np.float64], *, radius_mm: float
 ) -> NDArray[np.float32]:
     """Signed distance (mm) to the brainstem surface with thin bumps taken off.
 
@@ -116,12 +113,13 @@ def brainstem_surface_distance(
     -------
     ndarray, float32, shape (I, J, K)
         Distance (mm) to the surface of ``mask`` opened by a ball of radius
-        ``params.surface_smoothing_mm``: positive outside, negative inside, 0
-        on the opened mask's outermost voxels.
+        ``radius_mm`` (bumps thinner than twice that taken off; 0 keeps the
+        mask): positive outside, negative inside, 0 on the opened mask's
+        outermost voxels.
     """
     sp = np.asarray(spacing, float)
     mask = np.asarray(mask, bool)
-    radius = params.surface_smoothing_mm
+    radius = radius_mm
     # opening by a ball, exactly, from two distance maps: erode where the background lies
     # farther than the radius, dilate back to within the radius of what is left
     opened = mask

@@ -22,6 +22,7 @@ from skimage.graph import MCP_Geometric
 from nvc.brainstem import Brainstem
 from nvc.intensity import T2Levels
 from nvc.morphology import ellipsoid_footprint
+from nvc.nerve_geometry import brainstem_surface_distance
 
 Side = str
 
@@ -61,6 +62,14 @@ class NerveParams:
     attached_band_mm, attached_depth_mm : float
         The attached segment is traced within this distance outside, and this
         depth inside, the brainstem mask.
+    surface_smoothing_mm : float
+        The brainstem's smooth surface is its mask opened by a ball of this
+        radius (a nerve lying on the pons merges with its mask at clinical
+        resolution; the opening takes it off again).
+    attached_lift_mm, attached_lift_cost : float
+        The attached nerve's centre lies on, not in, the pons: the attached
+        path pays ``attached_lift_cost`` per mm of cost for every mm it runs
+        lower than ``attached_lift_mm`` above the smooth surface.
     """
 
     rez_below_mm: float = 6.0
@@ -78,6 +87,9 @@ class NerveParams:
     ridge_width_mm: float = 3.0
     attached_band_mm: float = 1.6
     attached_depth_mm: float = 1.0
+    surface_smoothing_mm: float = 2.0
+    attached_lift_mm: float = 0.4
+    attached_lift_cost: float = 10.0
     nerve_cost_max: float = 0.4
     max_path_cost: float = 400.0
     second_path_cost: float = 9.0
@@ -227,8 +239,11 @@ def trace_nerves(
     if art_sub is not None:
         dark &= art_sub < 0.35
     ridge = _ridges(dark, sp, params.ridge_width_mm)
+    # the attached nerve lies on the pons, not in it: its centre is above the smooth surface
+    above = brainstem_surface_distance(bs_sub, sp, radius_mm=params.surface_smoothing_mm)
+    sunk = params.attached_lift_cost * np.clip(params.attached_lift_mm - above, 0.0, None)
     attached = _attached_path(
-        attached_cost, sp, bs_sub, bs_dist, ridge, cn7_path[0], brainstem, box, params
+        attached_cost, sp, bs_sub, bs_dist, ridge, cn7_path[0], brainstem, box, params, sunk
     )
     full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
     rdp_index = max(len(attached) - 1, 0)
@@ -367,17 +382,21 @@ def _ridges(dark, sp, width_mm: float):
     return dark & ~ndimage.binary_opening(dark, structure=ball)
 
 
-def _attached_path(cost, sp, bs_sub, d_out, ridge, start, bs: Brainstem, box, params: NerveParams):
+def _attached_path(
+    cost, sp, bs_sub, d_out, ridge, start, bs: Brainstem, box, params: NerveParams, sunk
+):
     """From where the complex leaves the brainstem, down its surface to the sulcus.
 
     ``d_out`` is the distance (mm) outside the brainstem mask, 0 inside;
     ``ridge`` marks thin dark structures: the attached nerve ends (at the root
-    exit point) where the path stops running along one.
+    exit point) where the path stops running along one. ``sunk`` is the extra
+    cost per mm of running below the nerve's height on the pons: it steers
+    the path, while the nerve's own ``cost`` says where it ends.
     """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
     band = (d_out <= params.attached_band_mm) & (d_in <= params.attached_depth_mm)
-    band_cost = np.where(band, cost, cost + 1e3)
+    band_cost = np.where(band, cost + sunk, cost + 1e3)
     k = np.arange(bs_sub.shape[2]) + box[2].start
     below = ((k - bs.pmj_k) * sp[2] <= 1.5)[None, None, :]
     targets = band & below

@@ -144,7 +144,9 @@ def run_case(
     )
 
     report("contacts", 0.75)
-    bs_dist = brainstem_surface_distance(bs.mask, sp, params=config.geometry)
+    bs_dist = brainstem_surface_distance(
+        bs.mask, sp, radius_mm=config.geometry.surface_smoothing_mm
+    )
     tree = artery_tree(arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming)
 
     def name_of(vox: NDArray[np.int_]) -> str:

@@ -37,7 +37,7 @@ def _brainstem(line: np.ndarray) -> np.ndarray:
 
 
 def _rdp(line: np.ndarray, mask: np.ndarray, params: GeometryParams) -> float:
-    field = brainstem_surface_distance(mask, SPACING, params=params)
+    field = brainstem_surface_distance(mask, SPACING, radius_mm=params.surface_smoothing_mm)
     voxels = line / SPACING
     return centerline_geometry(voxels, AFFINE, field, rdp_hint_index=0, params=params).rdp_mm
 
@@ -47,7 +47,7 @@ def test_surface_distance_is_signed_and_takes_a_merged_vessel_off():
     # a vessel of radius 1 mm lying on the pons along x, merged with it in the mask
     ridge = np.hypot(grid[:, 1] - 10.0, grid[:, 2] - (SURFACE_Z + 0.8)) <= 1.0
     mask = ((grid[:, 2] <= SURFACE_Z) | ridge).reshape(SHAPE)
-    field = brainstem_surface_distance(mask, SPACING)
+    field = brainstem_surface_distance(mask, SPACING, radius_mm=2.0)
     k_surface = int(SURFACE_Z / SPACING[2])
     assert field[40, 10, k_surface - 5] < 0 < field[40, 10, k_surface + 5]
     assert np.all(field[~mask] > 0)
@@ -57,7 +57,7 @@ def test_surface_distance_is_signed_and_takes_a_merged_vessel_off():
     assert mask[top]
     height = top[2] * SPACING[2] - SURFACE_Z
     assert height - SPACING[2] - 1e-3 <= field[top] <= height + 1e-3
-    raw = brainstem_surface_distance(mask, SPACING, params=GeometryParams(surface_smoothing_mm=0))
+    raw = brainstem_surface_distance(mask, SPACING, radius_mm=0)
     assert raw[top] <= 0
 
 
@@ -70,6 +70,6 @@ def test_detachment_point_is_found_where_the_nerve_leaves(angle_deg):
 def test_a_centerline_not_starting_on_the_brainstem_keeps_the_tracers_estimate():
     line = _nerve() + np.array([0.0, 0.0, 6.0])  # floats 6 mm above the pons all along
     mask = _brainstem(_nerve())
-    field = brainstem_surface_distance(mask, SPACING)
+    field = brainstem_surface_distance(mask, SPACING, radius_mm=2.0)
     geom = centerline_geometry(line / SPACING, AFFINE, field, rdp_hint_index=40)
     assert geom.rdp_mm == pytest.approx(float(np.linalg.norm(line[40] - line[0])), abs=0.3)
