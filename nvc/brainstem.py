@@ -142,7 +142,8 @@ def segment_brainstem(
     n_i = norm.shape[0]
     grid = np.arange(0.2 * n_i, 0.8 * n_i, max(2.0 / sp[0], 1.0))
     best = None
-    for mid in [find_midline(norm), *grid]:
+    best_plane = float(centers[np.argmax(symmetry)]) if len(centers) else (n_i - 1) / 2
+    for mid in [best_plane, *grid]:  # find_midline's plane first
         center, _ = _column(tissue, mid, sp, params)
         keep = ~np.isnan(center)
         if not keep.any():
@@ -176,7 +177,7 @@ def segment_brainstem(
     labels, n = ndimage.label(mask)
     if n == 0:
         raise ValueError("no brainstem found")
-    sizes = ndimage.sum_labels(mask, labels, range(1, n + 1))
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]  # voxels per piece
     mask = labels == (1 + int(np.argmax(sizes)))
     pmj = _pontomedullary_level(mask, sp)
     return Brainstem(mask=mask, midline_i=mid, pmj_k=pmj, center_j=center, half_ap_mm=half)
@@ -246,17 +247,18 @@ def _column(
     params: BrainstemParams,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Centre (j index) and AP half-length (mm) per level of the tissue column at ``axis_i``."""
-    n_i, _, n_k = tissue.shape
+    n_i, n_j, n_k = tissue.shape
     axis = np.broadcast_to(np.asarray(axis_i, float), (n_k,))
     band = max(1, round(params.midline_band_mm / sp[0]))
-    runs: list[list[tuple[int, int]]] = []
-    for k in range(n_k):
-        i0 = round(axis[k])
-        if not 0 <= i0 < n_i:
-            runs.append([])
-            continue
-        column = tissue[max(0, i0 - band) : min(n_i, i0 + band + 1), :, k].mean(axis=0) > 0.5
-        runs.append(_runs(column, sp[1], params))
+    centre = np.round(axis).astype(int)  # round half to even, as round()
+    inside = (centre >= 0) & (centre < n_i)
+    # the band's majority per (j, k), one slab per distinct centre (one in all for a straight axis)
+    columns = np.zeros((n_j, n_k), bool)
+    for i0 in np.unique(centre[inside]):
+        ks = np.flatnonzero(centre == i0)
+        slab = tissue[max(0, i0 - band) : min(n_i, i0 + band + 1), :, :][:, :, ks]
+        columns[:, ks] = slab.mean(axis=0) > 0.5
+    runs = [_runs(columns[:, k], sp[1], params) if inside[k] else [] for k in range(n_k)]
     return _track_from_below(runs, sp, params)
 
 
