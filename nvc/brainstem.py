@@ -173,14 +173,28 @@ def segment_brainstem(
         slope, intercept = np.polyfit(ks, cx, 1)
         axis_i = intercept + slope * np.arange(n_k)
     mid = float(np.median(axis_i))
-    mask = ndimage.binary_opening(mask, iterations=1)
-    labels, n = ndimage.label(mask)
+    # opening and largest piece on the mask's bounding box plus a voxel (the same voxels)
+    box = _bounding_box(mask, margin=1)
+    opened = ndimage.binary_opening(mask[box], iterations=1)
+    labels, n = ndimage.label(opened)
     if n == 0:
         raise ValueError("no brainstem found")
     sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]  # voxels per piece
-    mask = labels == (1 + int(np.argmax(sizes)))
+    mask = np.zeros(mask.shape, bool)
+    mask[box] = labels == (1 + int(np.argmax(sizes)))
     pmj = _pontomedullary_level(mask, sp)
     return Brainstem(mask=mask, midline_i=mid, pmj_k=pmj, center_j=center, half_ap_mm=half)
+
+
+def _bounding_box(mask: NDArray[np.bool_], *, margin: int) -> tuple[slice, ...]:
+    """Index box of the True voxels widened by ``margin`` (clipped to the array); all if none."""
+    box = []
+    for axis in range(mask.ndim):
+        present = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+        if present.size == 0:
+            return tuple(slice(None) for _ in range(mask.ndim))
+        box.append(slice(max(int(present[0]) - margin, 0), int(present[-1]) + margin + 1))
+    return tuple(box)
 
 
 def _trace(
@@ -289,7 +303,10 @@ def _track_from_below(
     step = params.max_step_mm / sp[1] * max(sp[2], 0.5)
     best_c = np.full(n_k, np.nan)
     best_h = np.full(n_k, np.nan)
+    best_n = 0
     for start in range(n_k):
+        if best_n >= n_k - start:  # no column from here up can be longer than the best
+            break
         first = [r for r in runs[start] if r[1] - r[0] + 1 <= max_len]
         if not first:
             continue
@@ -318,8 +335,9 @@ def _track_from_below(
             front = b
             center[k], half[k] = 0.5 * (a + b), 0.5 * length * sp[1]
             gap = 0
-        if np.count_nonzero(~np.isnan(center)) > np.count_nonzero(~np.isnan(best_c)):
+        if np.count_nonzero(~np.isnan(center)) > best_n:
             best_c, best_h = center, half
+            best_n = np.count_nonzero(~np.isnan(center))
     return best_c, best_h
 
 
