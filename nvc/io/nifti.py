@@ -151,18 +151,19 @@ def save_nifti(
     img.set_sform(volume.affine, code=2)
     img.set_qform(volume.affine, code=2)
     img.header.set_xyzt_units("mm")
+    strategy = GZIP_STRATEGIES[gzip_strategy]
     with atomic_path(path) as tmp:
-        if path.suffix == ".gz":
-            _write_gzip(img.to_bytes(), tmp, GZIP_STRATEGIES[gzip_strategy])
-        else:
-            nib.save(img, tmp)
+        _save_image(img, tmp, strategy=strategy)
     return path
 
 
-def _write_gzip(raw: bytes, path: Path, strategy: int) -> None:
-    """Write ``raw`` as a gzip file (level ``GZIP_LEVEL``), compressing in chunks."""
+def _save_image(img: nib.Nifti1Image, path: Path, *, strategy: int) -> None:
+    """Write ``img``: a ``.gz`` name compressed with zlib's ``strategy``, else by nibabel."""
+    if path.suffix != ".gz":
+        nib.save(img, path)
+        return
     packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS, 9, strategy)
-    view = memoryview(raw)
+    view = memoryview(img.to_bytes())
     with path.open("wb") as fh:
         for start in range(0, len(view), _CHUNK):
             fh.write(packer.compress(view[start : start + _CHUNK]))
