@@ -7,6 +7,7 @@ napari widget all call. It composes the pure stages of ``nvc``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from nvc.brainstem import Brainstem, segment_brainstem
 from nvc.contacts import measure_contacts, nerve_distance_map
 from nvc.decision import decide
 from nvc.findings import Findings, SideFindings
-from nvc.intensity import normalize_t2
+from nvc.intensity import T2Levels, normalize_t2
 from nvc.labels import Label
 from nvc.nerve_geometry import NerveGeometry, centerline_geometry
 from nvc.nerves import trace_nerves
@@ -94,18 +95,22 @@ def run_case(
     check_inputs(t2, mra)
 
     report("registration", 0.0)
-    try:
-        reg = register_rigid(t2, mra, params=config.registration)
-    except RuntimeError as exc:
-        raise AnalysisError(f"registration failed: {str(exc).splitlines()[-1][:200]}") from None
-
-    report("brainstem", 0.25)
     t2c = reorient_canonical(t2)
-    try:
-        norm_full, levels = normalize_t2(t2c.array, t2c.spacing, params=config.intensity)
-        bs_full = segment_brainstem(norm_full, levels, t2c.spacing, params=config.brainstem)
-    except ValueError as exc:
-        raise AnalysisError(f"T2: {exc}") from None
+    # the brainstem needs only the T2: it is found in a second thread while ITK registers
+    # (numpy, scipy and ITK release the GIL; the registration's threads leave a core idle
+    # part of the time)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = pool.submit(_find_brainstem, t2c, config)
+        try:
+            reg = register_rigid(t2, mra, params=config.registration)
+        except RuntimeError as exc:
+            found.cancel()
+            raise AnalysisError(f"registration failed: {str(exc).splitlines()[-1][:200]}") from None
+        report("brainstem", 0.25)
+        try:
+            norm_full, levels, bs_full = found.result()
+        except ValueError as exc:
+            raise AnalysisError(f"T2: {exc}") from None
     roi = _roi(t2c, bs_full)
     crop = Volume(t2c.array[roi], t2c.affine @ _shift(roi), t2c.metadata)
     norm = norm_full[roi]
@@ -124,12 +129,19 @@ def run_case(
     registration_ok = agreement >= config.quality.min_vessel_void_agreement
     tof_rel = (tof - tl.tissue) / max(tl.artery - tl.tissue, 1e-6)
 
-    traces = {}
-    for n, side in enumerate(SIDES):
-        report("nerves", 0.55 + 0.1 * n)
-        traces[side] = trace_nerves(
-            norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves
-        )
+    report("nerves", 0.55)
+    # the two sides are independent: traced side by side (their array work releases the GIL)
+    with ThreadPoolExecutor(max_workers=len(SIDES)) as pool:
+        tracing = {
+            side: pool.submit(
+                trace_nerves, norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves
+            )
+            for side in SIDES
+        }
+        traces = {}
+        for n, side in enumerate(SIDES):
+            traces[side] = tracing[side].result()
+            report("nerves", 0.6 + 0.05 * n)
     nerves_any = np.zeros(norm.shape, bool)
     for t in traces.values():
         nerves_any |= t.cn7 | t.cn8
@@ -244,6 +256,20 @@ def run_case(
         distance=distance,
         centerlines=centerlines,
     )
+
+
+def _find_brainstem(
+    t2c: Volume, config: PipelineConfig
+) -> tuple[NDArray[np.float32], T2Levels, Brainstem]:
+    """Normalised T2, its levels and the brainstem, on the closest-canonical T2 ``t2c``.
+
+    Raises
+    ------
+    ValueError
+        When the T2 has no bright CSF or no brainstem is found.
+    """
+    norm, levels = normalize_t2(t2c.array, t2c.spacing, params=config.intensity)
+    return norm, levels, segment_brainstem(norm, levels, t2c.spacing, params=config.brainstem)
 
 
 #: Smallest field of view (mm along every axis) of the T2, and of the T2-MRA overlap, that can
