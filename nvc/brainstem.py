@@ -335,9 +335,9 @@ def _track_from_below(
             front = b
             center[k], half[k] = 0.5 * (a + b), 0.5 * length * sp[1]
             gap = 0
-        if np.count_nonzero(~np.isnan(center)) > best_n:
-            best_c, best_h = center, half
-            best_n = np.count_nonzero(~np.isnan(center))
+        count = int(np.count_nonzero(~np.isnan(center)))
+        if count > best_n:
+            best_c, best_h, best_n = center, half, count
     return best_c, best_h
 
 

@@ -156,8 +156,27 @@ def run_case(
     )
 
     report("contacts", 0.75)
-    bs_dist = ndimage.distance_transform_edt(~bs.mask, sampling=sp)
-    tree = artery_tree(arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming)
+    labels_c = np.zeros(norm.shape, np.uint8)
+    labels_c[csf] = Label.CSF
+    labels_c[bs.mask] = Label.BRAINSTEM
+    labels_c[veins] = Label.VEIN
+    for t in traces.values():
+        labels_c[t.cn8] = Label.CN8
+        labels_c[t.cn7] = Label.CN7
+    labels_c[arteries] = Label.ARTERY
+    full = np.zeros(t2c.shape, np.uint8)
+    full[arteries_full] = Label.ARTERY
+    full[roi] = labels_c
+    labels = reorient_like(t2c.with_array(full), t2)
+    # the label map is complete: its distance map (ITK, whole grid) and the brainstem distance
+    # are computed in two threads while the artery tree is built
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        distance_job = pool.submit(nerve_distance_map, labels.array == Label.CN7, t2.spacing)
+        bs_dist_job = pool.submit(ndimage.distance_transform_edt, ~bs.mask, sampling=sp)
+        tree = artery_tree(
+            arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming
+        )
+        bs_dist, distance_map = bs_dist_job.result(), distance_job.result()
 
     def name_of(vox: NDArray[np.int_]) -> str:
         return name_artery(tree, vox, params=config.naming)
@@ -220,21 +239,7 @@ def run_case(
         )
 
     report("outputs", 0.9)
-    labels_c = np.zeros(norm.shape, np.uint8)
-    labels_c[csf] = Label.CSF
-    labels_c[bs.mask] = Label.BRAINSTEM
-    labels_c[veins] = Label.VEIN
-    for t in traces.values():
-        labels_c[t.cn8] = Label.CN8
-        labels_c[t.cn7] = Label.CN7
-    labels_c[arteries] = Label.ARTERY
-    full = np.zeros(t2c.shape, np.uint8)
-    full[arteries_full] = Label.ARTERY
-    full[roi] = labels_c
-    labels = reorient_like(t2c.with_array(full), t2)
-    distance = t2.with_array(
-        nerve_distance_map(labels.array == Label.CN7, t2.spacing), kind="distance to CN VII (mm)"
-    )
+    distance = t2.with_array(distance_map, kind="distance to CN VII (mm)")
     findings = Findings(
         sides=sides,
         symptomatic_side=symptomatic_side,

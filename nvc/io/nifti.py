@@ -74,6 +74,7 @@ def _load_nifti(path: Path) -> Volume:
         else:
             stored = path.stat().st_size
         _check_raw_pixdim(path)
+    img: Any
     try:
         if raw is not None and path.name.endswith(".nii.gz") and _is_nifti1_single(raw):
             # decompressed once: nibabel would inflate the file a second time
