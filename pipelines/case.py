@@ -123,15 +123,12 @@ def run_case(
     tof = tof_full[roi]
     csf = norm > levels.csf_threshold
     tl = tof_levels(tof, bs.mask, csf)
-    arteries_full = segment_arteries(tof_full, sp, tl, params=config.vessels)
-    arteries = arteries_full[roi]
-    agreement = _vessel_void_agreement(arteries, norm, levels.csf_threshold)
-    registration_ok = agreement >= config.quality.min_vessel_void_agreement
     tof_rel = (tof - tl.tissue) / max(tl.artery - tl.tissue, 1e-6)
-
-    report("nerves", 0.55)
-    # the two sides are independent: traced side by side (their array work releases the GIL)
-    with ThreadPoolExecutor(max_workers=len(SIDES)) as pool:
+    # the arteries (whole grid) and the two nerve sides are independent: found side by side
+    # (their array work releases the GIL)
+    with ThreadPoolExecutor(max_workers=1 + len(SIDES)) as pool:
+        artery_job = pool.submit(segment_arteries, tof_full, sp, tl, params=config.vessels)
+        report("nerves", 0.55)
         tracing = {
             side: pool.submit(
                 trace_nerves, norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves
@@ -142,6 +139,10 @@ def run_case(
         for n, side in enumerate(SIDES):
             traces[side] = tracing[side].result()
             report("nerves", 0.6 + 0.05 * n)
+        arteries_full = artery_job.result()
+    arteries = arteries_full[roi]
+    agreement = _vessel_void_agreement(arteries, norm, levels.csf_threshold)
+    registration_ok = agreement >= config.quality.min_vessel_void_agreement
     nerves_any = np.zeros(norm.shape, bool)
     for t in traces.values():
         nerves_any |= t.cn7 | t.cn8
