@@ -355,10 +355,8 @@ class _ToCheapestEnd(MCP_Geometric):
         super().__init__(costs, sampling=tuple(float(s) for s in sampling))
         self._ends = np.asarray(ends, bool).ravel(order="F").tobytes()  # MCP's flat index order
         self._limit = np.inf
-        self.pops = 0
 
     def goal_reached(self, index, cumcost):
-        self.pops += 1
         if cumcost > self._limit:
             return 2
         if self._ends[index]:
