@@ -13,7 +13,10 @@ tables (markdown); not a test.
    i.e. up to findings.json; the report is not built) in a fresh process per
    repeat, and records the wall time and peak resident memory of every stage
    (a thread samples ``VmRSS`` every 5 ms; the stage boundaries are the
-   ``progress`` calls of ``run_case``).
+   ``progress`` calls of ``run_case``). ``run_case`` runs some work side by
+   side in threads, so a window holds what ran in it: "registration" the
+   brainstem search too, "brainstem" only the wait for it; "nerves" the
+   whole-grid arteries too; "contacts" the label and distance maps.
 3. In the same run, on the same data, times the straightforward library route
    beside each of ours, each pair in a fresh process:
 

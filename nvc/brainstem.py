@@ -142,7 +142,8 @@ def segment_brainstem(
     n_i = norm.shape[0]
     grid = np.arange(0.2 * n_i, 0.8 * n_i, max(2.0 / sp[0], 1.0))
     best = None
-    for mid in [find_midline(norm), *grid]:
+    best_plane = float(centers[np.argmax(symmetry)]) if len(centers) else (n_i - 1) / 2
+    for mid in [best_plane, *grid]:  # find_midline's plane first
         center, _ = _column(tissue, mid, sp, params)
         keep = ~np.isnan(center)
         if not keep.any():
@@ -172,14 +173,28 @@ def segment_brainstem(
         slope, intercept = np.polyfit(ks, cx, 1)
         axis_i = intercept + slope * np.arange(n_k)
     mid = float(np.median(axis_i))
-    mask = ndimage.binary_opening(mask, iterations=1)
-    labels, n = ndimage.label(mask)
+    # opening and largest piece on the mask's bounding box plus a voxel (the same voxels)
+    box = _bounding_box(mask, margin=1)
+    opened = ndimage.binary_opening(mask[box], iterations=1)
+    labels, n = ndimage.label(opened)
     if n == 0:
         raise ValueError("no brainstem found")
-    sizes = ndimage.sum_labels(mask, labels, range(1, n + 1))
-    mask = labels == (1 + int(np.argmax(sizes)))
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]  # voxels per piece
+    mask = np.zeros(mask.shape, bool)
+    mask[box] = labels == (1 + int(np.argmax(sizes)))
     pmj = _pontomedullary_level(mask, sp)
     return Brainstem(mask=mask, midline_i=mid, pmj_k=pmj, center_j=center, half_ap_mm=half)
+
+
+def _bounding_box(mask: NDArray[np.bool_], *, margin: int) -> tuple[slice, ...]:
+    """Index box of the True voxels widened by ``margin`` (clipped to the array); all if none."""
+    box = []
+    for axis in range(mask.ndim):
+        present = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+        if present.size == 0:
+            return tuple(slice(None) for _ in range(mask.ndim))
+        box.append(slice(max(int(present[0]) - margin, 0), int(present[-1]) + margin + 1))
+    return tuple(box)
 
 
 def _trace(
@@ -246,17 +261,18 @@ def _column(
     params: BrainstemParams,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Centre (j index) and AP half-length (mm) per level of the tissue column at ``axis_i``."""
-    n_i, _, n_k = tissue.shape
+    n_i, n_j, n_k = tissue.shape
     axis = np.broadcast_to(np.asarray(axis_i, float), (n_k,))
     band = max(1, round(params.midline_band_mm / sp[0]))
-    runs: list[list[tuple[int, int]]] = []
-    for k in range(n_k):
-        i0 = round(axis[k])
-        if not 0 <= i0 < n_i:
-            runs.append([])
-            continue
-        column = tissue[max(0, i0 - band) : min(n_i, i0 + band + 1), :, k].mean(axis=0) > 0.5
-        runs.append(_runs(column, sp[1], params))
+    centre = np.round(axis).astype(int)  # round half to even, as round()
+    inside = (centre >= 0) & (centre < n_i)
+    # the band's majority per (j, k), one slab per distinct centre (one in all for a straight axis)
+    columns = np.zeros((n_j, n_k), bool)
+    for i0 in np.unique(centre[inside]):
+        ks = np.flatnonzero(centre == i0)
+        slab = tissue[max(0, i0 - band) : min(n_i, i0 + band + 1), :, :][:, :, ks]
+        columns[:, ks] = slab.mean(axis=0) > 0.5
+    runs = [_runs(columns[:, k], sp[1], params) if inside[k] else [] for k in range(n_k)]
     return _track_from_below(runs, sp, params)
 
 
@@ -287,7 +303,10 @@ def _track_from_below(
     step = params.max_step_mm / sp[1] * max(sp[2], 0.5)
     best_c = np.full(n_k, np.nan)
     best_h = np.full(n_k, np.nan)
+    best_n = 0
     for start in range(n_k):
+        if best_n >= n_k - start:  # no column from here up can be longer than the best
+            break
         first = [r for r in runs[start] if r[1] - r[0] + 1 <= max_len]
         if not first:
             continue
@@ -316,8 +335,9 @@ def _track_from_below(
             front = b
             center[k], half[k] = 0.5 * (a + b), 0.5 * length * sp[1]
             gap = 0
-        if np.count_nonzero(~np.isnan(center)) > np.count_nonzero(~np.isnan(best_c)):
-            best_c, best_h = center, half
+        count = int(np.count_nonzero(~np.isnan(center)))
+        if count > best_n:
+            best_c, best_h, best_n = center, half, count
     return best_c, best_h
 
 

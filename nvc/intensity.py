@@ -86,7 +86,7 @@ def normalize_t2(
     if csf.mean() < 0.01:
         raise ValueError("the T2 image has no bright CSF; is it a heavily T2-weighted image?")
     sigma = params.bias_sigma_mm / np.asarray(spacing, float)
-    num = smooth_field(np.where(csf, img, 0.0).astype(np.float32), sigma)
+    num = smooth_field(np.where(csf, img, np.float32(0.0)), sigma)
     den = smooth_field(csf.astype(np.float32), sigma)
     level = num / np.maximum(den, 1e-3)
     fallback = float(np.median(img[csf]))
@@ -165,4 +165,10 @@ def _interp_axis(
     shape = [1, 1, 1]
     shape[axis] = len(c)
     w = w.reshape(shape)
-    return np.take(a, lo, axis=axis) * (1.0 - w) + np.take(a, hi, axis=axis) * w
+    # a[lo] * (1 - w) + a[hi] * w, the same operations in place (no full-size temporaries)
+    out = np.take(a, lo, axis=axis)
+    out *= 1.0 - w
+    upper = np.take(a, hi, axis=axis)
+    upper *= w
+    out += upper
+    return out

@@ -77,3 +77,88 @@ def signed_distance(mask: NDArray[np.bool_], spacing: NDArray[np.float64]) -> ND
         image, insideIsPositive=False, squaredDistance=False, useImageSpacing=True
     )
     return np.ascontiguousarray(sitk.GetArrayFromImage(signed).T.astype(np.float32))
+
+
+def dilate_ellipsoid(
+    mask: NDArray[np.bool_], radius_mm: float, spacing: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Binary dilation of ``mask`` by ``ellipsoid_footprint(radius_mm, spacing)``.
+
+    The same voxels as ``ndimage.binary_dilation(mask, structure=ball)``, from
+    one exact distance transform instead of a pass of the whole ball over
+    every voxel (for a ball of radius 7 voxels about 10 times faster).
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (I, J, K)
+    radius_mm : float
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+
+    Returns
+    -------
+    ndarray of bool, shape (I, J, K)
+    """
+    mask = np.asarray(mask, bool)
+    return _within_ellipsoid(mask, radius_mm, spacing)
+
+
+def erode_ellipsoid(
+    mask: NDArray[np.bool_],
+    radius_mm: float,
+    spacing: NDArray[np.float64],
+    *,
+    border_value: bool = False,
+) -> NDArray[np.bool_]:
+    """Binary erosion of ``mask`` by ``ellipsoid_footprint(radius_mm, spacing)``.
+
+    The same voxels as ``ndimage.binary_erosion(mask, structure=ball,
+    border_value=border_value)``, from one exact distance transform.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (I, J, K)
+    radius_mm : float
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+    border_value : bool
+        Value of the voxels outside the array (False: the border erodes).
+
+    Returns
+    -------
+    ndarray of bool, shape (I, J, K)
+    """
+    mask = np.asarray(mask, bool)
+    if border_value:
+        return ~_within_ellipsoid(~mask, radius_mm, spacing)
+    # voxels outside the array are background: give them a one-ball-deep frame of it
+    pad = [(int(r), int(r)) for r in _radii(radius_mm, spacing)]
+    outside = np.pad(~mask, pad, constant_values=True)
+    inner = tuple(slice(a, a + n) for (a, _), n in zip(pad, mask.shape, strict=True))
+    return ~_within_ellipsoid(outside, radius_mm, spacing)[inner]
+
+
+def _radii(radius_mm: float, spacing: NDArray[np.float64]) -> NDArray[np.int_]:
+    """Semi-axes (voxels) of ``ellipsoid_footprint(radius_mm, spacing)``."""
+    return np.maximum(np.round(radius_mm / np.asarray(spacing, float)).astype(int), 1)
+
+
+def _within_ellipsoid(
+    features: NDArray[np.bool_], radius_mm: float, spacing: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Voxels with a ``features`` voxel inside their ``ellipsoid_footprint`` (the dilation).
+
+    The footprint holds the offsets ``g`` with ``sum((g / r) ** 2) <= 1``
+    (``r`` its semi-axes in voxels), i.e. ``sum(w * g ** 2) <= m`` in whole
+    numbers, ``m`` the least common multiple of the ``r ** 2`` and
+    ``w = m / r ** 2``. The exact distance transform with voxel size
+    ``sqrt(w)`` gives ``sqrt(sum(w * g ** 2))`` to the nearest feature, a whole
+    number under the root: compared with ``m + 0.5`` it decides exactly.
+    """
+    if not features.any():
+        return np.zeros(features.shape, bool)
+    r2 = [int(r) ** 2 for r in _radii(radius_mm, spacing)]
+    m = int(np.lcm.reduce(r2))
+    weights = np.sqrt([m // v for v in r2])
+    dist = ndimage.distance_transform_edt(~features, sampling=weights)
+    return np.asarray(dist * dist < m + 0.5)

@@ -21,7 +21,7 @@ from skimage.graph import MCP_Geometric
 
 from nvc.brainstem import Brainstem
 from nvc.intensity import T2Levels
-from nvc.morphology import ellipsoid_footprint
+from nvc.morphology import dilate_ellipsoid, ellipsoid_footprint, erode_ellipsoid
 from nvc.nerve_geometry import brainstem_surface_distance
 
 Side = str
@@ -186,7 +186,7 @@ def trace_nerves(
     index = np.arange(1, n + 1)
     sizes = ndimage.sum_labels(canal, labels, index) * float(np.prod(sp))
     bs_dist = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
-    nearest = np.asarray(ndimage.minimum(bs_dist, labels, index))
+    nearest = _label_minimum(bs_dist, labels, n)
     level = np.asarray(ndimage.mean(np.broadcast_to(height, canal.shape), labels, index))
     score = nearest + np.abs(level - params.canal_height_mm)
     ok = np.flatnonzero((sizes >= params.min_canal_mm3) & (nearest >= params.min_canal_gap_mm))
@@ -267,6 +267,14 @@ def trace_nerves(
     )
 
 
+def _label_minimum(values, labels, n: int):
+    """``ndimage.minimum(values, labels, 1..n)`` (the same values), without sorting the grid."""
+    inside = labels > 0
+    out = np.full(n, np.inf)
+    np.minimum.at(out, labels[inside] - 1, values[inside])
+    return out
+
+
 def _brainstem_half_width(bs: Brainstem, sp: NDArray[np.float64]) -> float:
     k = bs.pmj_k
     section = bs.mask[:, :, k]
@@ -296,10 +304,8 @@ def _cpa_box(shape, sp, bs: Brainstem, sign: float, params: NerveParams):
 def _canal(csf, bone, sp, params: NerveParams):
     """The canal: a tunnel in bone, filled by closing the bone with a ball wider than it."""
     del csf
-    ball = ellipsoid_footprint(params.canal_radius_mm, sp)
-    closed = ndimage.binary_erosion(
-        ndimage.binary_dilation(bone, structure=ball), structure=ball, border_value=1
-    )
+    r = params.canal_radius_mm
+    closed = erode_ellipsoid(dilate_ellipsoid(bone, r, sp), r, sp, border_value=True)
     return closed & ~bone
 
 
@@ -327,10 +333,10 @@ def _rez_seeds(bs_sub, sp, bs: Brainstem, box, lateral, bs_half: float, params: 
 
 def _cheapest_path(cost, sp, targets, seeds):
     """Cheapest path from any seed to any target; (path from seed to target, mean cost per mm)."""
-    mcp = MCP_Geometric(cost, sampling=tuple(sp))
     starts = np.argwhere(targets)
     if len(starts) == 0:
         return None, np.inf
+    mcp = _ToCheapestEnd(cost, seeds, sp)
     cum, _ = mcp.find_costs(starts)
     cand = np.where(seeds, cum, np.inf)
     end = np.unravel_index(int(np.argmin(cand)), cand.shape)
@@ -339,6 +345,38 @@ def _cheapest_path(cost, sp, targets, seeds):
     path = np.array(mcp.traceback(end), float)  # from a target to the seed
     path = path[::-1]  # seed (brainstem) first
     return path, float(cand[end]) / max(_length(path, sp), 1e-6)
+
+
+class _ToCheapestEnd(MCP_Geometric):
+    """``MCP_Geometric`` whose front stops past the cheapest of the ``ends`` voxels.
+
+    Dijkstra settles voxels in order of cumulative cost, so once a voxel
+    dearer than the first settled end is popped, every voxel as cheap as the
+    cheapest end (ties included) is settled with its final cost and
+    traceback: ``argmin`` over the ends of the returned costs (unsettled
+    voxels are inf) and the traceback from it are those of the full
+    propagation, at the cost of the front inside that cost only.
+
+    Parameters
+    ----------
+    costs : ndarray, shape (I, J, K)
+        Cost per mm of each voxel.
+    ends : ndarray of bool, shape (I, J, K)
+    sampling : ndarray, shape (3,)
+        Voxel size (mm).
+    """
+
+    def __init__(self, costs, ends, sampling):
+        super().__init__(costs, sampling=tuple(float(s) for s in sampling))
+        self._ends = np.asarray(ends, bool).ravel(order="F").tobytes()  # MCP's flat index order
+        self._limit = np.inf
+
+    def goal_reached(self, index, cumcost):
+        if cumcost > self._limit:
+            return 2
+        if self._ends[index]:
+            self._limit = cumcost
+        return 0
 
 
 def _length(path, sp) -> float:
@@ -359,10 +397,26 @@ def _mean_radius(sub, sp, path, bs_sub) -> float:
 
 
 def _near(path, shape, sp, radius_mm):
-    mark = np.zeros(shape, bool)
+    return _path_distance(path, shape, sp, radius_mm) <= radius_mm
+
+
+def _path_distance(path, shape, sp, reach_mm: float):
+    """Distance (mm) from each voxel to the nearest (rounded) path voxel, inf beyond ``reach_mm``.
+
+    The exact transform runs on the path's bounding box widened by the reach
+    (the same values there as on the whole grid); voxels outside that box are
+    farther than ``reach_mm`` and get inf.
+    """
     idx = np.round(path).astype(int)
-    mark[tuple(idx.T)] = True
-    return ndimage.distance_transform_edt(~mark, sampling=sp) <= radius_mm
+    margin = np.ceil(reach_mm / np.asarray(sp, float)).astype(int) + 1
+    lo = np.maximum(idx.min(axis=0) - margin, 0)
+    hi = np.minimum(idx.max(axis=0) + margin + 1, shape)
+    mark = np.zeros(hi - lo, bool)
+    mark[tuple((idx - lo).T)] = True
+    out = np.full(shape, np.inf)
+    box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+    out[box] = ndimage.distance_transform_edt(~mark, sampling=sp)
+    return out
 
 
 def _anterior_superior(path, sp) -> float:
@@ -402,7 +456,7 @@ def _attached_path(
     targets = band & below
     if not targets.any():
         return np.zeros((0, 3))
-    mcp = MCP_Geometric(band_cost, sampling=tuple(sp))
+    mcp = _ToCheapestEnd(band_cost, targets, sp)
     start_idx = tuple(int(v) for v in np.round(start))
     cum, _ = mcp.find_costs([start_idx])
     cand = np.where(targets, cum, np.inf)
@@ -432,11 +486,10 @@ def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):
     radius = float(np.clip(_mean_radius(sub, sp, path7, bs_sub), 0.5, params.max_radius_mm))
     m7 = np.zeros(sub.shape, bool)
     m7[tuple(idx7.T)] = True
-    d7 = ndimage.distance_transform_edt(~m7, sampling=sp)
+    # only distances up to max_radius_mm decide (radius <= max_radius_mm): inf beyond is the same
+    d7 = _path_distance(path7, sub.shape, sp, params.max_radius_mm)
     if path8 is not None:
-        m8 = np.zeros(sub.shape, bool)
-        m8[tuple(np.round(path8).astype(int).T)] = True
-        d8 = ndimage.distance_transform_edt(~m8, sampling=sp)
+        d8 = _path_distance(path8, sub.shape, sp, params.max_radius_mm)
     else:
         d8 = np.full(sub.shape, np.inf)
     dark = sub < threshold

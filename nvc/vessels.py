@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
-from skimage.filters import apply_hysteresis_threshold
 
 from nvc.intensity import T2Levels
-from nvc.morphology import ellipsoid_footprint
+from nvc.morphology import dilate_ellipsoid, erode_ellipsoid
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def segment_arteries(
     tof = np.asarray(tof, np.float32)
     span = max(levels.artery - levels.tissue, 1e-6)
     rel = (tof - levels.tissue) / span
-    core = apply_hysteresis_threshold(rel, params.grow_fraction, params.seed_fraction)
+    core = _hysteresis(rel, params.grow_fraction, params.seed_fraction)
     size = (
         np.maximum(np.round(params.half_max_window_mm / np.asarray(spacing)).astype(int), 1) * 2 + 1
     )
@@ -122,11 +121,10 @@ def segment_veins(
     # what surrounds each piece: a vein floats in CSF; a bone edge has bone on one side
     shell_labels = ndimage.grey_dilation(labels, size=(3, 3, 3))
     shell_labels[labels > 0] = 0
-    shell_size = np.maximum(ndimage.sum_labels(shell_labels > 0, shell_labels, index=index), 1)
-    csf_around = ndimage.sum_labels(t2 > t2_levels.csf_threshold, shell_labels, index) / shell_size
-    bone_around = (
-        ndimage.sum_labels(t2 < t2_levels.bone_threshold, shell_labels, index) / shell_size
-    )
+    # voxel counts per piece (ndimage.sum_labels' values, without its sorting)
+    shell_size = np.maximum(_counts(shell_labels, n), 1)
+    csf_around = _counts(shell_labels[t2 > t2_levels.csf_threshold], n) / shell_size
+    bone_around = _counts(shell_labels[t2 < t2_levels.bone_threshold], n) / shell_size
     veins = np.zeros(n + 1, bool)
     veins[1:] = (mean_tof < threshold) & (csf_around >= 0.5) & (bone_around < 0.15)
     return _drop_small(veins[labels], spacing, params.min_vein_mm3)
@@ -141,15 +139,29 @@ def _dark_structures(
     wider than any vessel or nerve.
     """
     dark = t2 < params.dark_core_fraction * lv.tissue
-    footprint = ellipsoid_footprint(params.max_tube_radius_mm, spacing)
+    r = params.max_tube_radius_mm
     # bone continues beyond the field of view: erode with the outside counted as dark
-    bulky = ndimage.binary_dilation(
-        ndimage.binary_erosion(dark, structure=footprint, border_value=1), structure=footprint
-    )
+    bulky = dilate_ellipsoid(erode_ellipsoid(dark, r, spacing, border_value=True), r, spacing)
     core = dark & ~ndimage.binary_dilation(bulky, iterations=2)
     core &= ndimage.binary_dilation(t2 > lv.csf_threshold, iterations=2)  # next to CSF
     halfway = 0.5 * (float(np.median(t2[core])) if core.any() else lv.dark) + 0.5
     return core | (ndimage.binary_dilation(core) & (t2 < halfway))
+
+
+def _hysteresis(image: NDArray[np.float32], low: float, high: float) -> NDArray[np.bool_]:
+    """``skimage.filters.apply_hysteresis_threshold`` (the same voxels), counting by bincount.
+
+    Voxels above ``low`` whose face-connected piece holds a voxel above ``high``.
+    """
+    low = min(low, high)
+    labels, n = ndimage.label(image > low)
+    seeded = np.bincount(labels[image > high], minlength=n + 1) > 0
+    return seeded[labels]
+
+
+def _counts(labels: NDArray[np.integer], n: int) -> NDArray[np.int64]:
+    """Number of voxels of each label 1..n, shape (n,)."""
+    return np.bincount(labels.ravel(), minlength=n + 1)[1 : n + 1]
 
 
 def _drop_small(
@@ -159,7 +171,7 @@ def _drop_small(
     if n == 0:
         return mask
     voxel = float(np.prod(spacing))
-    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1)) * voxel
+    sizes = _counts(labels, n) * voxel
     keep = np.zeros(n + 1, bool)
     keep[1:] = sizes >= min_mm3
     return keep[labels]

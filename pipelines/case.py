@@ -7,6 +7,7 @@ napari widget all call. It composes the pure stages of ``nvc``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from nvc.brainstem import Brainstem, segment_brainstem
 from nvc.contacts import measure_contacts, nerve_distance_map
 from nvc.decision import decide
 from nvc.findings import Findings, SideFindings
-from nvc.intensity import normalize_t2
+from nvc.intensity import T2Levels, normalize_t2
 from nvc.labels import Label
 from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance, centerline_geometry
 from nvc.nerves import trace_nerves
@@ -94,18 +95,22 @@ def run_case(
     check_inputs(t2, mra)
 
     report("registration", 0.0)
-    try:
-        reg = register_rigid(t2, mra, params=config.registration)
-    except RuntimeError as exc:
-        raise AnalysisError(f"registration failed: {str(exc).splitlines()[-1][:200]}") from None
-
-    report("brainstem", 0.25)
     t2c = reorient_canonical(t2)
-    try:
-        norm_full, levels = normalize_t2(t2c.array, t2c.spacing, params=config.intensity)
-        bs_full = segment_brainstem(norm_full, levels, t2c.spacing, params=config.brainstem)
-    except ValueError as exc:
-        raise AnalysisError(f"T2: {exc}") from None
+    # the brainstem needs only the T2: it is found in a second thread while ITK registers
+    # (numpy, scipy and ITK release the GIL; the registration's threads leave a core idle
+    # part of the time)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = pool.submit(_find_brainstem, t2c, config)
+        try:
+            reg = register_rigid(t2, mra, params=config.registration)
+        except RuntimeError as exc:
+            found.cancel()
+            raise AnalysisError(f"registration failed: {str(exc).splitlines()[-1][:200]}") from None
+        report("brainstem", 0.25)
+        try:
+            norm_full, levels, bs_full = found.result()
+        except ValueError as exc:
+            raise AnalysisError(f"T2: {exc}") from None
     roi = _roi(t2c, bs_full)
     crop = Volume(t2c.array[roi], t2c.affine @ _shift(roi), t2c.metadata)
     norm = norm_full[roi]
@@ -118,18 +123,26 @@ def run_case(
     tof = tof_full[roi]
     csf = norm > levels.csf_threshold
     tl = tof_levels(tof, bs.mask, csf)
-    arteries_full = segment_arteries(tof_full, sp, tl, params=config.vessels)
+    tof_rel = (tof - tl.tissue) / max(tl.artery - tl.tissue, 1e-6)
+    # the arteries (whole grid) and the two nerve sides are independent: found side by side
+    # (their array work releases the GIL)
+    with ThreadPoolExecutor(max_workers=1 + len(SIDES)) as pool:
+        artery_job = pool.submit(segment_arteries, tof_full, sp, tl, params=config.vessels)
+        report("nerves", 0.55)
+        tracing = {
+            side: pool.submit(
+                trace_nerves, norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves
+            )
+            for side in SIDES
+        }
+        traces = {}
+        for n, side in enumerate(SIDES):
+            traces[side] = tracing[side].result()
+            report("nerves", 0.6 + 0.05 * n)
+        arteries_full = artery_job.result()
     arteries = arteries_full[roi]
     agreement = _vessel_void_agreement(arteries, norm, levels.csf_threshold)
     registration_ok = agreement >= config.quality.min_vessel_void_agreement
-    tof_rel = (tof - tl.tissue) / max(tl.artery - tl.tissue, 1e-6)
-
-    traces = {}
-    for n, side in enumerate(SIDES):
-        report("nerves", 0.55 + 0.1 * n)
-        traces[side] = trace_nerves(
-            norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves
-        )
     nerves_any = np.zeros(norm.shape, bool)
     for t in traces.values():
         nerves_any |= t.cn7 | t.cn8
@@ -144,10 +157,32 @@ def run_case(
     )
 
     report("contacts", 0.75)
-    bs_dist = brainstem_surface_distance(
-        bs.mask, sp, radius_mm=config.geometry.surface_smoothing_mm
-    )
-    tree = artery_tree(arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming)
+    labels_c = np.zeros(norm.shape, np.uint8)
+    labels_c[csf] = Label.CSF
+    labels_c[bs.mask] = Label.BRAINSTEM
+    labels_c[veins] = Label.VEIN
+    for t in traces.values():
+        labels_c[t.cn8] = Label.CN8
+        labels_c[t.cn7] = Label.CN7
+    labels_c[arteries] = Label.ARTERY
+    full = np.zeros(t2c.shape, np.uint8)
+    full[arteries_full] = Label.ARTERY
+    full[roi] = labels_c
+    labels = reorient_like(t2c.with_array(full), t2)
+    # the label map is complete: its distance map (ITK, whole grid) and the brainstem distance
+    # are computed in two threads while the artery tree is built
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        distance_job = pool.submit(nerve_distance_map, labels.array == Label.CN7, t2.spacing)
+        bs_dist_job = pool.submit(
+            brainstem_surface_distance,
+            bs.mask,
+            sp,
+            radius_mm=config.geometry.surface_smoothing_mm,
+        )
+        tree = artery_tree(
+            arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming
+        )
+        bs_dist, distance_map = bs_dist_job.result(), distance_job.result()
 
     def name_of(vox: NDArray[np.int_]) -> str:
         return name_artery(tree, vox, params=config.naming)
@@ -210,21 +245,7 @@ def run_case(
         )
 
     report("outputs", 0.9)
-    labels_c = np.zeros(norm.shape, np.uint8)
-    labels_c[csf] = Label.CSF
-    labels_c[bs.mask] = Label.BRAINSTEM
-    labels_c[veins] = Label.VEIN
-    for t in traces.values():
-        labels_c[t.cn8] = Label.CN8
-        labels_c[t.cn7] = Label.CN7
-    labels_c[arteries] = Label.ARTERY
-    full = np.zeros(t2c.shape, np.uint8)
-    full[arteries_full] = Label.ARTERY
-    full[roi] = labels_c
-    labels = reorient_like(t2c.with_array(full), t2)
-    distance = t2.with_array(
-        nerve_distance_map(labels.array == Label.CN7, t2.spacing), kind="distance to CN VII (mm)"
-    )
+    distance = t2.with_array(distance_map, kind="distance to CN VII (mm)")
     findings = Findings(
         sides=sides,
         symptomatic_side=symptomatic_side,
@@ -246,6 +267,20 @@ def run_case(
         distance=distance,
         centerlines=centerlines,
     )
+
+
+def _find_brainstem(
+    t2c: Volume, config: PipelineConfig
+) -> tuple[NDArray[np.float32], T2Levels, Brainstem]:
+    """Normalised T2, its levels and the brainstem, on the closest-canonical T2 ``t2c``.
+
+    Raises
+    ------
+    ValueError
+        When the T2 has no bright CSF or no brainstem is found.
+    """
+    norm, levels = normalize_t2(t2c.array, t2c.spacing, params=config.intensity)
+    return norm, levels, segment_brainstem(norm, levels, t2c.spacing, params=config.brainstem)
 
 
 #: Smallest field of view (mm along every axis) of the T2, and of the T2-MRA overlap, that can

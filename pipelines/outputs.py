@@ -78,16 +78,24 @@ def save_case(
     """
     with staged_folder(out, last=(FINDINGS,)) as stage:
         write_text(stage / "config.toml", config.to_toml())
-        # gzip compression releases the GIL: the volumes are written side by side
+        # gzip compression releases the GIL: the volumes are written side by side; the two
+        # images are noisy (string matching finds little: Huffman coding alone, ~3x faster)
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
             writes = [
-                pool.submit(save_nifti, result.t2, stage / "t2.nii.gz", dtype=np.float32),
+                pool.submit(
+                    save_nifti,
+                    result.t2,
+                    stage / "t2.nii.gz",
+                    dtype=np.float32,
+                    gzip_strategy="huffman",
+                ),
                 pool.submit(save_label_map, result.labels, stage / "labels.nii.gz"),
                 pool.submit(
                     save_nifti,
                     result.mra_registered,
                     stage / "mra_registered.nii.gz",
                     dtype=np.float32,
+                    gzip_strategy="huffman",
                 ),
                 pool.submit(
                     save_nifti, result.distance, stage / "distance_mm.nii.gz", dtype=np.float32

@@ -12,10 +12,10 @@ import re
 import shutil
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 import pytest
 
+import nvc.io.nifti
 import pipelines.run
 from nvc.io import save_nifti
 from nvc.volume import Volume, crop_world
@@ -112,17 +112,17 @@ def test_full_disk_exits_5_and_leaves_the_earlier_results_intact(
     shutil.copytree(out, earlier)
     before = _digests(earlier)
     calls = []
-    real_save = nib.save
+    real_save = nvc.io.nifti._save_image
 
-    def disk_fills_up(img, filename):
+    def disk_fills_up(img, filename, **kwargs):
         calls.append(filename)
         if len(calls) == 1:
-            return real_save(img, filename)
+            return real_save(img, filename, **kwargs)
         Path(filename).write_bytes(b"\0" * 4096)  # half written, then the disk is full
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(filename))
 
     monkeypatch.setattr(pipelines.run, "run_case", lambda *a, **k: result)
-    monkeypatch.setattr(nib, "save", disk_fills_up)
+    monkeypatch.setattr(nvc.io.nifti, "_save_image", disk_fills_up)
     fresh = tmp_path / "fresh"
     for target in (earlier, fresh):
         code = main(["run", "--t2", str(t2_dir), "--mra", str(mra), "--out", str(target)])
@@ -146,14 +146,14 @@ def test_interrupted_or_out_of_memory_run_is_one_line(
     earlier = tmp_path / "res"
     shutil.copytree(out, earlier)
     before = _digests(earlier)
-    real_save = nib.save
+    real_save = nvc.io.nifti._save_image
 
-    def stops(img, filename):
-        real_save(img, filename)
+    def stops(img, filename, **kwargs):
+        real_save(img, filename, **kwargs)
         raise raised()
 
     monkeypatch.setattr(pipelines.run, "run_case", lambda *a, **k: result)
-    monkeypatch.setattr(nib, "save", stops)
+    monkeypatch.setattr(nvc.io.nifti, "_save_image", stops)
     got = main(["run", "--t2", str(t2_dir), "--mra", str(mra), "--out", str(earlier)])
     err = capsys.readouterr().err
     assert got == code and len(err.splitlines()) == 1 and "Traceback" not in err, err
