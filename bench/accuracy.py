@@ -17,16 +17,35 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from nvc.labels import Label
 from nvc.phantom import make_case
 from nvc.registration import target_registration_error
+from nvc.volume import apply_affine
 from pipelines.case import run_case
 
 
 def _dice(a: np.ndarray, b: np.ndarray) -> float | None:
     total = int(a.sum() + b.sum())
     return None if total == 0 else 2.0 * float((a & b).sum()) / total
+
+
+def _to_porus(case: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Voxels nearer to CN VII's centerline before the porus than to its canal part.
+
+    Voxels farther than 4 mm from the centerline count as before the porus
+    (a CN VII drawn there is wrong either way).
+    """
+    vox = np.indices(shape).reshape(3, -1).T
+    world = apply_affine(case.labels.affine, vox)
+    keep = np.ones(len(vox), bool)
+    for side, line in case.truth.cn7_centerlines.items():
+        arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(line, axis=0), axis=1))])
+        dist, idx = cKDTree(line).query(world, distance_upper_bound=4.0)
+        near = np.isfinite(dist)
+        keep[near] &= arc[idx[near]] <= case.truth.sides[side].porus_mm
+    return keep.reshape(shape)
 
 
 def evaluate(seed: int) -> dict[str, Any]:
@@ -49,6 +68,10 @@ def evaluate(seed: int) -> dict[str, Any]:
         "artery": _dice(pred == Label.ARTERY, truth == Label.ARTERY),
         "vein": _dice(pred == Label.VEIN, truth == Label.VEIN),
     }
+    # CN VII from the root exit point to the porus only (the part nvc traces; the
+    # phantom also draws the nerve in the internal auditory canal)
+    cisternal = _to_porus(case, pred.shape)
+    dice["cn7_to_porus"] = _dice((pred == Label.CN7) & cisternal, (truth == Label.CN7) & cisternal)
     reg = np.array(result.findings.registration["t2_to_mra_ras"])
     pts = np.concatenate(list(case.truth.cn7_centerlines.values()))
     tre = float(target_registration_error(reg, case.truth.t2_to_mra, pts).mean())
@@ -144,6 +167,7 @@ def summarize(results: list[dict[str, Any]]) -> str:
         + " |",
         f"| Dice brainstem, median | {med('brainstem')} |",
         f"| Dice CN VII, median | {med('cn7')} |",
+        f"| Dice CN VII from the RExP to the porus, median | {med('cn7_to_porus')} |",
         f"| Dice CN VII+VIII, median | {med('cn7+8')} |",
         f"| Dice arteries, median | {med('artery')} |",
         f"| Dice veins, median | {med('vein')} |",

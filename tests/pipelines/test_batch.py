@@ -293,8 +293,9 @@ def test_time_and_memory_limits_fail_the_case_with_the_reason(cohort, tmp_path):
     reason = _failures(tmp_path / "mem")["sub-01"]["reason"]
     assert reason.startswith("out of memory: the case used more than 238 MiB"), reason
     one[2] = str(tmp_path / "time")
-    assert main([*one, "--time-limit", "4"]) == 4
-    assert _failures(tmp_path / "time")["sub-01"]["reason"] == "time limit exceeded (4 s)"
+    # far below any case's run time (starting the worker's process alone takes longer)
+    assert main([*one, "--time-limit", "0.5"]) == 4
+    assert _failures(tmp_path / "time")["sub-01"]["reason"] == "time limit exceeded (0.5 s)"
     for name in ("mem", "time"):
         assert not (tmp_path / name / "sub-01").exists()
         log = (tmp_path / name / "logs" / "sub-01.log").read_text(encoding="utf-8")
