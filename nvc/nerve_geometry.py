@@ -119,13 +119,12 @@ def brainstem_surface_distance(
     """
     sp = np.asarray(spacing, float)
     mask = np.asarray(mask, bool)
-    radius = radius_mm
     # opening by a ball, exactly, from two distance maps: erode where the background lies
     # farther than the radius, dilate back to within the radius of what is left
     opened = mask
-    if radius > 0:
-        core = distance_to_mask(~mask, sp) > radius
-        opened = distance_to_mask(core, sp) <= radius if core.any() else mask
+    if radius_mm > 0:
+        core = distance_to_mask(~mask, sp) > radius_mm
+        opened = distance_to_mask(core, sp) <= radius_mm if core.any() else mask
     return signed_distance(opened, sp)
 
 

@@ -293,12 +293,12 @@ def name_artery(
     d = np.linalg.norm((tree.points[:, None, :] - near_voxels[None, ::4, :]) * sp, axis=2).min(
         axis=1
     )
-    # points inside a junction rewired for turning have no links of their own
-    linked = np.diff(tree.graph.indptr) > 0
-    d = np.where(linked | (np.diff(tree.graph.indptr).sum() == 0), d, np.inf)
-    local = np.flatnonzero(d <= 1.5)
+    # points inside a junction rewired for turning have no links of their own: start from
+    # the linked points around them (an isolated speck of skeleton only if nothing else is near)
+    walkable = np.where(np.diff(tree.graph.indptr) > 0, d, np.inf)
+    local = np.flatnonzero(walkable <= 1.5)
     if local.size == 0:
-        local = np.array([int(np.argmin(d))])
+        local = np.array([int(np.argmin(walkable if walkable.min() <= 3.0 else d))])
     trunk = tree.radius_mm >= params.trunk_radius_mm
     if np.median(tree.radius_mm[local]) >= params.trunk_radius_mm:
         return _trunk_name(tree, local, params)
