@@ -198,19 +198,14 @@ def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
         directed=False,
     )
     port_edge = rewired[rows] & plain[cols]
-    port_cluster, port_point = cluster[rows[port_edge]], cols[port_edge]
-    order = np.lexsort((port_point, port_cluster))
-    port_cluster, port_point = port_cluster[order], port_point[order]
-    keep = np.ones(len(port_point), bool)
-    keep[1:] = (port_cluster[1:] != port_cluster[:-1]) | (port_point[1:] != port_point[:-1])
-    port_cluster, port_point = port_cluster[keep], port_point[keep]
+    pairs = np.unique(np.stack([cluster[rows[port_edge]], cols[port_edge]], axis=1), axis=0)
+    ports_of = {int(c): pairs[pairs[:, 0] == c, 1] for c in np.unique(pairs[:, 0])}
     xyz = points * sp
     tree = cKDTree(xyz)
     new_rows: list[NDArray[np.int_]] = []
     new_cols: list[NDArray[np.int_]] = []
     new_w: list[NDArray[np.float64]] = []
-    for c in np.unique(port_cluster):
-        ports = port_point[port_cluster == c]
+    for c, ports in ports_of.items():
         centre = xyz[cluster == c].mean(axis=0)
         dirs = []
         for p in ports:
@@ -232,7 +227,6 @@ def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
         new_cols.append(ports[b])
         new_w.append(weight[a, b])
     drop = rewired[rows] | rewired[cols]
-    ports_of = {int(c): port_point[port_cluster == c] for c in np.unique(port_cluster)}
     return (
         np.concatenate([rows[~drop], *new_rows]),
         np.concatenate([cols[~drop], *new_cols]),
