@@ -21,7 +21,12 @@ from skimage.graph import MCP_Geometric
 
 from nvc.brainstem import Brainstem
 from nvc.intensity import T2Levels
-from nvc.morphology import dilate_ellipsoid, ellipsoid_footprint, erode_ellipsoid
+from nvc.morphology import (
+    dilate_ellipsoid,
+    distance_to_mask,
+    ellipsoid_footprint,
+    erode_ellipsoid,
+)
 from nvc.nerve_geometry import brainstem_surface_distance
 
 Side = str
@@ -54,9 +59,13 @@ class NerveParams:
         The second path keeps at least this far from the first; farther when
         the first nerve is thick (its radius plus ``separation_margin_mm``, up
         to ``max_separation_mm``), so that both paths cannot run inside CN VIII.
-    nerve_cost_max : float
-        Path voxels costing more than this per mm (brighter than a nerve, e.g.
-        brainstem tissue) end the attached segment when traced back from the sulcus.
+    attached_gap_mm : float
+        The attached segment, followed from the RDP down the pons, ends (at the
+        root exit point) before the first stretch longer than this off a thin
+        dark ridge.
+    attached_bridge_mm : float
+        Path voxels within this distance of a TOF-bright voxel are on the nerve
+        too: an artery lying on the attached segment interrupts its ridge.
     ridge_width_mm : float
         Dark structures narrower than this are nerves or vessels, not brainstem.
     attached_band_mm, attached_depth_mm : float
@@ -84,13 +93,15 @@ class NerveParams:
     separation_mm: float = 1.1
     separation_margin_mm: float = 0.45
     max_separation_mm: float = 1.6
+    pair_corridor_mm: float = 8.0
     ridge_width_mm: float = 3.0
     attached_band_mm: float = 1.6
     attached_depth_mm: float = 1.0
     surface_smoothing_mm: float = 2.0
     attached_lift_mm: float = 0.4
     attached_lift_cost: float = 10.0
-    nerve_cost_max: float = 0.4
+    attached_gap_mm: float = 1.5
+    attached_bridge_mm: float = 2.0
     max_path_cost: float = 400.0
     second_path_cost: float = 9.0
 
@@ -196,8 +207,9 @@ def trace_nerves(
 
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
     surface_cost = _cost(sub, csf, bone, art_sub, levels, sp)
-    cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
+    free_cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
+    cost = free_cost.copy()
     cost[:, :, height > params.rez_above_mm + params.max_rise_mm] += 100.0
     rez = _rez_seeds(bs_sub, sp, brainstem, box, lateral, bs_half, params)
     if not rez.any():
@@ -212,8 +224,11 @@ def trace_nerves(
             radius_a + params.separation_margin_mm, params.separation_mm, params.max_separation_mm
         )
     )
-    near_a = _near(path_a, sub.shape, sp, exclusion)
-    path_b, cost_b = _cheapest_path(np.where(near_a, cost + 1e3, cost), sp, canal, rez)
+    # the second nerve runs beside the first (CN VII along CN VIII): within a corridor
+    # around it, apart from it; the corridor, not the ceiling, keeps it off CN V
+    d_a = _path_distance(path_a, sub.shape, sp, params.pair_corridor_mm)
+    apart = (d_a > exclusion) & (d_a <= params.pair_corridor_mm)
+    path_b, cost_b = _cheapest_path(np.where(apart, free_cost, free_cost + 1e3), sp, canal, rez)
     separated = (
         path_b is not None
         and cost_b < max(2.5 * cost_a, params.second_path_cost)
@@ -236,14 +251,26 @@ def trace_nerves(
     # arteries touching the nerve are dark on T2 too: take TOF-bright voxels out, so that a
     # nerve with an artery on it is still a thin ridge
     dark = sub < levels.csf_threshold
+    tof_bright_mm = np.full(sub.shape, np.inf, np.float32)
     if art_sub is not None:
         dark &= art_sub < 0.35
+        if (art_sub >= 0.35).any():
+            tof_bright_mm = distance_to_mask(art_sub >= 0.35, sp)
     ridge = _ridges(dark, sp, params.ridge_width_mm)
     # the attached nerve lies on the pons, not in it: its centre is above the smooth surface
     above = brainstem_surface_distance(bs_sub, sp, radius_mm=params.surface_smoothing_mm)
     sunk = params.attached_lift_cost * np.clip(params.attached_lift_mm - above, 0.0, None)
     attached = _attached_path(
-        attached_cost, sp, bs_sub, bs_dist, ridge, cn7_path[0], brainstem, box, params, sunk
+        attached_cost + sunk,
+        sp,
+        bs_sub,
+        bs_dist,
+        ridge,
+        tof_bright_mm,
+        cn7_path[0],
+        brainstem,
+        box,
+        params,
     )
     full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
     rdp_index = max(len(attached) - 1, 0)
@@ -437,20 +464,21 @@ def _ridges(dark, sp, width_mm: float):
 
 
 def _attached_path(
-    cost, sp, bs_sub, d_out, ridge, start, bs: Brainstem, box, params: NerveParams, sunk
+    cost, sp, bs_sub, d_out, ridge, tof_bright_mm, start, bs: Brainstem, box, params: NerveParams
 ):
     """From where the complex leaves the brainstem, down its surface to the sulcus.
 
-    ``d_out`` is the distance (mm) outside the brainstem mask, 0 inside;
-    ``ridge`` marks thin dark structures: the attached nerve ends (at the root
-    exit point) where the path stops running along one. ``sunk`` is the extra
-    cost per mm of running below the nerve's height on the pons: it steers
-    the path, while the nerve's own ``cost`` says where it ends.
+    ``cost`` is the cost per mm of the path (the nerve's own cost plus the
+    penalty for sinking into the pons); ``d_out`` the distance (mm) outside
+    the brainstem mask, 0 inside; ``ridge`` marks thin dark structures and
+    ``tof_bright_mm`` is the distance (mm) to TOF-bright voxels: the attached
+    nerve ends, at the root exit point, where the path stops running along a
+    ridge (``_attached_end``).
     """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
     band = (d_out <= params.attached_band_mm) & (d_in <= params.attached_depth_mm)
-    band_cost = np.where(band, cost + sunk, cost + 1e3)
+    band_cost = np.where(band, cost, cost + 1e3)
     k = np.arange(bs_sub.shape[2]) + box[2].start
     below = ((k - bs.pmj_k) * sp[2] <= 1.5)[None, None, :]
     targets = band & below
@@ -464,13 +492,31 @@ def _attached_path(
     if not np.isfinite(cand[end]):
         return np.zeros((0, 3))
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
-    # the nerve ends where the path stops being a dark ridge: trim from the sulcus end
+    return path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
+
+
+def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:
+    """Index of the root exit point on the attached path (RDP side first).
+
+    The nerve runs on from the RDP while the path follows a dark ridge (the
+    ridge dilated by a voxel, for the path's own rounding). An artery lying on
+    the nerve is dark on T2 too, so path voxels within
+    ``attached_bridge_mm`` of a TOF-bright voxel also count; a run of other
+    voxels longer than ``attached_gap_mm`` ends the nerve at the last voxel
+    before it.
+    """
     idx = tuple(np.round(path).astype(int).T)
-    on_nerve = (cost[idx] < params.nerve_cost_max) & ndimage.binary_dilation(ridge)[idx]
-    last = len(path) - 1
-    while last > 0 and not on_nerve[max(last - 1, 0) : last + 1].any():
-        last -= 1
-    return path[: last + 1]
+    on_nerve = ndimage.binary_dilation(ridge)[idx] | (
+        tof_bright_mm[idx] <= params.attached_bridge_mm
+    )
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1))])
+    last = 0
+    for i in range(1, len(path)):
+        if on_nerve[i]:
+            last = i
+        elif arc[i] - arc[last] > params.attached_gap_mm:
+            break
+    return last
 
 
 def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):

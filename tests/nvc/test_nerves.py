@@ -9,7 +9,8 @@ from scipy.spatial import cKDTree
 from nvc.brainstem import segment_brainstem
 from nvc.intensity import normalize_t2
 from nvc.labels import Label
-from nvc.nerves import trace_nerves
+from nvc.morphology import distance_to_mask
+from nvc.nerves import NerveParams, _attached_end, trace_nerves
 from nvc.phantom import PhantomParams, SideParams, make_case
 from nvc.phantom.curves import arc_length
 from nvc.vessels import tof_levels
@@ -62,3 +63,57 @@ def test_cn7_mask_overlaps_truth(traced):
     mine = traces["left"].cn7 | traces["right"].cn7
     dice = 2 * (mine & labels).sum() / (mine.sum() + labels.sum())
     assert dice > 0.5
+
+
+def _prepare(case):
+    """The tracing's inputs, as ``pipelines.case`` makes them (truth registration)."""
+    t2 = reorient_canonical(case.t2)
+    norm, levels = normalize_t2(t2.array, t2.spacing)
+    bs = segment_brainstem(norm, levels, t2.spacing)
+    tof = resample_to(case.mra, t2, world_transform=case.truth.t2_to_mra).array
+    tl = tof_levels(tof, bs.mask, norm > levels.csf_threshold)
+    return t2, norm, levels, bs, (tof - tl.tissue) / (tl.artery - tl.tissue)
+
+
+def test_cn7_found_beside_cn8_where_it_climbs_high():
+    """A drawn case whose CN VII rises above the root-exit window on its way to the canal.
+
+    The second path, searched in a corridor beside the first (CN VIII), is
+    CN VII; without the corridor it was blocked there and CN VIII was taken
+    for CN VII.
+    """
+    case = make_case(1024)
+    t2, norm, levels, bs, rel = _prepare(case)
+    trace = trace_nerves(norm, levels, t2.spacing, bs, "right", tof_relative=rel)
+    assert trace.found and trace.separated
+    truth = case.truth.cn7_centerlines["right"]
+    d, _ = cKDTree(truth).query(t2.voxel_to_world(trace.cn7_path))
+    assert np.median(d) < 1.0
+    # its root exit point too
+    assert np.linalg.norm(t2.voxel_to_world(trace.cn7_path[:1])[0] - truth[0]) < 1.5
+
+
+def _straight(n: int) -> np.ndarray:
+    return np.stack([np.arange(n) + 2.0, np.full(n, 5.0), np.full(n, 5.0)], axis=1)
+
+
+def test_attached_end_bridges_short_gaps_and_arteries():
+    sp = np.array([0.5, 0.5, 0.5])
+    params = NerveParams(attached_gap_mm=1.5, attached_bridge_mm=2.0)
+    path = _straight(20)
+    idx = tuple(path.astype(int).T)
+    ridge = np.zeros((26, 11, 11), bool)
+    on = np.ones(20, bool)
+    on[8:13] = False  # 2.5 mm off the ridge (1.5 mm once the ridge is dilated by a voxel)
+    on[16:] = False
+    ridge[tuple(a[on] for a in idx)] = True
+    far = np.full(ridge.shape, np.inf, np.float32)
+    assert _attached_end(path, sp, ridge, far, params) == 16  # the dilated ridge
+    # a longer gap ends the nerve before it
+    ridge2 = ridge.copy()
+    ridge2[tuple(a[13] for a in idx)] = False
+    assert _attached_end(path, sp, ridge2, far, params) == 8
+    # unless an artery lies on the nerve there (dark on T2 too: no ridge)
+    artery = np.zeros(ridge.shape, bool)
+    artery[12, 8, 5] = True  # 1.5 mm beside the path's voxel 10
+    assert _attached_end(path, sp, ridge2, distance_to_mask(artery, sp), params) == 16
