@@ -1,11 +1,12 @@
-"""CN VII and CN VIII from the brainstem to the internal auditory canal, on a normalised T2.
+"""CN VII and CN VIII from the brainstem into the internal auditory canal, on a normalised T2.
 
 Per side: find the internal auditory canal (CSF surrounded by bone, lateral
 to the brainstem), trace the cheapest path of dark-in-CSF voxels from the
 root exit zone on the brainstem surface to the canal (the CN VII/VIII
-complex), trace a second path beside it and call the anterior-superior one
-CN VII, follow CN VII's attached segment down the brainstem surface to the
-pontomedullary sulcus, and grow each nerve's cross-section around its path.
+complex), trace a second path in a corridor beside it and call the
+anterior-superior one CN VII, follow CN VII's attached segment down the
+brainstem surface to the pontomedullary sulcus, continue both nerves along
+the canal's axis, and grow each nerve's cross-section around its course.
 
 Works on a closest-canonical grid (axes i, j, k closest to R, A, S).
 """
@@ -66,6 +67,10 @@ class NerveParams:
     attached_bridge_mm : float
         Path voxels within this distance of a TOF-bright voxel are on the nerve
         too: an artery lying on the attached segment interrupts its ridge.
+    canal_nerve_mm : float
+        The nerves are followed into the internal auditory canal, along its
+        axis, up to this far or to the canal's end (the canal is 8-12 mm deep;
+        the nerves reach its fundus).
     ridge_width_mm : float
         Dark structures narrower than this are nerves or vessels, not brainstem.
     attached_band_mm, attached_depth_mm : float
@@ -101,6 +106,7 @@ class NerveParams:
     attached_lift_mm: float = 0.4
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
+    canal_nerve_mm: float = 12.0
     attached_bridge_mm: float = 2.0
     max_path_cost: float = 400.0
     second_path_cost: float = 9.0
@@ -275,7 +281,10 @@ def trace_nerves(
     full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
     rdp_index = max(len(attached) - 1, 0)
 
-    grown7, grown8 = _grow(sub, sp, full7, cn8_path, bs_sub, art_sub, params)
+    # both nerves go on along the internal auditory canal, beyond the traced paths
+    in7 = _into_canal(full7, canal, sp, params.canal_nerve_mm)
+    in8 = None if cn8_path is None else _into_canal(cn8_path, canal, sp, params.canal_nerve_mm)
+    grown7, grown8 = _grow(sub, sp, (full7, in7), (cn8_path, in8), bs_sub, bone, art_sub, params)
     cn7 = empty.copy()
     cn8 = empty.copy()
     cn7[box] = grown7
@@ -519,25 +528,64 @@ def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:
     return last
 
 
-def _grow(sub, sp, path7, path8, bs_sub, art_sub, params: NerveParams):
-    """Nerve voxels: near a path and darker than half-way between the nerve and CSF.
+def _into_canal(path, canal, sp, max_mm: float):
+    """Course of a nerve inside the internal auditory canal, from where its path enters it.
 
-    Inside the brainstem mask (where the attached segment lies on the pons,
-    barely darker than it) the nerve is the tube of its own radius, measured
-    in the cistern, around its path.
+    The canal is a straight tube and its nerves run along it: the nerve goes
+    on parallel to the canal's principal axis, while inside the canal, up to
+    ``max_mm``. Returns voxel coordinates, shape (M, 3) (M may be 0).
     """
+    pts = np.argwhere(canal) * sp
+    if len(pts) < 3:
+        return np.zeros((0, 3))
+    centre = pts.mean(axis=0)
+    axis = np.linalg.svd(pts - centre, full_matrices=False)[2][0]
+    start = path[-1] * sp
+    if axis @ (centre - start) < 0:
+        axis = -axis
+    depth = min(float(((pts - start) @ axis).max()), max_mm)
+    step = 0.5 * float(sp.min())
+    t = np.arange(step, depth + 0.5 * step, step)
+    line = (start + t[:, None] * axis) / sp
+    idx = np.round(line).astype(int)
+    ok = np.all((idx >= 0) & (idx < canal.shape), axis=1)
+    wide = ndimage.binary_dilation(canal)
+    ok[ok] &= wide[tuple(idx[ok].T)]
+    n = int(np.argmin(ok)) if not ok.all() else len(ok)
+    return line[:n]
+
+
+def _grow(sub, sp, nerve7, nerve8, bs_sub, bone, art_sub, params: NerveParams):
+    """Nerve voxels: near a nerve's course and darker than half-way between the nerve and CSF.
+
+    ``nerve7`` and ``nerve8`` are each (traced path, course in the canal), the
+    latter from ``_into_canal``; CN VIII's path may be None. Inside the
+    brainstem mask (where the attached segment lies on the pons, barely
+    darker than it) the nerve is the tube of its own radius, measured in the
+    cistern, around its path; in the canal, bone (darker than a nerve) is left out.
+    """
+    path7, in7 = nerve7
+    path8, in8 = nerve8
     idx7 = np.round(path7).astype(int)
     core = np.percentile(sub[tuple(idx7.T)], 20)
     threshold = 0.5 * (core + 1.0)
     radius = float(np.clip(_mean_radius(sub, sp, path7, bs_sub), 0.5, params.max_radius_mm))
     m7 = np.zeros(sub.shape, bool)
     m7[tuple(idx7.T)] = True
-    # only distances up to max_radius_mm decide (radius <= max_radius_mm): inf beyond is the same
-    d7 = _path_distance(path7, sub.shape, sp, params.max_radius_mm)
-    if path8 is not None:
-        d8 = _path_distance(path8, sub.shape, sp, params.max_radius_mm)
-    else:
-        d8 = np.full(sub.shape, np.inf)
+
+    def distance(path, in_canal):
+        # only distances up to max_radius_mm decide (radius <= max_radius_mm): inf beyond is
+        # the same
+        out = np.full(sub.shape, np.inf)
+        if path is not None:
+            out = _path_distance(path, sub.shape, sp, params.max_radius_mm)
+        if in_canal is not None and len(in_canal):
+            canal_part = _path_distance(in_canal, sub.shape, sp, params.max_radius_mm)
+            out = np.minimum(out, np.where(bone, np.inf, canal_part))
+        return out
+
+    d7 = distance(path7, in7)
+    d8 = distance(path8, in8)
     dark = sub < threshold
     if art_sub is not None:
         dark &= art_sub < 0.35  # TOF-bright: an artery, never a nerve

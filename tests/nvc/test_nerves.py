@@ -10,7 +10,7 @@ from nvc.brainstem import segment_brainstem
 from nvc.intensity import normalize_t2
 from nvc.labels import Label
 from nvc.morphology import distance_to_mask
-from nvc.nerves import NerveParams, _attached_end, trace_nerves
+from nvc.nerves import NerveParams, _attached_end, _into_canal, trace_nerves
 from nvc.phantom import PhantomParams, SideParams, make_case
 from nvc.phantom.curves import arc_length
 from nvc.vessels import tof_levels
@@ -117,3 +117,42 @@ def test_attached_end_bridges_short_gaps_and_arteries():
     artery = np.zeros(ridge.shape, bool)
     artery[12, 8, 5] = True  # 1.5 mm beside the path's voxel 10
     assert _attached_end(path, sp, ridge2, distance_to_mask(artery, sp), params) == 16
+
+
+def test_cn7_mask_goes_into_the_canal(traced):
+    """The phantom draws the nerves 9 mm into the internal auditory canal; so does the mask."""
+    case, t2, traces = traced
+    labels = reorient_canonical(case.labels).array == Label.CN7
+    world = t2.voxel_to_world(np.argwhere(labels))
+    for side in ("left", "right"):
+        truth = case.truth.cn7_centerlines[side]
+        s = arc_length(truth)
+        d, i = cKDTree(truth).query(world)
+        in_canal = (d < 2.0) & (s[i] > case.truth.sides[side].porus_mm + 1.0)
+        vox = tuple(np.argwhere(labels)[in_canal].T)
+        assert in_canal.sum() > 20
+        assert traces[side].cn7[vox].mean() > 0.6
+
+
+def test_into_canal_runs_along_the_canal_axis():
+    """A tube along an oblique axis: the course goes on parallel to it, to its end."""
+    sp = np.array([0.5, 0.6, 0.7])
+    shape = (60, 50, 40)
+    axis = np.array([1.0, 0.4, 0.1])
+    axis /= np.linalg.norm(axis)
+    entrance = np.array([8.0, 10.0, 12.0])  # mm
+    pts = np.indices(shape).reshape(3, -1).T * sp
+    t = (pts - entrance) @ axis
+    radial = np.linalg.norm(pts - entrance - t[:, None] * axis, axis=1)
+    canal = ((t >= 0) & (t <= 10.0) & (radial <= 2.5)).reshape(shape)
+    # a path reaching the canal 1 mm off its axis
+    offset = np.array([0.0, 0.0, 1.0]) - axis * axis[2]
+    end = entrance + 0.3 * axis + offset
+    path = np.array([end - 3 * axis, end]) / sp
+    course = _into_canal(path, canal, sp, 12.0) * sp
+    steps = np.diff(np.vstack([end, course]), axis=0)
+    cosine = steps @ axis / np.linalg.norm(steps, axis=1)
+    assert cosine.min() > np.cos(np.deg2rad(1.0))  # the voxelised tube's axis, within 1 degree
+    depth = (course[-1] - entrance) @ axis
+    assert 9.5 <= depth <= 10.6  # to the canal's end (within a voxel)
+    assert len(_into_canal(path, canal, sp, 4.0)) * 0.25 <= 4.0 + 0.25  # or the cap
