@@ -64,9 +64,11 @@ class NerveParams:
         The attached segment, followed from the RDP down the pons, ends (at the
         root exit point) before the first stretch longer than this off a thin
         dark ridge.
-    attached_bridge_mm : float
-        Path voxels within this distance of a TOF-bright voxel are on the nerve
-        too: an artery lying on the attached segment interrupts its ridge.
+    attached_bridge_mm, attached_bridge_span_mm : float
+        An artery lying on the attached segment interrupts its ridge: path
+        voxels within ``attached_bridge_mm`` of a TOF-bright voxel do not count
+        toward the gap, over stretches up to ``attached_bridge_span_mm`` (a
+        vertebral artery is up to 4 mm wide).
     canal_nerve_mm : float
         The nerves are followed into the internal auditory canal, along its
         axis, up to this far or to the canal's end (the canal is 8-12 mm deep;
@@ -106,8 +108,9 @@ class NerveParams:
     attached_lift_mm: float = 0.4
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
-    canal_nerve_mm: float = 12.0
     attached_bridge_mm: float = 2.0
+    attached_bridge_span_mm: float = 5.0
+    canal_nerve_mm: float = 12.0
     max_path_cost: float = 400.0
     second_path_cost: float = 9.0
 
@@ -508,22 +511,25 @@ def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:
     """Index of the root exit point on the attached path (RDP side first).
 
     The nerve runs on from the RDP while the path follows a dark ridge (the
-    ridge dilated by a voxel, for the path's own rounding). An artery lying on
-    the nerve is dark on T2 too, so path voxels within
-    ``attached_bridge_mm`` of a TOF-bright voxel also count; a run of other
-    voxels longer than ``attached_gap_mm`` ends the nerve at the last voxel
-    before it.
+    ridge dilated by a voxel, for the path's own rounding) and ends at the
+    last ridge voxel before a stretch off the ridge longer than
+    ``attached_gap_mm``. An artery lying on the nerve is dark on T2 too and
+    breaks its ridge: path voxels within ``attached_bridge_mm`` of a
+    TOF-bright voxel do not count toward the gap, as long as the stretch stays
+    shorter than ``attached_bridge_span_mm`` (an artery's width, not its length).
     """
     idx = tuple(np.round(path).astype(int).T)
-    on_nerve = ndimage.binary_dilation(ridge)[idx] | (
-        tof_bright_mm[idx] <= params.attached_bridge_mm
-    )
-    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1))])
-    last = 0
+    on_ridge = ndimage.binary_dilation(ridge)[idx]
+    by_artery = tof_bright_mm[idx] <= params.attached_bridge_mm
+    step = np.concatenate([[0.0], np.linalg.norm(np.diff(path, axis=0) * sp, axis=1)])
+    last, span, gap = 0, 0.0, 0.0
     for i in range(1, len(path)):
-        if on_nerve[i]:
-            last = i
-        elif arc[i] - arc[last] > params.attached_gap_mm:
+        if on_ridge[i]:
+            last, span, gap = i, 0.0, 0.0
+            continue
+        span += step[i]
+        gap += 0.0 if by_artery[i] else step[i]
+        if gap > params.attached_gap_mm or span > params.attached_bridge_span_mm:
             break
     return last
 

@@ -117,6 +117,12 @@ def test_attached_end_bridges_short_gaps_and_arteries():
     artery = np.zeros(ridge.shape, bool)
     artery[12, 8, 5] = True  # 1.5 mm beside the path's voxel 10
     assert _attached_end(path, sp, ridge2, distance_to_mask(artery, sp), params) == 16
+    # an artery running on beyond the nerve's end does not lengthen it
+    ridge3 = np.zeros(ridge.shape, bool)
+    ridge3[tuple(a[:8] for a in idx)] = True
+    along = np.zeros(ridge.shape, bool)
+    along[10:22, 8, 5] = True
+    assert _attached_end(path, sp, ridge3, distance_to_mask(along, sp), params) == 8
 
 
 def test_cn7_mask_goes_into_the_canal(traced):
