@@ -185,7 +185,7 @@ def measure_contacts(
         for lab in range(1, n + 1):
             vox = np.argwhere(labels == lab)
             g = gap[tuple(vox.T)]
-            best = vox[int(np.argmin(g))]
+            best = vox[_deepest(vox, g, tree, geometry, affine, sp)]
             nerve_vox = np.array([nearest[a][tuple(best)] for a in range(3)], float)
             nerve_pt = apply_affine(affine, nerve_vox)
             vessel_pt = apply_affine(affine, best.astype(float))
@@ -221,6 +221,21 @@ def measure_contacts(
             )
     contacts.sort(key=lambda c: (c.min_distance_mm, c.distance_from_rexp_mm))
     return contacts
+
+
+def _deepest(vox, gap, tree: cKDTree, geometry: NerveGeometry, affine, sp) -> int:
+    """Index into ``vox`` of the vessel voxel where it comes nearest to the nerve.
+
+    The nearest voxels by surface gap (a vessel along the nerve touches it over
+    a stretch, all at gap 0); of those, the ones within half a voxel of the
+    smallest distance to the nerve's axis (where it presses); of those, the
+    middle one along the nerve.
+    """
+    axis_mm, ci = tree.query(apply_affine(affine, vox.astype(float)))
+    nearest = gap <= gap.min() + 1e-6
+    deep = np.flatnonzero(nearest & (axis_mm <= axis_mm[nearest].min() + 0.5 * float(np.mean(sp))))
+    order = np.argsort(geometry.arc_mm[ci[deep]], kind="stable")
+    return int(deep[order[len(order) // 2]])
 
 
 def _csf_gap(t2, affine, geometry: NerveGeometry, vox, tree: cKDTree, p: ContactParams) -> float:

@@ -49,6 +49,30 @@ def test_gap_between_crossing_tubes(gap, sp):
     assert c.position.startswith("superior")
 
 
+def test_contact_along_the_nerve_is_placed_where_it_presses():
+    """A vessel running at a shallow angle touches over several mm: the contact is at its
+    nearest approach to the nerve's axis, not at one end of the touching stretch."""
+    sp = np.array([0.5, 0.5, 0.5])
+    shape = (60, 40, 40)
+    r_n, r_v = 0.75, 0.8
+    center = np.array([15.0, 10.0, 10.0])
+    nerve = _tube(shape, sp, center, (1, 0, 0), r_n)
+    vessel = _tube(shape, sp, center + np.array([0, 0, r_n + r_v - 0.2]), (1, 0.1, 0), r_v)
+    xs = np.arange(0.0, 30.0, 0.2)
+    geom = NerveGeometry(
+        points_ras=np.stack([xs, np.full_like(xs, 10.0), np.full_like(xs, 10.0)], axis=1),
+        arc_mm=xs,
+        rdp_mm=8.0,
+        distance_to_brainstem_mm=np.zeros_like(xs),
+    )
+    affine = np.diag([*sp, 1.0])
+    (c,) = measure_contacts(
+        nerve, geom, {"artery": vessel}, affine, sp, name_of=lambda v: "AICA", side="right"
+    )
+    assert c.contact_length_mm > 4.0  # it does touch over a stretch
+    assert c.distance_from_rexp_mm == pytest.approx(15.0, abs=1.0)
+
+
 def _contact(**kw) -> Contact:
     base = dict(
         vessel_class="artery",
