@@ -42,7 +42,8 @@ class NerveParams:
     rez_below_mm, rez_above_mm : float
         Root-exit-zone window around the pontomedullary junction.
     max_rise_mm : float
-        Paths are kept from rising more than this above the root-exit-zone window.
+        Paths are kept from rising more than this above the root-exit-zone
+        window or the canal, whichever reaches higher.
     canal_above_mm : float
         The internal auditory canal is searched up to this height above the junction.
     canal_height_mm : float
@@ -217,9 +218,12 @@ def trace_nerves(
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
     surface_cost = _cost(sub, csf, bone, art_sub, levels, sp)
     free_cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
-    # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
+    # CN VII/VIII run laterally from the root exit zone to the canal: nothing climbs far above
+    # both (CN V does)
     cost = free_cost.copy()
-    cost[:, :, height > params.rez_above_mm + params.max_rise_mm] += 100.0
+    canal_top = float(height[np.flatnonzero(canal.any(axis=(0, 1)))].max())
+    ceiling = max(params.rez_above_mm, canal_top) + params.max_rise_mm
+    cost[:, :, height > ceiling] += 100.0
     rez = _rez_seeds(bs_sub, sp, brainstem, box, lateral, bs_half, params)
     if not rez.any():
         return fail(f"no root exit zone on the {side} of the brainstem")
@@ -332,7 +336,7 @@ def _cpa_box(shape, sp, bs: Brainstem, sign: float, params: NerveParams):
     if np.isnan(jc):
         return None
     j0, j1 = jc - 22.0 / sp[1], jc + 30.0 / sp[1]
-    k0, k1 = bs.pmj_k - 14.0 / sp[2], bs.pmj_k + 20.0 / sp[2]
+    k0, k1 = bs.pmj_k - 14.0 / sp[2], bs.pmj_k + (params.canal_above_mm + 6.0) / sp[2]
     lo = np.maximum(np.floor([i0, j0, k0]).astype(int), 0)
     hi = np.minimum(np.ceil([i1, j1, k1]).astype(int) + 1, shape)
     if np.any(hi - lo < 8):
