@@ -42,8 +42,7 @@ class NerveParams:
     rez_below_mm, rez_above_mm : float
         Root-exit-zone window around the pontomedullary junction.
     max_rise_mm : float
-        Paths are kept from rising more than this above the root-exit-zone
-        window or the canal, whichever reaches higher.
+        Paths are kept from rising more than this above the root-exit-zone window.
     canal_above_mm : float
         The internal auditory canal is searched up to this height above the junction.
     canal_height_mm : float
@@ -218,12 +217,9 @@ def trace_nerves(
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
     surface_cost = _cost(sub, csf, bone, art_sub, levels, sp)
     free_cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
-    # CN VII/VIII run laterally from the root exit zone to the canal: nothing climbs far above
-    # both (CN V does)
+    # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
     cost = free_cost.copy()
-    canal_top = float(height[np.flatnonzero(canal.any(axis=(0, 1)))].max())
-    ceiling = max(params.rez_above_mm, canal_top) + params.max_rise_mm
-    cost[:, :, height > ceiling] += 100.0
+    cost[:, :, height > params.rez_above_mm + params.max_rise_mm] += 100.0
     rez = _rez_seeds(bs_sub, sp, brainstem, box, lateral, bs_half, params)
     if not rez.any():
         return fail(f"no root exit zone on the {side} of the brainstem")
