@@ -194,11 +194,10 @@ def trace_nerves(
 
     canal = _canal(csf, bone, sp, params)
     offset = np.array([s.start for s in box], float)
-    lateral = (np.arange(sub.shape[0]) + offset[0] - brainstem.midline_i) * sp[0] * sign
+    lateral, height = _brainstem_frame(brainstem, sp, sub.shape, offset, sign)
     bs_half = _brainstem_half_width(brainstem, sp)
-    canal &= (lateral > bs_half + 3.0)[:, None, None]
-    height = (np.arange(sub.shape[2]) + offset[2] - brainstem.pmj_k) * sp[2]
-    canal &= ((height >= -params.rez_below_mm) & (height <= params.canal_above_mm))[None, None, :]
+    canal &= lateral > bs_half + 3.0
+    canal &= (height >= -params.rez_below_mm) & (height <= params.canal_above_mm)
     labels, n = ndimage.label(canal)
     if n == 0:
         return fail(f"no internal auditory canal found on the {side}")
@@ -219,8 +218,8 @@ def trace_nerves(
     free_cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
     cost = free_cost.copy()
-    cost[:, :, height > params.rez_above_mm + params.max_rise_mm] += 100.0
-    rez = _rez_seeds(bs_sub, sp, brainstem, box, lateral, bs_half, params)
+    cost += 100.0 * (height > params.rez_above_mm + params.max_rise_mm)
+    rez = _rez_seeds(bs_sub, height, lateral, bs_half, params)
     if not rez.any():
         return fail(f"no root exit zone on the {side} of the brainstem")
 
@@ -362,12 +361,41 @@ def _cost(sub, csf, bone, art_sub, levels: T2Levels, sp):
     return cost.astype(np.float64)
 
 
-def _rez_seeds(bs_sub, sp, bs: Brainstem, box, lateral, bs_half: float, params: NerveParams):
+def _rez_seeds(bs_sub, height, lateral, bs_half: float, params: NerveParams):
     shell = ndimage.binary_dilation(bs_sub, iterations=2) & ~bs_sub
-    k = np.arange(bs_sub.shape[2]) + box[2].start
-    dz = (k - bs.pmj_k) * sp[2]
-    window = (dz >= -params.rez_below_mm) & (dz <= params.rez_above_mm)
-    return shell & window[None, None, :] & (lateral > 0.45 * bs_half)[:, None, None]
+    window = (height >= -params.rez_below_mm) & (height <= params.rez_above_mm)
+    return shell & window & (lateral > 0.45 * bs_half)
+
+
+def _brainstem_frame(bs: Brainstem, sp, shape, offset, sign: float):
+    """Lateral and height (mm) of each voxel of a box, in the brainstem's own frame.
+
+    The origin is the brainstem's centre at the pontomedullary junction; height
+    runs along the line through its centres over 12 mm above and below (a head
+    rolled in the scanner tilts it in the i-k plane), lateral across it toward
+    the side (``sign`` +1 right, -1 left). Returns arrays of shape (I, 1, K)
+    (the tilt is a roll: the i-k plane only; a pitch would need the
+    brainstem's anterior-posterior shape, which is not straight).
+    """
+    half = round(12.0 / float(sp[2]))
+    ks = np.arange(max(bs.pmj_k - half, 0), min(bs.pmj_k + half + 1, bs.mask.shape[2]))
+    area = bs.mask[:, :, ks].sum(axis=(0, 1))
+    centre_i = float(bs.midline_i)
+    slope = 0.0
+    use = area > 0
+    if use.sum() >= 3:
+        ii = np.arange(bs.mask.shape[0], dtype=float)
+        ci = (bs.mask[:, :, ks].sum(axis=1) * ii[:, None]).sum(axis=0)[use] / area[use]
+        dz = (ks[use] - bs.pmj_k) * sp[2]
+        b, a = np.polyfit(dz, (ci - bs.midline_i) * sp[0], 1)
+        slope = float(np.clip(b, -0.6, 0.6))  # at most about 30 degrees
+        centre_i = float(bs.midline_i + a / sp[0])
+    cos, sin = 1.0 / np.hypot(1.0, slope), slope / np.hypot(1.0, slope)
+    x = (np.arange(shape[0]) + offset[0] - centre_i) * sp[0]
+    z = (np.arange(shape[2]) + offset[2] - bs.pmj_k) * sp[2]
+    height = x[:, None] * sin + z[None, :] * cos
+    lateral = sign * (x[:, None] * cos - z[None, :] * sin)
+    return lateral[:, None, :], height[:, None, :]
 
 
 def _cheapest_path(cost, sp, targets, seeds):
@@ -485,7 +513,10 @@ def _attached_path(
     the brainstem mask, 0 inside; ``ridge`` marks thin dark structures and
     ``tof_bright_mm`` is the distance (mm) to TOF-bright voxels: the attached
     nerve ends, at the root exit point, where the path stops running along a
-    ridge (``_attached_end``).
+    ridge (``_attached_end``). The path runs down to the level of the
+    pontomedullary junction (on the grid's own axis: the brainstem's tilt,
+    ``_brainstem_frame``, placed root exit points worse there on the
+    development cases).
     """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
