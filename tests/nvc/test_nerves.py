@@ -6,11 +6,17 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from nvc.brainstem import segment_brainstem
+from nvc.brainstem import Brainstem, segment_brainstem
 from nvc.intensity import normalize_t2
 from nvc.labels import Label
 from nvc.morphology import distance_to_mask
-from nvc.nerves import NerveParams, _attached_end, _into_canal, trace_nerves
+from nvc.nerves import (
+    NerveParams,
+    _attached_end,
+    _brainstem_frame,
+    _into_canal,
+    trace_nerves,
+)
 from nvc.phantom import PhantomParams, SideParams, make_case
 from nvc.phantom.curves import arc_length
 from nvc.vessels import tof_levels
@@ -162,3 +168,37 @@ def test_into_canal_runs_along_the_canal_axis():
     depth = (course[-1] - entrance) @ axis
     assert 9.5 <= depth <= 10.6  # to the canal's end (within a voxel)
     assert len(_into_canal(path, canal, sp, 4.0)) * 0.25 <= 4.0 + 0.25  # or the cap
+
+
+@pytest.mark.parametrize("roll_deg", [0.0, 12.0, -15.0])
+def test_brainstem_frame_follows_a_rolled_brainstem(roll_deg):
+    """Heights run along a tilted brainstem's axis and lateral distances across it."""
+    sp = np.array([0.5, 0.6, 0.7])
+    shape = (100, 60, 80)
+    pmj_k = 40
+    centre = np.array([25.0, 18.0, pmj_k * sp[2]])  # mm; the mid-sagittal plane is i = 50
+    up = np.array([np.sin(np.deg2rad(roll_deg)), 0.0, np.cos(np.deg2rad(roll_deg))])
+    pts = np.indices(shape).reshape(3, -1).T * sp - centre
+    along = pts @ up
+    radial = np.linalg.norm(pts - along[:, None] * up, axis=1)
+    mask = (radial <= 10.0).reshape(shape)
+    bs = Brainstem(
+        mask=mask,
+        midline_i=50.0,
+        pmj_k=pmj_k,
+        center_j=np.full(shape[2], 30.0),
+        half_ap_mm=np.full(shape[2], 10.0),
+    )
+    offset = np.array([0.0, 0.0, 0.0])
+    lateral, height = _brainstem_frame(bs, sp, shape, offset, 1.0)
+    assert lateral.shape == height.shape == (shape[0], 1, shape[2])
+    grid = np.indices((shape[0], shape[2])).reshape(2, -1).T
+    world = np.stack([grid[:, 0] * sp[0], np.full(len(grid), centre[1]), grid[:, 1] * sp[2]], 1)
+    rel = world - centre
+    expected_h = rel @ up
+    expected_l = rel @ np.array([up[2], 0.0, -up[0]])
+    near = np.linalg.norm(rel, axis=1) < 25.0
+    got_h = height[grid[:, 0], 0, grid[:, 1]]
+    got_l = lateral[grid[:, 0], 0, grid[:, 1]]
+    np.testing.assert_allclose(got_h[near], expected_h[near], atol=0.5)
+    np.testing.assert_allclose(got_l[near], expected_l[near], atol=0.5)
