@@ -20,6 +20,17 @@ def _tube(shape, sp, axis_point, direction, radius):
     return (dist <= radius).reshape(shape)
 
 
+def _straight_nerve() -> NerveGeometry:
+    """CN VII's centerline along x at y = z = 10 mm, arc length = x, RDP at 8 mm."""
+    xs = np.arange(0.0, 30.0, 0.2)
+    return NerveGeometry(
+        points_ras=np.stack([xs, np.full_like(xs, 10.0), np.full_like(xs, 10.0)], axis=1),
+        arc_mm=xs,
+        rdp_mm=8.0,
+        distance_to_brainstem_mm=np.zeros_like(xs),
+    )
+
+
 @pytest.mark.parametrize("gap", [0.0, 1.0, 1.6])
 @pytest.mark.parametrize("sp", [(0.5, 0.5, 0.5), (0.4, 0.4, 0.7)])
 def test_gap_between_crossing_tubes(gap, sp):
@@ -30,13 +41,7 @@ def test_gap_between_crossing_tubes(gap, sp):
     nerve = _tube(shape, sp, center, (1, 0, 0), r_n)
     vessel = _tube(shape, sp, center + np.array([0, 0, r_n + r_v + gap]), (0, 1, 0), r_v)
     affine = np.diag([*sp, 1.0])
-    xs = np.arange(0.0, 30.0, 0.2)
-    geom = NerveGeometry(
-        points_ras=np.stack([xs, np.full_like(xs, 10.0), np.full_like(xs, 10.0)], axis=1),
-        arc_mm=xs,
-        rdp_mm=8.0,
-        distance_to_brainstem_mm=np.zeros_like(xs),
-    )
+    geom = _straight_nerve()
     contacts = measure_contacts(
         nerve, geom, {"artery": vessel}, affine, sp, name_of=lambda v: "AICA", side="right"
     )
@@ -58,13 +63,7 @@ def test_contact_along_the_nerve_is_placed_where_it_presses():
     center = np.array([15.0, 10.0, 10.0])
     nerve = _tube(shape, sp, center, (1, 0, 0), r_n)
     vessel = _tube(shape, sp, center + np.array([0, 0, r_n + r_v - 0.2]), (1, 0.1, 0), r_v)
-    xs = np.arange(0.0, 30.0, 0.2)
-    geom = NerveGeometry(
-        points_ras=np.stack([xs, np.full_like(xs, 10.0), np.full_like(xs, 10.0)], axis=1),
-        arc_mm=xs,
-        rdp_mm=8.0,
-        distance_to_brainstem_mm=np.zeros_like(xs),
-    )
+    geom = _straight_nerve()
     affine = np.diag([*sp, 1.0])
     (c,) = measure_contacts(
         nerve, geom, {"artery": vessel}, affine, sp, name_of=lambda v: "AICA", side="right"
