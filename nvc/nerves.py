@@ -284,8 +284,9 @@ def trace_nerves(
     rdp_index = max(len(attached) - 1, 0)
 
     # both nerves go on along the internal auditory canal, beyond the traced paths
-    in7 = _into_canal(full7, canal, sp, params.canal_nerve_mm)
-    in8 = None if cn8_path is None else _into_canal(cn8_path, canal, sp, params.canal_nerve_mm)
+    tube = _CanalTube.of(canal, sp)
+    in7 = _into_canal(full7, tube, sp, params.canal_nerve_mm)
+    in8 = None if cn8_path is None else _into_canal(cn8_path, tube, sp, params.canal_nerve_mm)
     grown7, grown8 = _grow(sub, sp, (full7, in7), (cn8_path, in8), bs_sub, bone, art_sub, params)
     cn7 = empty.copy()
     cn8 = empty.copy()
@@ -565,29 +566,43 @@ def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:
     return last
 
 
-def _into_canal(path, canal, sp, max_mm: float):
+@dataclass(frozen=True)
+class _CanalTube:
+    """The canal as a straight tube: its voxels (mm), centre and principal axis."""
+
+    points_mm: NDArray[np.float64]
+    centre: NDArray[np.float64]
+    axis: NDArray[np.float64]
+    inside: NDArray[np.bool_]  # the canal dilated by a voxel
+
+    @classmethod
+    def of(cls, canal, sp) -> _CanalTube | None:
+        pts = np.argwhere(canal) * sp
+        if len(pts) < 3:
+            return None
+        centre = pts.mean(axis=0)
+        axis = np.linalg.svd(pts - centre, full_matrices=False)[2][0]
+        return cls(pts, centre, axis, ndimage.binary_dilation(canal))
+
+
+def _into_canal(path, tube: _CanalTube | None, sp, max_mm: float):
     """Course of a nerve inside the internal auditory canal, from where its path enters it.
 
     The canal is a straight tube and its nerves run along it: the nerve goes
     on parallel to the canal's principal axis, while inside the canal, up to
     ``max_mm``. Returns voxel coordinates, shape (M, 3) (M may be 0).
     """
-    pts = np.argwhere(canal) * sp
-    if len(pts) < 3:
+    if tube is None:
         return np.zeros((0, 3))
-    centre = pts.mean(axis=0)
-    axis = np.linalg.svd(pts - centre, full_matrices=False)[2][0]
     start = path[-1] * sp
-    if axis @ (centre - start) < 0:
-        axis = -axis
-    depth = min(float(((pts - start) @ axis).max()), max_mm)
+    axis = tube.axis if tube.axis @ (tube.centre - start) >= 0 else -tube.axis
+    depth = min(float(((tube.points_mm - start) @ axis).max()), max_mm)
     step = 0.5 * float(sp.min())
     t = np.arange(step, depth + 0.5 * step, step)
     line = (start + t[:, None] * axis) / sp
     idx = np.round(line).astype(int)
-    ok = np.all((idx >= 0) & (idx < canal.shape), axis=1)
-    wide = ndimage.binary_dilation(canal)
-    ok[ok] &= wide[tuple(idx[ok].T)]
+    ok = np.all((idx >= 0) & (idx < tube.inside.shape), axis=1)
+    ok[ok] &= tube.inside[tuple(idx[ok].T)]
     n = int(np.argmin(ok)) if not ok.all() else len(ok)
     return line[:n]
 

@@ -14,6 +14,7 @@ from nvc.nerves import (
     NerveParams,
     _attached_end,
     _brainstem_frame,
+    _CanalTube,
     _into_canal,
     trace_nerves,
 )
@@ -161,13 +162,15 @@ def test_into_canal_runs_along_the_canal_axis():
     offset = np.array([0.0, 0.0, 1.0]) - axis * axis[2]
     end = entrance + 0.3 * axis + offset
     path = np.array([end - 3 * axis, end]) / sp
-    course = _into_canal(path, canal, sp, 12.0) * sp
+    course = _into_canal(path, _CanalTube.of(canal, sp), sp, 12.0) * sp
     steps = np.diff(np.vstack([end, course]), axis=0)
     cosine = steps @ axis / np.linalg.norm(steps, axis=1)
     assert cosine.min() > np.cos(np.deg2rad(1.0))  # the voxelised tube's axis, within 1 degree
     depth = (course[-1] - entrance) @ axis
     assert 9.5 <= depth <= 10.6  # to the canal's end (within a voxel)
-    assert len(_into_canal(path, canal, sp, 4.0)) * 0.25 <= 4.0 + 0.25  # or the cap
+    assert (
+        len(_into_canal(path, _CanalTube.of(canal, sp), sp, 4.0)) * 0.25 <= 4.0 + 0.25
+    )  # or the cap
 
 
 @pytest.mark.parametrize("roll_deg", [0.0, 12.0, -15.0])
