@@ -185,7 +185,9 @@ def measure_contacts(
         for lab in range(1, n + 1):
             vox = np.argwhere(labels == lab)
             g = gap[tuple(vox.T)]
-            best = vox[_deepest(vox, g, tree, geometry, affine, sp)]
+            world = apply_affine(affine, vox.astype(float))
+            axis_mm, axis_ci = tree.query(world)  # each voxel's distance to the nerve's axis
+            best = vox[_deepest(g, axis_mm, geometry.arc_mm[axis_ci], sp)]
             nerve_vox = np.array([nearest[a][tuple(best)] for a in range(3)], float)
             nerve_pt = apply_affine(affine, nerve_vox)
             vessel_pt = apply_affine(affine, best.astype(float))
@@ -193,7 +195,7 @@ def measure_contacts(
             s = float(geometry.arc_mm[ci])
             min_gap = float(g.min())
             if t2 is not None:
-                refined = _csf_gap(t2, affine, geometry, vox, tree, params)
+                refined = _csf_gap(t2, affine, geometry, world, axis_mm, axis_ci, params)
                 min_gap = min_gap if np.isnan(refined) else refined
             touching = vox[g <= params.contact_mm + 1e-6]
             length = _contact_length(geometry, apply_affine(affine, touching.astype(float)), sp)
@@ -223,31 +225,36 @@ def measure_contacts(
     return contacts
 
 
-def _deepest(vox, gap, tree: cKDTree, geometry: NerveGeometry, affine, sp) -> int:
-    """Index into ``vox`` of the vessel voxel where it comes nearest to the nerve.
+def _deepest(gap, axis_mm, arc_mm, sp) -> int:
+    """Index of the vessel voxel where it comes nearest to the nerve.
 
-    The nearest voxels by surface gap (a vessel along the nerve touches it over
-    a stretch, all at gap 0); of those, the ones within half a voxel of the
-    smallest distance to the nerve's axis (where it presses); of those, the
-    middle one along the nerve.
+    ``gap``, ``axis_mm`` and ``arc_mm`` are, per voxel of the vessel, its gap to
+    the nerve's surface, its distance to the nerve's axis and the arc length of
+    the nearest axis point. The nearest voxels by surface gap (a vessel along
+    the nerve touches it over a stretch, all at gap 0); of those, the ones
+    within half a voxel of the smallest distance to the axis (where it
+    presses); of those, the middle one along the nerve.
     """
-    axis_mm, ci = tree.query(apply_affine(affine, vox.astype(float)))
     nearest = gap <= gap.min() + 1e-6
     deep = np.flatnonzero(nearest & (axis_mm <= axis_mm[nearest].min() + 0.5 * float(np.mean(sp))))
-    order = np.argsort(geometry.arc_mm[ci[deep]], kind="stable")
+    order = np.argsort(arc_mm[deep], kind="stable")
     return int(deep[order[len(order) // 2]])
 
 
-def _csf_gap(t2, affine, geometry: NerveGeometry, vox, tree: cKDTree, p: ContactParams) -> float:
-    """Smallest CSF width between CN VII's axis and the vessel's voxels nearest to it."""
-    world = apply_affine(affine, vox.astype(float))
-    d, ci = tree.query(world)
-    order = np.argsort(d)[:5]
+def _csf_gap(
+    t2, affine, geometry: NerveGeometry, world, axis_mm, axis_ci, p: ContactParams
+) -> float:
+    """Smallest CSF width between CN VII's axis and the vessel's voxels nearest to it.
+
+    ``world`` holds the vessel's voxel centres (RAS mm), ``axis_mm`` their
+    distances to the axis and ``axis_ci`` the indices of the nearest axis points.
+    """
+    order = np.argsort(axis_mm)[:5]
     gaps = [
         csf_gap_mm(
             t2,
             affine,
-            geometry.points_ras[ci[k]],
+            geometry.points_ras[axis_ci[k]],
             world[k],
             core_search_mm=p.core_search_mm,
             step_mm=p.profile_step_mm,
