@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from nvc.labels import Label
 from nvc.phantom import PhantomParams, draw_params, make_case
+from nvc.phantom.params import _angles
 from nvc.registration import target_registration_error
 from nvc.volume import apply_affine
 from pipelines.case import run_case
@@ -85,17 +86,13 @@ def widen(params: PhantomParams) -> PhantomParams:
     t2_iso = float(u(0.35, 0.8))
     mra_in = float(u(0.3, 0.5))
 
-    def angles(limit: float) -> tuple[float, float, float]:
-        v = u(-limit, limit, 3)
-        return float(v[0]), float(v[1]), float(v[2])
-
     imaging = replace(
         params.imaging,
         t2_spacing_mm=(t2_iso, t2_iso, t2_iso * float(u(1.0, 1.6))),
         mra_spacing_mm=(mra_in, mra_in, mra_in * float(u(1.5, 2.5))),
-        t2_oblique_deg=angles(15.0),
-        mra_oblique_deg=angles(15.0),
-        head_rotation_deg=angles(15.0),
+        t2_oblique_deg=_angles(rng, 15.0),
+        mra_oblique_deg=_angles(rng, 15.0),
+        head_rotation_deg=_angles(rng, 15.0),
         t2_snr=float(u(8, 35)),
         mra_snr=float(u(8, 35)),
         bias_strength=float(u(0.05, 0.35)),
