@@ -61,11 +61,17 @@ class Brainstem:
     midline_i : float
         Array index (axis i) of the mid-sagittal plane.
     pmj_k : int
-        Axial level (axis k) of the pontomedullary junction.
+        Axial level (axis k) of the pontomedullary junction (``pmj_index``'s).
     center_j : ndarray, shape (K,)
         Anteroposterior centre (axis j index) per level, NaN where absent.
     half_ap_mm : ndarray, shape (K,)
         Anteroposterior half-length per level (mm), NaN where absent.
+    pmj_index : ndarray, float, shape (3,)
+        The pontomedullary junction: the point of the brainstem's axis at the
+        waist between pons and medulla, voxel indices (i, j, k).
+    axis : ndarray, float, shape (3,)
+        The brainstem's axis, a unit vector in mm along (i, j, k) pointing up
+        (tilted from axis k by the head's pose and the pons' forward bulge).
     """
 
     mask: NDArray[np.bool_]
@@ -73,6 +79,8 @@ class Brainstem:
     pmj_k: int
     center_j: NDArray[np.float64]
     half_ap_mm: NDArray[np.float64]
+    pmj_index: NDArray[np.float64]
+    axis: NDArray[np.float64]
 
 
 def mirror_symmetry(norm: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -182,8 +190,16 @@ def segment_brainstem(
     sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]  # voxels per piece
     mask = np.zeros(mask.shape, bool)
     mask[box] = labels == (1 + int(np.argmax(sizes)))
-    pmj = _pontomedullary_level(mask, sp)
-    return Brainstem(mask=mask, midline_i=mid, pmj_k=pmj, center_j=center, half_ap_mm=half)
+    pmj, axis = _pontomedullary_junction(mask, sp)
+    return Brainstem(
+        mask=mask,
+        midline_i=mid,
+        pmj_k=int(np.clip(round(float(pmj[2])), 0, n_k - 1)),
+        center_j=center,
+        half_ap_mm=half,
+        pmj_index=pmj,
+        axis=axis,
+    )
 
 
 def _bounding_box(mask: NDArray[np.bool_], *, margin: int) -> tuple[slice, ...]:
@@ -341,13 +357,54 @@ def _track_from_below(
     return best_c, best_h
 
 
-def _pontomedullary_level(mask: NDArray[np.bool_], sp: NDArray[np.float64]) -> int:
-    """Axial level of the waist between the pons (widest) and the medulla below it."""
-    area = mask.sum(axis=(0, 1)).astype(float) * sp[0] * sp[1]
+def _pontomedullary_junction(
+    mask: NDArray[np.bool_], sp: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The brainstem's axis and the point on it at the waist between the pons and the medulla.
+
+    The axis is the line through the brainstem's centres within 12 mm of a
+    first, axial guess of the waist; the waist is then sought on
+    cross-sections perpendicular to it, not on axial slices: a head pitched or
+    rolled in the scanner cuts the brainstem obliquely, which smears the axial
+    waist by millimetres. Returns (point, voxel indices (i, j, k), shape (3,);
+    axis, unit vector in mm along (i, j, k) pointing up, shape (3,)).
+    """
+    guess = _waist(mask.sum(axis=(0, 1)).astype(float) * sp[0] * sp[1], float(sp[2]))
+    half = round(12.0 / float(sp[2]))
+    ks = np.arange(max(guess - half, 0), min(guess + half + 1, mask.shape[2]))
+    area = mask[:, :, ks].sum(axis=(0, 1)).astype(float)
+    use = area > 0
+    up = np.array([0.0, 0.0, 1.0])
+    if use.sum() < 3:
+        i, j = np.argwhere(mask[:, :, guess]).mean(axis=0) if mask[:, :, guess].any() else (0, 0)
+        return np.array([i, j, guess], float), up
+    ii, jj = np.arange(mask.shape[0], dtype=float), np.arange(mask.shape[1], dtype=float)
+    ci = (mask[:, :, ks].sum(axis=1) * ii[:, None]).sum(axis=0)[use] / area[use] * sp[0]
+    cj = (mask[:, :, ks].sum(axis=0) * jj[:, None]).sum(axis=0)[use] / area[use] * sp[1]
+    z = ks[use] * sp[2]
+    (bi, ai), (bj, aj) = np.polyfit(z, ci, 1), np.polyfit(z, cj, 1)
+    axis = np.array([np.clip(bi, -0.6, 0.6), np.clip(bj, -0.6, 0.6), 1.0])  # at most ~30 degrees
+    axis /= np.linalg.norm(axis)
+    z0 = guess * sp[2]
+    centre = np.array([ai + bi * z0, aj + bj * z0, z0])
+    step = float(sp.max())  # mm between cross-sections (finer ones alias the slices)
+    h = (np.argwhere(mask) * sp - centre) @ axis
+    lo = float(h.min())
+    sections = np.bincount(((h - lo) / step).astype(int)).astype(float) * float(np.prod(sp)) / step
+    waist = centre + (lo + (_waist(sections, step) + 0.5) * step) * axis
+    return waist / sp, axis
+
+
+def _waist(area: NDArray[np.float64], step_mm: float) -> int:
+    """Index of the waist in a cross-section area profile (samples ``step_mm`` apart, upward).
+
+    The smallest cross-section within 30 mm below the widest (the pons);
+    without one, the steepest narrowing below it.
+    """
     present = np.flatnonzero(area > 0)
-    smooth = ndimage.gaussian_filter1d(area, max(1.0, 1.0 / sp[2]))
+    smooth = ndimage.gaussian_filter1d(area, max(1.0, 1.0 / step_mm))
     k_pons = int(present[0] + np.argmax(smooth[present]))
-    below = np.arange(max(present[0], k_pons - int(30 / sp[2])), k_pons + 1)
+    below = np.arange(max(present[0], k_pons - int(30 / step_mm)), k_pons + 1)
     if len(below) < 3:
         return k_pons
     # the waist: the smallest cross-section below the pons' widest level

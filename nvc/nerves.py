@@ -60,6 +60,9 @@ class NerveParams:
         The second path keeps at least this far from the first; farther when
         the first nerve is thick (its radius plus ``separation_margin_mm``, up
         to ``max_separation_mm``), so that both paths cannot run inside CN VIII.
+    attached_end_mm : float
+        The attached segment is followed down to this height above the
+        pontomedullary junction (along the brainstem's axis) at the lowest.
     attached_gap_mm : float
         The attached segment, followed from the RDP down the pons, ends (at the
         root exit point) before the first stretch longer than this off a thin
@@ -108,6 +111,7 @@ class NerveParams:
     attached_lift_mm: float = 0.4
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
+    attached_end_mm: float = 3.0
     attached_bridge_mm: float = 2.0
     attached_bridge_span_mm: float = 5.0
     canal_nerve_mm: float = 12.0
@@ -276,8 +280,7 @@ def trace_nerves(
         ridge,
         tof_bright_mm,
         cn7_path[0],
-        brainstem,
-        box,
+        height,
         params,
     )
     full7 = np.concatenate([attached[::-1], cn7_path[1:]]) if len(attached) else cn7_path
@@ -371,32 +374,24 @@ def _rez_seeds(bs_sub, height, lateral, bs_half: float, params: NerveParams):
 def _brainstem_frame(bs: Brainstem, sp, shape, offset, sign: float):
     """Lateral and height (mm) of each voxel of a box, in the brainstem's own frame.
 
-    The origin is the brainstem's centre at the pontomedullary junction; height
-    runs along the line through its centres over 12 mm above and below (a head
-    rolled in the scanner tilts it in the i-k plane), lateral across it toward
-    the side (``sign`` +1 right, -1 left). Returns arrays of shape (I, 1, K)
-    (the tilt is a roll: the i-k plane only; a pitch would need the
-    brainstem's anterior-posterior shape, which is not straight).
+    The origin is the pontomedullary junction on the brainstem's axis
+    (``bs.pmj_index``); height runs along that axis (``bs.axis``: a head
+    rolled or pitched in the scanner tilts it), lateral along axis i made
+    perpendicular to it, toward the side (``sign`` +1 right, -1 left).
+    ``offset`` is the box's first voxel. Returns two arrays of shape ``shape``.
     """
-    half = round(12.0 / float(sp[2]))
-    ks = np.arange(max(bs.pmj_k - half, 0), min(bs.pmj_k + half + 1, bs.mask.shape[2]))
-    area = bs.mask[:, :, ks].sum(axis=(0, 1))
-    centre_i = float(bs.midline_i)
-    slope = 0.0
-    use = area > 0
-    if use.sum() >= 3:
-        ii = np.arange(bs.mask.shape[0], dtype=float)
-        ci = (bs.mask[:, :, ks].sum(axis=1) * ii[:, None]).sum(axis=0)[use] / area[use]
-        dz = (ks[use] - bs.pmj_k) * sp[2]
-        b, a = np.polyfit(dz, (ci - bs.midline_i) * sp[0], 1)
-        slope = float(np.clip(b, -0.6, 0.6))  # at most about 30 degrees
-        centre_i = float(bs.midline_i + a / sp[0])
-    cos, sin = 1.0 / np.hypot(1.0, slope), slope / np.hypot(1.0, slope)
-    x = (np.arange(shape[0]) + offset[0] - centre_i) * sp[0]
-    z = (np.arange(shape[2]) + offset[2] - bs.pmj_k) * sp[2]
-    height = x[:, None] * sin + z[None, :] * cos
-    lateral = sign * (x[:, None] * cos - z[None, :] * sin)
-    return lateral[:, None, :], height[:, None, :]
+    up = np.asarray(bs.axis, float)
+    across = np.array([1.0, 0.0, 0.0]) - up[0] * up
+    across /= np.linalg.norm(across)
+    x, y, z = (
+        (np.arange(n) + o - c) * s
+        for n, o, c, s in zip(shape, offset, bs.pmj_index, sp, strict=True)
+    )
+
+    def along(u):
+        return x[:, None, None] * u[0] + y[None, :, None] * u[1] + z[None, None, :] * u[2]
+
+    return sign * along(across), along(up)
 
 
 def _cheapest_path(cost, sp, targets, seeds):
@@ -505,7 +500,7 @@ def _ridges(dark, sp, width_mm: float):
 
 
 def _attached_path(
-    cost, sp, bs_sub, d_out, ridge, tof_bright_mm, start, bs: Brainstem, box, params: NerveParams
+    cost, sp, bs_sub, d_out, ridge, tof_bright_mm, start, height, params: NerveParams
 ):
     """From where the complex leaves the brainstem, down its surface to the sulcus.
 
@@ -514,18 +509,15 @@ def _attached_path(
     the brainstem mask, 0 inside; ``ridge`` marks thin dark structures and
     ``tof_bright_mm`` is the distance (mm) to TOF-bright voxels: the attached
     nerve ends, at the root exit point, where the path stops running along a
-    ridge (``_attached_end``). The path runs down to the level of the
-    pontomedullary junction (on the grid's own axis: the brainstem's tilt,
-    ``_brainstem_frame``, placed root exit points worse there on the
-    development cases).
+    ridge (``_attached_end``). The path runs down to ``height`` (mm above
+    the pontomedullary junction along the brainstem's axis) at most
+    ``attached_end_mm``.
     """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
     band = (d_out <= params.attached_band_mm) & (d_in <= params.attached_depth_mm)
     band_cost = np.where(band, cost, cost + 1e3)
-    k = np.arange(bs_sub.shape[2]) + box[2].start
-    below = ((k - bs.pmj_k) * sp[2] <= 1.5)[None, None, :]
-    targets = band & below
+    targets = band & (height <= params.attached_end_mm)
     if not targets.any():
         return np.zeros((0, 3))
     mcp = _ToCheapestEnd(band_cost, targets, sp)

@@ -425,6 +425,8 @@ def _crop_brainstem(bs: Brainstem, roi: tuple[slice, slice, slice]) -> Brainstem
         pmj_k=bs.pmj_k - k0,
         center_j=bs.center_j[roi[2]] - j0,
         half_ap_mm=bs.half_ap_mm[roi[2]],
+        pmj_index=bs.pmj_index - np.array([i0, j0, k0], float),
+        axis=bs.axis,
     )
 
 

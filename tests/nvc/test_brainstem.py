@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nvc.brainstem import segment_brainstem
+from nvc.brainstem import _pontomedullary_junction, segment_brainstem
 from nvc.intensity import normalize_t2
 from nvc.io import load_volume
 from nvc.labels import Label
@@ -25,6 +25,47 @@ def test_brainstem_on_a_phantom_matches_truth(phantom_case):
     # the pontomedullary junction lies within 5 mm below the root exit points
     rexp_k = [t2.world_to_voxel(line[0])[2] for line in phantom_case.truth.cn7_centerlines.values()]
     assert 0 <= (np.mean(rexp_k) - bs.pmj_k) * t2.spacing[2] <= 5.0
+
+
+def _rotation(roll_deg: float, pitch_deg: float) -> np.ndarray:
+    """Rotation tilting axis k toward i by the roll, then toward j by the pitch."""
+    r, p = np.deg2rad(roll_deg), np.deg2rad(pitch_deg)
+    roll = np.array([[np.cos(r), 0, np.sin(r)], [0, 1, 0], [-np.sin(r), 0, np.cos(r)]])
+    pitch = np.array([[1, 0, 0], [0, np.cos(p), np.sin(p)], [0, -np.sin(p), np.cos(p)]])
+    return pitch @ roll
+
+
+@pytest.mark.parametrize(
+    ("roll_deg", "pitch_deg", "bulge_mm"),
+    [(0.0, 0.0, 0.0), (10.0, 0.0, 0.0), (0.0, 14.0, 0.0), (-8.0, -12.0, 0.0), (0.0, 14.0, 4.0)],
+)
+def test_junction_is_found_on_a_tilted_brainstem(roll_deg, pitch_deg, bulge_mm):
+    """The waist between a wide pons and the medulla, and the axis, whatever the head's tilt.
+
+    A body of revolution: medulla (radius 8 mm) narrowing to a waist (7 mm),
+    widening into the pons (12 mm, 10 mm above the waist) and narrowing again
+    to the midbrain; the pons may bulge forward by ``bulge_mm``. Axial slices
+    of a pitched brainstem smear its waist; cross-sections across its axis do not.
+    """
+    sp = np.array([0.5, 0.5, 0.6])
+    shape = (120, 120, 110)
+    waist = np.array([30.0, 30.0, 30.0])  # mm
+    rot = _rotation(roll_deg, pitch_deg)
+    up, anterior = rot @ np.array([0.0, 0.0, 1.0]), rot @ np.array([0.0, 1.0, 0.0])
+    pts = np.indices(shape).reshape(3, -1).T * sp - waist
+    h = pts @ up
+    bulge = np.where((h > 0) & (h < 20.0), bulge_mm * np.sin(np.pi * h / 20.0) ** 2, 0.0)
+    pts -= bulge[:, None] * anterior
+    radial = np.linalg.norm(pts - h[:, None] * up, axis=1)
+    radius = np.where(
+        h >= 0, 7.0 + 5.0 * np.sin(np.pi * h / 20.0) ** 2, 8.0 - np.exp(-((h / 4.0) ** 2))
+    )
+    mask = ((radial <= radius) & (h > -22.0) & (h < 24.0)).reshape(shape)
+    point, axis = _pontomedullary_junction(mask, sp)
+    # the axis leans toward the pons' bulge (its centres run forward), else it is the true one
+    assert np.degrees(np.arccos(np.clip(axis @ up, -1, 1))) < (12.0 if bulge_mm else 3.0)
+    assert abs((point * sp - waist) @ up) < 1.0  # the waist's height along the axis
+    assert np.linalg.norm(point * sp - waist) < 2.0  # and on the axis
 
 
 def test_constant_image_is_refused():

@@ -173,35 +173,30 @@ def test_into_canal_runs_along_the_canal_axis():
     )  # or the cap
 
 
-@pytest.mark.parametrize("roll_deg", [0.0, 12.0, -15.0])
-def test_brainstem_frame_follows_a_rolled_brainstem(roll_deg):
-    """Heights run along a tilted brainstem's axis and lateral distances across it."""
+@pytest.mark.parametrize(("roll_deg", "pitch_deg"), [(0.0, 0.0), (12.0, 0.0), (-15.0, 10.0)])
+def test_brainstem_frame_follows_a_tilted_brainstem(roll_deg, pitch_deg):
+    """Heights run along a tilted brainstem axis from its junction, lateral distances across."""
     sp = np.array([0.5, 0.6, 0.7])
     shape = (100, 60, 80)
-    pmj_k = 40
-    centre = np.array([25.0, 18.0, pmj_k * sp[2]])  # mm; the mid-sagittal plane is i = 50
-    up = np.array([np.sin(np.deg2rad(roll_deg)), 0.0, np.cos(np.deg2rad(roll_deg))])
-    pts = np.indices(shape).reshape(3, -1).T * sp - centre
-    along = pts @ up
-    radial = np.linalg.norm(pts - along[:, None] * up, axis=1)
-    mask = (radial <= 10.0).reshape(shape)
+    junction = np.array([50.0, 30.0, 40.0])  # voxel indices
+    r, p = np.deg2rad(roll_deg), np.deg2rad(pitch_deg)
+    up = np.array([np.sin(r) * np.cos(p), np.sin(p), np.cos(r) * np.cos(p)])
     bs = Brainstem(
-        mask=mask,
+        mask=np.zeros(shape, bool),
         midline_i=50.0,
-        pmj_k=pmj_k,
+        pmj_k=40,
         center_j=np.full(shape[2], 30.0),
         half_ap_mm=np.full(shape[2], 10.0),
+        pmj_index=junction,
+        axis=up,
     )
-    offset = np.array([0.0, 0.0, 0.0])
-    lateral, height = _brainstem_frame(bs, sp, shape, offset, 1.0)
-    assert lateral.shape == height.shape == (shape[0], 1, shape[2])
-    grid = np.indices((shape[0], shape[2])).reshape(2, -1).T
-    world = np.stack([grid[:, 0] * sp[0], np.full(len(grid), centre[1]), grid[:, 1] * sp[2]], 1)
-    rel = world - centre
-    expected_h = rel @ up
-    expected_l = rel @ np.array([up[2], 0.0, -up[0]])
-    near = np.linalg.norm(rel, axis=1) < 25.0
-    got_h = height[grid[:, 0], 0, grid[:, 1]]
-    got_l = lateral[grid[:, 0], 0, grid[:, 1]]
-    np.testing.assert_allclose(got_h[near], expected_h[near], atol=0.5)
-    np.testing.assert_allclose(got_l[near], expected_l[near], atol=0.5)
+    offset = np.array([10.0, 5.0, 20.0])
+    box = (60, 40, 50)
+    lateral, height = _brainstem_frame(bs, sp, box, offset, -1.0)
+    assert lateral.shape == height.shape == box
+    rel = (np.indices(box).reshape(3, -1).T + offset - junction) * sp
+    across = np.array([1.0, 0.0, 0.0]) - up[0] * up
+    across /= np.linalg.norm(across)
+    np.testing.assert_allclose(height.ravel(), rel @ up, atol=1e-9)
+    np.testing.assert_allclose(lateral.ravel(), -(rel @ across), atol=1e-9)
+    assert abs(across @ up) < 1e-12
