@@ -61,8 +61,9 @@ class NerveParams:
         the first nerve is thick (its radius plus ``separation_margin_mm``, up
         to ``max_separation_mm``), so that both paths cannot run inside CN VIII.
     attached_end_mm : float
-        The attached segment is followed down to this height above the
-        pontomedullary junction (along the brainstem's axis) at the lowest.
+        The attached path runs down the pons until it reaches this height
+        above the pontomedullary junction (along the brainstem's axis); the
+        ridge rule (``attached_gap_mm``) may end it higher.
     attached_gap_mm : float
         The attached segment, followed from the RDP down the pons, ends (at the
         root exit point) before the first stretch longer than this off a thin
@@ -509,9 +510,9 @@ def _attached_path(
     the brainstem mask, 0 inside; ``ridge`` marks thin dark structures and
     ``tof_bright_mm`` is the distance (mm) to TOF-bright voxels: the attached
     nerve ends, at the root exit point, where the path stops running along a
-    ridge (``_attached_end``). The path runs down to ``height`` (mm above
-    the pontomedullary junction along the brainstem's axis) at most
-    ``attached_end_mm``.
+    ridge (``_attached_end``). The path runs down until ``height`` (mm above
+    the pontomedullary junction along the brainstem's axis, shape of
+    ``cost``) is at most ``attached_end_mm``.
     """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
