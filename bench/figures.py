@@ -54,7 +54,11 @@ def phantom_figure(seed: int = 0) -> Path:
 
 
 def real_brainstem_figure() -> Path | None:
-    """Brainstem mask (red) over the real T2: mid-sagittal, axial and coronal."""
+    """Brainstem mask (red) over the real T2: mid-sagittal, axial and coronal.
+
+    The mid-sagittal view also shows the brainstem's axis (yellow, 15 mm
+    either side) and the pontomedullary junction on it (yellow dot).
+    """
     if not REAL_T2.exists():
         return None
     vol = reorient_canonical(load_volume(REAL_T2))
@@ -72,6 +76,10 @@ def real_brainstem_figure() -> Path | None:
         a.contour(mask.astype(float), [0.5], colors="r", linewidths=1.2)
         a.set_title(f"real T2 (stroke_T2), brainstem found: {title}")
         a.set_axis_off()
+    # the axis in the sagittal view: (j, k) voxel coordinates, 15 mm either side of the junction
+    ends = bs.pmj_index + np.outer([-15.0, 15.0], bs.axis) / vol.spacing
+    ax[0].plot(ends[:, 1], ends[:, 2], "y-", linewidth=1.0)
+    ax[0].plot(bs.pmj_index[1], bs.pmj_index[2], "yo", markersize=5)
     fig.tight_layout()
     out = DOCS / "real_t2_brainstem.png"
     fig.savefig(out, dpi=70)

@@ -383,7 +383,7 @@ def _pontomedullary_junction(
     cj = (mask[:, :, ks].sum(axis=0) * jj[:, None]).sum(axis=0)[use] / area[use] * sp[1]
     z = ks[use] * sp[2]
     (bi, ai), (bj, aj) = np.polyfit(z, ci, 1), np.polyfit(z, cj, 1)
-    axis = np.array([np.clip(bi, -0.6, 0.6), np.clip(bj, -0.6, 0.6), 1.0])  # at most ~30 degrees
+    axis = np.array([np.clip(bi, -1.0, 1.0), np.clip(bj, -1.0, 1.0), 1.0])  # at most 45 degrees
     axis /= np.linalg.norm(axis)
     z0 = guess * sp[2]
     centre = np.array([ai + bi * z0, aj + bj * z0, z0])
