@@ -360,7 +360,7 @@ def _track_from_below(
 def _pontomedullary_junction(
     mask: NDArray[np.bool_], sp: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The brainstem's axis and the point on it at the waist between the pons and the medulla.
+    """The point of the brainstem's axis at the waist between pons and medulla, and the axis.
 
     The axis is the line through the brainstem's centres within 12 mm of a
     first, axial guess of the waist; the waist is then sought on
@@ -369,10 +369,11 @@ def _pontomedullary_junction(
     waist by millimetres. Returns (point, voxel indices (i, j, k), shape (3,);
     axis, unit vector in mm along (i, j, k) pointing up, shape (3,)).
     """
-    guess = _waist(mask.sum(axis=(0, 1)).astype(float) * sp[0] * sp[1], float(sp[2]))
+    counts = mask.sum(axis=(0, 1)).astype(float)  # voxels per axial slice
+    guess = _waist(counts * sp[0] * sp[1], float(sp[2]))
     half = round(12.0 / float(sp[2]))
     ks = np.arange(max(guess - half, 0), min(guess + half + 1, mask.shape[2]))
-    area = mask[:, :, ks].sum(axis=(0, 1)).astype(float)
+    area = counts[ks]
     use = area > 0
     up = np.array([0.0, 0.0, 1.0])
     if use.sum() < 3:
