@@ -60,8 +60,6 @@ class Brainstem:
     mask : ndarray, bool, shape (I, J, K)
     midline_i : float
         Array index (axis i) of the mid-sagittal plane.
-    pmj_k : int
-        Axial level (axis k) of the pontomedullary junction (``pmj_index``'s).
     center_j : ndarray, shape (K,)
         Anteroposterior centre (axis j index) per level, NaN where absent.
     half_ap_mm : ndarray, shape (K,)
@@ -76,11 +74,15 @@ class Brainstem:
 
     mask: NDArray[np.bool_]
     midline_i: float
-    pmj_k: int
     center_j: NDArray[np.float64]
     half_ap_mm: NDArray[np.float64]
     pmj_index: NDArray[np.float64]
     axis: NDArray[np.float64]
+
+    @property
+    def pmj_k(self) -> int:
+        """Axial level (axis k) of the pontomedullary junction (``pmj_index``'s, in the grid)."""
+        return int(np.clip(round(float(self.pmj_index[2])), 0, self.mask.shape[-1] - 1))
 
 
 def mirror_symmetry(norm: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -194,7 +196,6 @@ def segment_brainstem(
     return Brainstem(
         mask=mask,
         midline_i=mid,
-        pmj_k=int(np.clip(round(float(pmj[2])), 0, n_k - 1)),
         center_j=center,
         half_ap_mm=half,
         pmj_index=pmj,

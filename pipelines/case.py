@@ -422,7 +422,6 @@ def _crop_brainstem(bs: Brainstem, roi: tuple[slice, slice, slice]) -> Brainstem
     return Brainstem(
         mask=bs.mask[roi],
         midline_i=bs.midline_i - i0,
-        pmj_k=bs.pmj_k - k0,
         center_j=bs.center_j[roi[2]] - j0,
         half_ap_mm=bs.half_ap_mm[roi[2]],
         pmj_index=bs.pmj_index - np.array([i0, j0, k0], float),

@@ -184,7 +184,6 @@ def test_brainstem_frame_follows_a_tilted_brainstem(roll_deg, pitch_deg):
     bs = Brainstem(
         mask=np.zeros(shape, bool),
         midline_i=50.0,
-        pmj_k=40,
         center_j=np.full(shape[2], 30.0),
         half_ap_mm=np.full(shape[2], 10.0),
         pmj_index=junction,
