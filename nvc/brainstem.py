@@ -381,8 +381,9 @@ def _pontomedullary_junction(
         i, j = np.argwhere(mask[:, :, guess]).mean(axis=0) if mask[:, :, guess].any() else (0, 0)
         return np.array([i, j, guess], float), up
     ii, jj = np.arange(mask.shape[0], dtype=float), np.arange(mask.shape[1], dtype=float)
-    ci = (mask[:, :, ks].sum(axis=1) * ii[:, None]).sum(axis=0)[use] / area[use] * sp[0]
-    cj = (mask[:, :, ks].sum(axis=0) * jj[:, None]).sum(axis=0)[use] / area[use] * sp[1]
+    near = mask[:, :, ks]  # one copy of the slices near the guess
+    ci = (near.sum(axis=1) * ii[:, None]).sum(axis=0)[use] / area[use] * sp[0]
+    cj = (near.sum(axis=0) * jj[:, None]).sum(axis=0)[use] / area[use] * sp[1]
     z = ks[use] * sp[2]
     (bi, ai), (bj, aj) = np.polyfit(z, ci, 1), np.polyfit(z, cj, 1)
     axis = np.array([np.clip(bi, -1.0, 1.0), np.clip(bj, -1.0, 1.0), 1.0])  # at most 45 degrees
