@@ -64,6 +64,11 @@ class NerveParams:
         The attached path runs down the pons until it reaches this height
         above the pontomedullary junction (along the brainstem's axis); the
         ridge rule (``attached_gap_mm``) may end it higher.
+    attached_min_mm : float
+        Shortest attached segment taken from the ridge rule; a shorter one was
+        not traced (the attached segment is 8-10 mm long, at least about 5 mm:
+        Tomii et al. 2003; Campos-Benitez and Kaufmann 2008), and the path to
+        the junction's level is kept.
     attached_gap_mm : float
         The attached segment, followed from the RDP down the pons, ends (at the
         root exit point) before the first stretch longer than this off a thin
@@ -113,9 +118,11 @@ class NerveParams:
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
     attached_end_mm: float = 3.0
+    attached_min_mm: float = 4.0
     attached_bridge_mm: float = 2.0
     attached_bridge_span_mm: float = 5.0
     canal_nerve_mm: float = 12.0
+    tube_radius_mm: float = 2.0
     max_path_cost: float = 400.0
     second_path_cost: float = 9.0
 
@@ -219,8 +226,9 @@ def trace_nerves(
     canal = labels == (1 + int(ok[np.argmin(score[ok])]))
 
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
-    surface_cost = _cost(sub, csf, bone, art_sub, levels, sp)
-    free_cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
+    surface_cost = _cost(sub, csf, bone, art_sub, levels, sp, None)
+    tube_cost = _cost(sub, csf, bone, art_sub, levels, sp, params.tube_radius_mm)
+    free_cost = tube_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
     cost = free_cost.copy()
     cost += 100.0 * (height > params.rez_above_mm + params.max_rise_mm)
@@ -352,10 +360,25 @@ def _canal(csf, bone, sp, params: NerveParams):
     return closed & ~bone
 
 
-def _cost(sub, csf, bone, art_sub, levels: T2Levels, sp):
-    """Cost per mm: cheap on dark voxels next to CSF, dear in CSF, far from CSF, bone, arteries."""
+def _cost(sub, csf, bone, art_sub, levels: T2Levels, sp, tube_radius_mm: float | None):
+    """Cost per mm: cheap on thin dark tubes in CSF; dear in CSF, far from CSF, bone, arteries.
+
+    Darkness alone does not tell a nerve from the edge of the cerebellum or the
+    flocculus (tissue is darker than CSF too): a nerve is a *tube* darker than
+    what surrounds it, so its darkness is measured as a black top-hat (the
+    grey closing by a box wider than any nerve, minus the image), which is
+    about 0 on the border of any bulky tissue. With ``tube_radius_mm`` None the
+    plain darkness is used (the attached nerve lies on the pons, no tube).
+    """
     lo, hi = 0.5 * levels.tissue, levels.csf_threshold
-    dark = np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
+    if tube_radius_mm is None:
+        dark = np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
+    else:
+        size = tuple(int(v) for v in 2 * np.ceil(tube_radius_mm / np.asarray(sp)) + 1)
+        # a box, not a ball: ndimage's box closing is separable (fast); the nerve is thinner
+        # than either, so both fill it
+        tophat = ndimage.grey_closing(sub, size=size) - sub
+        dark = np.clip(tophat / (hi - lo), 0.0, 1.0)
     d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
     cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
     cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
@@ -529,7 +552,11 @@ def _attached_path(
     if not np.isfinite(cand[end]):
         return np.zeros((0, 3))
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
-    return path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
+    cut = path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
+    # where the nerve is no darker than the pons (partial volume with CSF on a coarse grid)
+    # it makes no ridge and the rule ends at once; an attached segment shorter than any seen
+    # anatomically was not traced: the whole path to the junction's level is kept instead
+    return cut if _length(cut, sp) >= params.attached_min_mm else path
 
 
 def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:
