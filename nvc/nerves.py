@@ -64,6 +64,23 @@ class NerveParams:
         The attached path runs down the pons until it reaches this height
         above the pontomedullary junction (along the brainstem's axis); the
         ridge rule (``attached_gap_mm``) may end it higher.
+    tube_radius_mm : float
+        Half-width of the box whose grey closing fills any nerve (CN VIII is
+        up to 3 mm wide): darkness is measured against it (``_darkness``).
+    max_tube_mm : float
+        The first nerve's tube, which the second path keeps out of, reaches
+        this far from its path (the widest nerve's radius plus partial volume).
+    converge_mm : float
+        Within this distance of the brainstem or the canal, CN VII and VIII lie
+        together (their roots 1-3 mm apart, in contact at the porus): there the
+        second path keeps only ``separation_mm`` off the first, elsewhere off its
+        whole tube.
+    tof_bar_fraction : float
+        Off the brainstem the paths pay for TOF signal from this fraction of the
+        way from stationary tissue (0) to the brightest arteries (1) upward:
+        nerves have no inflow and stay at or below tissue, while a small
+        artery's flow void, as dark on T2 as a nerve, is only partly bright
+        on TOF (partial volume).
     attached_min_mm : float
         Shortest attached segment taken from the ridge rule; a shorter one was
         not traced (the attached segment is 8-10 mm long, at least about 5 mm:
@@ -123,6 +140,9 @@ class NerveParams:
     attached_bridge_span_mm: float = 5.0
     canal_nerve_mm: float = 12.0
     tube_radius_mm: float = 2.0
+    max_tube_mm: float = 2.0
+    tof_bar_fraction: float = 0.15
+    converge_mm: float = 3.0
     max_path_cost: float = 400.0
     second_path_cost: float = 9.0
 
@@ -226,8 +246,9 @@ def trace_nerves(
     canal = labels == (1 + int(ok[np.argmin(score[ok])]))
 
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
-    surface_cost = _cost(sub, csf, bone, art_sub, levels, sp, None)
-    tube_cost = _cost(sub, csf, bone, art_sub, levels, sp, params.tube_radius_mm)
+    surface_cost = _cost(_darkness(sub, levels, sp, None), csf, bone, art_sub, sp)
+    tube_dark = _darkness(sub, levels, sp, params.tube_radius_mm)
+    tube_cost = _cost(tube_dark, csf, bone, art_sub, sp, params.tof_bar_fraction)
     free_cost = tube_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
     cost = free_cost.copy()
@@ -248,7 +269,15 @@ def trace_nerves(
     # the second nerve runs beside the first (CN VII along CN VIII): within a corridor
     # around it, apart from it; the corridor, not the ceiling, keeps it off CN V
     d_a = _path_distance(path_a, sub.shape, sp, params.pair_corridor_mm)
-    apart = (d_a > exclusion) & (d_a <= params.pair_corridor_mm)
+    # apart from the whole first nerve, not only from its path: CN VIII is up to 3 mm wide
+    # and a second path inside it would be CN VIII again
+    # (only away from both ends: at their roots the two nerves lie 1-3 mm apart, so only the
+    # first path's own voxels are kept from; at the porus they touch, so nothing is)
+    near_canal = distance_to_mask(canal, sp) <= params.converge_mm
+    near_root = bs_dist <= params.converge_mm
+    inside_a = _tube_of(path_a, tube_dark, d_a, sp, exclusion, params)
+    inside_a = np.where(near_root, d_a <= exclusion, inside_a) & ~near_canal
+    apart = ~inside_a & (d_a <= params.pair_corridor_mm)
     path_b, cost_b = _cheapest_path(np.where(apart, free_cost, free_cost + 1e3), sp, canal, rez)
     separated = (
         path_b is not None
@@ -360,33 +389,51 @@ def _canal(csf, bone, sp, params: NerveParams):
     return closed & ~bone
 
 
-def _cost(sub, csf, bone, art_sub, levels: T2Levels, sp, tube_radius_mm: float | None):
-    """Cost per mm: cheap on thin dark tubes in CSF; dear in CSF, far from CSF, bone, arteries.
+def _darkness(sub, levels: T2Levels, sp, tube_radius_mm: float | None):
+    """How dark each voxel is, 0 (CSF) to 1 (a nerve's core), on the normalised T2.
 
     Darkness alone does not tell a nerve from the edge of the cerebellum or the
     flocculus (tissue is darker than CSF too): a nerve is a *tube* darker than
-    what surrounds it, so its darkness is measured as a black top-hat (the
-    grey closing by a box wider than any nerve, minus the image), which is
-    about 0 on the border of any bulky tissue. With ``tube_radius_mm`` None the
+    what surrounds it, so with ``tube_radius_mm`` its darkness is measured as a
+    black top-hat (the grey closing by a box wider than any nerve, minus the
+    image), which is about 0 on the border of any bulky tissue. With None the
     plain darkness is used (the attached nerve lies on the pons, no tube).
     """
     lo, hi = 0.5 * levels.tissue, levels.csf_threshold
     if tube_radius_mm is None:
-        dark = np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
-    else:
-        size = tuple(int(v) for v in 2 * np.ceil(tube_radius_mm / np.asarray(sp)) + 1)
-        # a box, not a ball: ndimage's box closing is separable (fast); the nerve is thinner
-        # than either, so both fill it
-        tophat = ndimage.grey_closing(sub, size=size) - sub
-        dark = np.clip(tophat / (hi - lo), 0.0, 1.0)
+        return np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
+    size = tuple(int(v) for v in 2 * np.ceil(tube_radius_mm / np.asarray(sp)) + 1)
+    # a box, not a ball: ndimage's box closing is separable (fast); the nerve is thinner
+    # than either, so both fill it
+    tophat = ndimage.grey_closing(sub, size=size) - sub
+    return np.clip(tophat / (hi - lo), 0.0, 1.0)
+
+
+def _cost(dark, csf, bone, art_sub, sp, tof_bar: float = 0.35):
+    """Cost per mm: cheap on dark voxels (``_darkness``); dear far from CSF, in bone, arteries."""
     d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
     cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
     cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
     cost += 30.0 * bone  # thin bone and flow voids are darker than any nerve
     if art_sub is not None:
         # TOF-bright voxels are arteries (dark on T2 like nerves): bar them, softly at the walls
-        cost += 300.0 * np.clip((art_sub - 0.35) / 0.3, 0.0, 1.0)
+        cost += 300.0 * np.clip((art_sub - tof_bar) / 0.3, 0.0, 1.0)
     return cost.astype(np.float64)
+
+
+def _tube_of(path, dark, d_path, sp, exclusion_mm: float, params: NerveParams):
+    """The dark tube a path runs in, widened by the separation margin.
+
+    Voxels at least half dark (``_darkness``) within ``max_tube_mm`` of the path
+    and connected to it, dilated by ``separation_margin_mm``, together with
+    every voxel within ``exclusion_mm`` of the path.
+    """
+    near = d_path <= params.max_tube_mm
+    idx = tuple(np.round(path).astype(int).T)
+    seeds = np.zeros(dark.shape, bool)
+    seeds[idx] = True
+    tube = ndimage.binary_propagation(seeds, mask=near & (dark >= 0.5)) | seeds
+    return dilate_ellipsoid(tube, params.separation_margin_mm, sp) | (d_path <= exclusion_mm)
 
 
 def _rez_seeds(bs_sub, height, lateral, bs_half: float, params: NerveParams):

@@ -16,6 +16,7 @@ from nvc.nerves import (
     _brainstem_frame,
     _CanalTube,
     _cost,
+    _darkness,
     _into_canal,
     trace_nerves,
 )
@@ -214,8 +215,8 @@ def test_the_path_cost_prefers_a_thin_dark_tube_to_the_edge_of_bulky_tissue():
         tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.3, bone_threshold=0.08
     )
     csf, bone = t2 > 0.7, t2 < 0.08
-    cost = _cost(t2, csf, bone, None, levels, sp, NerveParams().tube_radius_mm)
-    plain = _cost(t2, csf, bone, None, levels, sp, None)
+    cost = _cost(_darkness(t2, levels, sp, NerveParams().tube_radius_mm), csf, bone, None, sp)
+    plain = _cost(_darkness(t2, levels, sp, None), csf, bone, None, sp)
     on_tube, on_edge = cost[20, 26, 10], cost[20, 13, 10]
     assert on_tube < 0.1 * on_edge
     # darkness alone cannot tell them apart: the edge is as cheap as the tube, or cheaper
