@@ -21,7 +21,7 @@ from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
 from nvc.brainstem import Brainstem
-from nvc.intensity import T2Levels
+from nvc.intensity import T2Levels, tube_darkness
 from nvc.morphology import (
     dilate_ellipsoid,
     distance_to_mask,
@@ -66,7 +66,7 @@ class NerveParams:
         ridge rule (``attached_gap_mm``) may end it higher.
     tube_radius_mm : float
         Half-width of the box whose grey closing fills any nerve (CN VIII is
-        up to 3 mm wide): darkness is measured against it (``_darkness``).
+        up to 3 mm wide): darkness is measured against it (``nvc.intensity.tube_darkness``).
     max_tube_mm : float
         The first nerve's tube, which the second path keeps out of, reaches
         this far from its path (the widest nerve's radius plus partial volume).
@@ -246,8 +246,8 @@ def trace_nerves(
     canal = labels == (1 + int(ok[np.argmin(score[ok])]))
 
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
-    surface_cost = _cost(_darkness(sub, levels, sp, None), csf, bone, art_sub, sp)
-    tube_dark = _darkness(sub, levels, sp, params.tube_radius_mm)
+    surface_cost = _cost(tube_darkness(sub, levels, sp, radius_mm=None), csf, bone, art_sub, sp)
+    tube_dark = tube_darkness(sub, levels, sp, radius_mm=params.tube_radius_mm)
     tube_cost = _cost(tube_dark, csf, bone, art_sub, sp, params.tof_bar_fraction)
     free_cost = tube_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
@@ -389,28 +389,8 @@ def _canal(csf, bone, sp, params: NerveParams):
     return closed & ~bone
 
 
-def _darkness(sub, levels: T2Levels, sp, tube_radius_mm: float | None):
-    """How dark each voxel is, 0 (CSF) to 1 (a nerve's core), on the normalised T2.
-
-    Darkness alone does not tell a nerve from the edge of the cerebellum or the
-    flocculus (tissue is darker than CSF too): a nerve is a *tube* darker than
-    what surrounds it, so with ``tube_radius_mm`` its darkness is measured as a
-    black top-hat (the grey closing by a box wider than any nerve, minus the
-    image), which is about 0 on the border of any bulky tissue. With None the
-    plain darkness is used (the attached nerve lies on the pons, no tube).
-    """
-    lo, hi = 0.5 * levels.tissue, levels.csf_threshold
-    if tube_radius_mm is None:
-        return np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
-    size = tuple(int(v) for v in 2 * np.ceil(tube_radius_mm / np.asarray(sp)) + 1)
-    # a box, not a ball: ndimage's box closing is separable (fast); the nerve is thinner
-    # than either, so both fill it
-    tophat = ndimage.grey_closing(sub, size=size) - sub
-    return np.clip(tophat / (hi - lo), 0.0, 1.0)
-
-
 def _cost(dark, csf, bone, art_sub, sp, tof_bar: float = 0.35):
-    """Cost per mm: cheap on dark voxels (``_darkness``); dear far from CSF, in bone, arteries."""
+    """Cost per mm: cheap on dark voxels (``tube_darkness``); dear far from CSF, bone, arteries."""
     d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
     cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
     cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
@@ -424,7 +404,7 @@ def _cost(dark, csf, bone, art_sub, sp, tof_bar: float = 0.35):
 def _tube_of(path, dark, d_path, sp, exclusion_mm: float, params: NerveParams):
     """The dark tube a path runs in, widened by the separation margin.
 
-    Voxels at least half dark (``_darkness``) within ``max_tube_mm`` of the path
+    Voxels at least half dark (``nvc.intensity.tube_darkness``) within ``max_tube_mm`` of the path
     and connected to it, dilated by ``separation_margin_mm``, together with
     every voxel within ``exclusion_mm`` of the path.
     """

@@ -245,6 +245,7 @@ def run_case(
             registration_ok=registration_ok,
             nerve_quality=quality,
             contact_mm=config.contacts.contact_mm,
+            voxel_mm=float(np.max(t2.spacing)),
             params=config.decision,
         )
         checks = SideQuality(

@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial import cKDTree
 
 from nvc.brainstem import Brainstem, segment_brainstem
-from nvc.intensity import T2Levels, normalize_t2
+from nvc.intensity import T2Levels, normalize_t2, tube_darkness
 from nvc.labels import Label
 from nvc.morphology import distance_to_mask
 from nvc.nerves import (
@@ -16,7 +16,6 @@ from nvc.nerves import (
     _brainstem_frame,
     _CanalTube,
     _cost,
-    _darkness,
     _into_canal,
     trace_nerves,
 )
@@ -215,8 +214,10 @@ def test_the_path_cost_prefers_a_thin_dark_tube_to_the_edge_of_bulky_tissue():
         tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.3, bone_threshold=0.08
     )
     csf, bone = t2 > 0.7, t2 < 0.08
-    cost = _cost(_darkness(t2, levels, sp, NerveParams().tube_radius_mm), csf, bone, None, sp)
-    plain = _cost(_darkness(t2, levels, sp, None), csf, bone, None, sp)
+    cost = _cost(
+        tube_darkness(t2, levels, sp, radius_mm=NerveParams().tube_radius_mm), csf, bone, None, sp
+    )
+    plain = _cost(tube_darkness(t2, levels, sp, radius_mm=None), csf, bone, None, sp)
     on_tube, on_edge = cost[20, 26, 10], cost[20, 13, 10]
     assert on_tube < 0.1 * on_edge
     # darkness alone cannot tell them apart: the edge is as cheap as the tube, or cheaper
