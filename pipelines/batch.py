@@ -12,6 +12,9 @@ same command again finishes the rest.
 
 Group level: ``group_summary.tsv`` and ``group_report.html`` from the saved cases.
 
+One batch at a time per OUT_DIR: a second is refused (exit 2) naming the first's host,
+pid and start time; the lock a killed batch leaves is taken over.
+
 Exit codes: 0 every case done, 2 usage, 3 unreadable dataset, 4 some case(s) failed.
 """
 
