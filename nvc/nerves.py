@@ -61,9 +61,14 @@ class NerveParams:
         the first nerve is thick (its radius plus ``separation_margin_mm``, up
         to ``max_separation_mm``), so that both paths cannot run inside CN VIII.
     attached_end_mm : float
-        The attached path runs down the pons until it reaches this height
-        above the pontomedullary junction (along the brainstem's axis); the
-        ridge rule (``attached_gap_mm``) may end it higher.
+        The attached path runs down the pons at most to this height above the
+        pontomedullary junction (along the brainstem's axis): 0, the junction
+        itself, since the root exit point lies in the pontomedullary sulcus.
+        Where the nerve leaves the brainstem is found on the image, by the
+        ridge rule (``attached_gap_mm``), which ends the path higher. (Until
+        version 0.1 this was 3 mm, fitted to nvc.phantom, where root exit
+        points lie 2.9 mm above the waist; on an independent generator they
+        lie 0-6 mm above it.)
     tube_radius_mm : float
         Half-width of the box whose grey closing fills any nerve (CN VIII is
         up to 3 mm wide): darkness is measured against it (``nvc.intensity.tube_darkness``).
@@ -134,7 +139,7 @@ class NerveParams:
     attached_lift_mm: float = 0.4
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
-    attached_end_mm: float = 3.0
+    attached_end_mm: float = 0.0
     attached_min_mm: float = 4.0
     attached_bridge_mm: float = 2.0
     attached_bridge_span_mm: float = 5.0
