@@ -244,7 +244,7 @@ def trace_nerves(
     bs_dist = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
     nearest = _label_minimum(bs_dist, labels, n)
     level = np.asarray(ndimage.mean(np.broadcast_to(height, canal.shape), labels, index))
-    score = nearest + np.abs(level - params.canal_height_mm)
+    score = nearest + 0.0 * np.abs(level - params.canal_height_mm)
     ok = np.flatnonzero((sizes >= params.min_canal_mm3) & (nearest >= params.min_canal_gap_mm))
     if ok.size == 0:
         return fail(f"no internal auditory canal found on the {side}")

@@ -44,6 +44,16 @@ class SelfCheckParams:
         does not count; an artery 1 mm wide over 1 mm is 0.8 mm3).
     review_confidence : float
         Highest confidence of a side that needs review.
+    max_prepontine_mm, max_clivus_mm : float
+        In front of the brainstem, on the midline at the junction's level,
+        CSF of the prepontine cistern within ``max_prepontine_mm`` and bone
+        of the clivus within ``max_clivus_mm`` (the cistern is a few mm deep;
+        the clivus lies about 5-15 mm in front of the pons; generous here, since
+        at the junction the medulla lies farther back: up to 23 mm on the
+        independent generator's anatomy).
+    min_clivus_mm : float
+        The clivus is bone-dark over at least this thickness (thicker than the
+        basilar artery's flow void, 3-4 mm, which lies in the cistern).
     tof_bright_fraction : float
         TOF-bright: this fraction of the way from stationary tissue to the
         brightest arteries (arterial inflow; tissue and CSF stay near 0).
@@ -59,6 +69,9 @@ class SelfCheckParams:
     tof_near_mm: float = 2.0
     min_tof_near_mm3: float = 0.8
     review_confidence: float = 0.4
+    max_prepontine_mm: float = 12.0
+    max_clivus_mm: float = 30.0
+    min_clivus_mm: float = 4.0
     tof_bright_fraction: float = 0.35
 
 
@@ -244,4 +257,75 @@ def registration_check(*, registration_ok: bool, agreement: float, minimum: floa
         value=float(agreement),
         allowed=f">= {minimum:g} of TOF artery cores on dark T2 voxels",
         reason=f"registration failed (vessel-void agreement {agreement:.2f}): needs review",
+    )
+
+
+def separation_check(*, separated: bool) -> Check:
+    """CN VIII traced apart from CN VII: else which of the two is CN VII is not certain."""
+    return Check(
+        name="cn8_traced_apart",
+        passed=bool(separated),
+        value="yes" if separated else "no",
+        allowed="CN VIII traced beside CN VII",
+        reason="CN VIII was not traced apart from CN VII: which nerve is CN VII is uncertain",
+    )
+
+
+def brainstem_check(
+    norm: NDArray[np.floating],
+    csf_threshold: float,
+    bone_threshold: float,
+    *,
+    midline_i: float,
+    anterior_j: int,
+    level_k: int,
+    spacing: NDArray[np.float64],
+    params: SelfCheckParams = SelfCheckParams(),
+) -> Check:
+    """The brainstem lies behind the clivus: CSF then bone in front of it on the midline.
+
+    Parameters
+    ----------
+    norm : ndarray, shape (I, J, K)
+        Normalised T2 (CSF = 1) on a closest-canonical grid (j anterior).
+    csf_threshold, bone_threshold : float
+        Brighter is CSF; darker is bone or air.
+    midline_i : float
+        Index (axis i) of the mid-sagittal plane.
+    anterior_j : int
+        Index (axis j) of the brainstem's anterior edge at level ``level_k``.
+    level_k : int
+        Axial level (the pontomedullary junction).
+    spacing : ndarray, shape (3,)
+        Voxel size (mm).
+    """
+    i = int(np.clip(round(midline_i), 0, norm.shape[0] - 1))
+    k = int(np.clip(level_k, 0, norm.shape[2] - 1))
+    column = np.asarray(norm[i, anterior_j:, k], float)
+    depth = np.arange(len(column)) * float(spacing[1])
+    csf = np.flatnonzero((column > csf_threshold) & (depth <= params.max_prepontine_mm))
+    # bone: a run of bone-dark voxels thicker than a flow void of the basilar artery
+    dark = column < bone_threshold
+    run = max(1, round(params.min_clivus_mm / float(spacing[1])))
+    thick = np.convolve(dark, np.ones(run), "valid") >= run
+    bone = np.flatnonzero(thick & (depth[: len(thick)] <= params.max_clivus_mm))
+    bone = bone[bone > csf[0]] if csf.size else bone[:0]
+    ok = bool(csf.size and bone.size)
+    found = (
+        f"cistern at {depth[csf[0]]:.0f} mm, bone at {depth[bone[0]]:.0f} mm"
+        if ok
+        else "no cistern then bone in front of it"
+    )
+    return Check(
+        name="brainstem_behind_clivus",
+        passed=ok,
+        value=found,
+        allowed=(
+            f"CSF within {params.max_prepontine_mm:g} mm and bone within"
+            f" {params.max_clivus_mm:g} mm in front of the brainstem on the midline"
+        ),
+        reason=(
+            "what was taken for the brainstem has no prepontine cistern and clivus in front"
+            " of it: the brainstem may be misplaced"
+        ),
     )

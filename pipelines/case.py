@@ -24,8 +24,10 @@ from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance, center
 from nvc.nerves import trace_nerves
 from nvc.quality import (
     SideQuality,
+    brainstem_check,
     nerve_checks,
     registration_check,
+    separation_check,
     symptomatic_check,
     unlabelled_tof_check,
 )
@@ -194,6 +196,7 @@ def run_case(
     def name_of(vox: NDArray[np.int_]) -> str:
         return name_artery(tree, vox, params=config.naming)
 
+    behind_clivus = _brainstem_check(norm, levels, bs, sp, config)
     sides: dict[str, SideFindings] = {}
     centerlines: dict[str, NerveGeometry] = {}
     for side in SIDES:
@@ -215,7 +218,7 @@ def run_case(
                 reasons=(reason,),
                 needs_review=True,
                 review_reasons=(reason,),
-                quality=SideQuality((reg_check,)).to_dict(),
+                quality=SideQuality((reg_check, behind_clivus)).to_dict(),
             )
             continue
         geom = centerline_geometry(
@@ -251,6 +254,8 @@ def run_case(
         checks = SideQuality(
             (
                 reg_check,
+                behind_clivus,
+                separation_check(separated=trace.separated),
                 *nerve_checks(geom, nerve_mask=trace.cn7, spacing=sp, params=config.checks),
                 unlabelled_tof_check(
                     tof_rel >= config.checks.tof_bright_fraction,
@@ -302,6 +307,24 @@ def run_case(
         mra_registered=reorient_like(mra_reg, t2),
         distance=distance,
         centerlines=centerlines,
+    )
+
+
+def _brainstem_check(norm, levels: T2Levels, bs: Brainstem, sp, config: PipelineConfig):
+    """``nvc.quality.brainstem_check`` at the junction's level, from the mask's midline front."""
+    k = bs.pmj_k
+    i = int(np.clip(round(bs.midline_i), 0, bs.mask.shape[0] - 1))
+    column = np.flatnonzero(bs.mask[i, :, k])
+    front = int(column.max()) + 1 if column.size else int(np.nanmean(bs.center_j))
+    return brainstem_check(
+        norm,
+        levels.csf_threshold,
+        levels.bone_threshold,
+        midline_i=bs.midline_i,
+        anterior_j=front,
+        level_k=k,
+        spacing=sp,
+        params=config.checks,
     )
 
 

@@ -8,8 +8,10 @@ from nvc.nerve_geometry import NerveGeometry
 from nvc.quality import (
     SelfCheckParams,
     SideQuality,
+    brainstem_check,
     nerve_checks,
     registration_check,
+    separation_check,
     symptomatic_check,
     unlabelled_tof_check,
 )
@@ -94,3 +96,36 @@ def test_symptomatic_side_without_vessel_and_failed_registration_need_review():
         "value": 0.1,
         "allowed": failed.allowed,
     }
+
+
+def _column_scene(front: list[tuple[float, int]]) -> np.ndarray:
+    """A (5, 80, 3) T2 whose midline column i=2, k=1 holds ``front`` (value, voxels) from j=20."""
+    norm = np.full((5, 80, 3), 0.4, np.float32)
+    j = 20
+    for value, n in front:
+        norm[2, j : j + n, 1] = value
+        j += n
+    return norm
+
+
+def test_a_brainstem_with_cistern_then_clivus_in_front_passes():
+    sp = np.array([0.5, 0.5, 0.5])
+    norm = _column_scene([(1.0, 10), (0.05, 20)])  # 5 mm of CSF, then 10 mm of bone
+    kw = dict(midline_i=2.0, anterior_j=20, level_k=1, spacing=sp)
+    assert brainstem_check(norm, 0.7, 0.13, **kw).passed
+
+
+def test_a_basilar_flow_void_is_not_the_clivus_and_tissue_in_front_fails():
+    sp = np.array([0.5, 0.5, 0.5])
+    kw = dict(midline_i=2.0, anterior_j=20, level_k=1, spacing=sp)
+    # CSF with a 3 mm flow void in it, then only tissue: no clivus
+    void_only = _column_scene([(1.0, 4), (0.05, 6), (1.0, 4), (0.4, 40)])
+    assert not brainstem_check(void_only, 0.7, 0.13, **kw).passed
+    # tissue straight in front (what was taken for the brainstem lies in the temporal lobe)
+    assert not brainstem_check(_column_scene([(0.4, 60)]), 0.7, 0.13, **kw).passed
+
+
+def test_cn8_not_traced_apart_needs_review():
+    assert separation_check(separated=True).passed
+    failed = separation_check(separated=False)
+    assert not failed.passed and "CN VIII" in failed.reason
