@@ -179,7 +179,7 @@ def build_anatomy(params: PhantomParams) -> Anatomy:
     def bs(p: NDArray[np.float64]) -> NDArray[np.float64]:
         return brainstem_sdf(pons, medulla, sulcus, p)
 
-    cerebellum = (
+    cerebellum: tuple[Ellipsoid, ...] = (
         Ellipsoid(np.array([24.0, -26.0, -1.0]) * s, np.array([23.0, 20.0, 21.0]) * s),
         Ellipsoid(np.array([-24.0, -26.0, -1.0]) * s, np.array([23.0, 20.0, 21.0]) * s),
         Ellipsoid(np.array([0.0, -25.0, -2.0]) * s, np.array([10.0, 10.5, 16.0]) * s),
@@ -224,8 +224,8 @@ def build_anatomy(params: PhantomParams) -> Anatomy:
     vessels: list[Tube] = [Tube("BA", Label.ARTERY, ba, a.ba_radius_mm, "artery", "BA", None)]
     for side in SIDES:
         sigma = 1.0 if side == "right" else -1.0
-        cp = None if w is None else w.course(side)
-        vessels += _side_vessels(bs, a, cp, side, sigma, z_c, z_vb, ba, ba_y, s)
+        loops = None if w is None else w.course(side)
+        vessels += _side_vessels(bs, a, loops, side, sigma, z_c, z_vb, ba, ba_y, s)
 
     # Vessels keep clear of the nerves except where they are routed to them.
     nerve_tubes = {t.name: t for t in tubes}
