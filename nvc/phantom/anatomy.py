@@ -361,63 +361,94 @@ def _decoy_nerves(
         # distance to the clivus plane (bone where y > clivus_y + 0.25 z)
         return (clivus_y + 0.25 * p[:, 2] - p[:, 1]) / np.hypot(1.0, 0.25)
 
+    def constraints_for(radius: float, name: str) -> list[tuple[curves.Field, float]]:
+        out_: list[tuple[curves.Field, float]] = [(bs, radius + 0.3)]
+        if name == "CN6":
+            out_.append((clivus, radius + 0.3))
+        for s7 in SIDES:
+            out_ += [
+                (curves.polyline_distance(cn7[s7].centerline), a.cn7_radius_mm + radius + 1.0),
+                (
+                    curves.polyline_distance(nerves[f"CN8_{s7}"].curve),
+                    a.cn8_radius_mm + radius + 1.0,
+                ),
+            ]
+        out_ += [(curves.polyline_distance(v.curve), v.radius + radius + 0.3) for v in vessels]
+        out_ += [(f.sdf, radius + 0.3) for f in flocculi]
+        out_ += [(f, r + radius + 0.3) for f, r in placed]
+        return out_
+
     for side in SIDES:
         sigma = 1.0 if side == "right" else -1.0
         lateral = np.array([sigma, 0.0, 0.0])
         z_c = z_crease[side]
-        specs: list[tuple[str, float, NDArray[np.float64]]] = []
-        # CN VI: from the sulcus about 5 mm off the midline up the clivus.
-        z6 = _crease_height(bs, sigma, 68.0)
-        start6 = _surface_point(bs, sigma, 68.0, z6)
-        x6 = abs(start6[0])
-        y_mid = 0.5 * (ba_y + clivus_y)
-        n6 = curves.gradient(bs, start6[None])[0]
-        six = np.array(
-            [
-                start6,
-                start6 + 1.5 * n6 + np.array([0.0, 0.0, 1.0]),
-                [sigma * (x6 + 1.0), y_mid + 0.25 * (z6 + 8.0), z6 + 8.0],
-                [sigma * (x6 + 3.0), y_mid + 0.25 * (z6 + 22.0), z6 + 22.0],
-            ]
-        )
-        specs.append(("CN6", w.cn6_radius_mm, six))
-        # CN IX and X: postolivary sulcus, in line with and below CN VIII's exit,
-        # to the jugular foramen.
         s = a.scale
+        y_mid = 0.5 * (ba_y + clivus_y)
         foramen = np.array([sigma * 23.0 * s, 1.0, z_c - 13.0 * s])
-        azimuth = exit_azimuth[side] - 22.0
+
+        # root exits: CN VI at the sulcus 55-75 degrees toward anterior; CN IX and X in the
+        # postolivary sulcus in line with CN VIII's exit and below it
+        z6 = _crease_height(bs, sigma, 68.0)
+        az9 = exit_azimuth[side] - 22.0
         z9 = z_c - 0.8 - (a.cn8_radius_mm + w.cn9_radius_mm + 1.8)
         z10 = z9 - (w.cn9_radius_mm + w.cn10_radius_mm + 1.5)
-        for name, radius, z0, dy_end in (
-            ("CN9", w.cn9_radius_mm, z9, 1.8),
-            ("CN10", w.cn10_radius_mm, z10, 0.0),
-        ):
-            start = _surface_point(bs, sigma, azimuth, z0)
-            normal = curves.gradient(bs, start[None])[0]
-            end = foramen + np.array([0.0, dy_end, 0.5 * dy_end])
-            pts = np.array(
-                [start, start + 2.5 * normal - 0.3 * UP, start + 0.5 * (end - start) + lateral, end]
-            )
-            specs.append((name, radius, pts))
-        for name, radius, pts in specs:
-            curve = curves.spline_through(pts)
-            constraints: list[tuple[curves.Field, float]] = [(bs, radius + 0.3)]
+        specs = (
+            (
+                "CN6",
+                w.cn6_radius_mm,
+                [(az, z6 + dz) for dz in (0, -1, 1) for az in (68, 60, 75, 55)],
+                0.0,
+            ),
+            (
+                "CN9",
+                w.cn9_radius_mm,
+                [(az9 + da, z9 - dz) for dz in (0, 1, 2) for da in (0, -8, 8)],
+                1.8,
+            ),
+            (
+                "CN10",
+                w.cn10_radius_mm,
+                [(az9 + da, z10 - dz) for dz in (0, 1, 2, 3) for da in (0, -8, 8)],
+                0.0,
+            ),
+        )
+        for name, radius, candidates, dy_end in specs:
+            constraints = constraints_for(radius, name)
+            # the root exit: the first candidate clear of everything (else the clearest)
+            best: tuple[float, NDArray[np.float64]] | None = None
+            for az, z0 in candidates:
+                start = _surface_point(bs, sigma, az, z0)
+                margin = min(float(f(start[None])[0] - c) for f, c in constraints[1:])
+                if best is None or margin > best[0]:
+                    best = (margin, start)
+                if margin > 0.3:
+                    break
+            assert best is not None
+            start = best[1]
             if name == "CN6":
-                constraints.append((clivus, radius + 0.3))
-            for s7 in SIDES:
-                constraints += [
-                    (curves.polyline_distance(cn7[s7].centerline), a.cn7_radius_mm + radius + 1.0),
-                    (
-                        curves.polyline_distance(nerves[f"CN8_{s7}"].curve),
-                        a.cn8_radius_mm + radius + 1.0,
-                    ),
-                ]
-            for v in vessels:
-                constraints.append((curves.polyline_distance(v.curve), v.radius + radius + 0.3))
-            for f in flocculi:
-                constraints.append((f.sdf, radius + 0.3))
-            constraints += [(f, r + radius + 0.3) for f, r in placed]
-            curve = _clear_of(curve, constraints, ends_mm=(1.0, 0.5))
+                # from the sulcus near the midline up the clivus, in front of the pons
+                x6, z6s = abs(start[0]), start[2]
+                pts = np.array(
+                    [
+                        start,
+                        start + 1.5 * curves.gradient(bs, start[None])[0] + [0.0, 0.0, 1.0],
+                        [sigma * (x6 + 1.0), y_mid + 0.25 * (z6s + 8.0), z6s + 8.0],
+                        [sigma * (x6 + 3.0), y_mid + 0.25 * (z6s + 22.0), z6s + 22.0],
+                    ]
+                )
+            else:
+                # laterally, forward and down to the jugular foramen
+                end = foramen + np.array([0.0, dy_end, 0.5 * dy_end])
+                pts = np.array(
+                    [
+                        start,
+                        start + 2.5 * curves.gradient(bs, start[None])[0] - 0.3 * UP,
+                        start + 0.5 * (end - start) + lateral,
+                        end,
+                    ]
+                )
+            curve = curves.spline_through(pts)
+            curve = _clear_of(curve, constraints, ends_mm=(1.0, 0.5), rounds=6)
             out.append(Tube(f"{name}_{side}", Label.OTHER_NERVE, curve, radius, side=side))
             placed.append((curves.polyline_distance(curve), radius))
     return out
