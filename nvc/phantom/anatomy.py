@@ -272,8 +272,9 @@ def build_anatomy(params: PhantomParams) -> Anatomy:
             radii = w.course(side).flocculus_radii_mm
             if radii is not None:
                 sigma = 1.0 if side == "right" else -1.0
-                flocculi.append(
-                    _flocculus(a, radii, sigma, cn7[side].centerline, nerve_tubes[f"CN8_{side}"])
+                hemisphere = cerebellum[0] if sigma > 0 else cerebellum[1]
+                flocculi += _flocculus(
+                    a, radii, sigma, cn7[side].centerline, nerve_tubes[f"CN8_{side}"], hemisphere
                 )
         cerebellum = (*cerebellum, *flocculi)
         tubes += _decoy_nerves(
@@ -313,9 +314,18 @@ def _sulcus(pons: Ellipsoid, medulla: Ellipsoid, w: WideParams) -> Sulcus:
 
 
 def _flocculus(
-    a, radii: tuple[float, float, float], sigma: float, cn7: NDArray[np.float64], cn8: Tube
-) -> Ellipsoid:
-    """A flocculus behind CN VII/VIII near the root exit zone, kept 0.5 mm off both nerves."""
+    a,
+    radii: tuple[float, float, float],
+    sigma: float,
+    cn7: NDArray[np.float64],
+    cn8: Tube,
+    hemisphere: Ellipsoid,
+) -> list[Ellipsoid]:
+    """A flocculus behind CN VII/VIII near the root exit zone, kept 0.5 mm off both nerves.
+
+    Returns the flocculus and, where it lies in front of the cerebellar hemisphere,
+    a stalk (its peduncle) joining it to the hemisphere.
+    """
     lateral = np.array([sigma, 0.0, 0.0])
     s8 = curves.arc_length(cn8.curve)
     anchor = cn8.curve[int(np.argmin(np.abs(s8 - 4.0)))]
@@ -332,7 +342,24 @@ def _flocculus(
         if worst >= 0.5:
             break
         center = center + direction * (0.5 - worst + 0.1)
-    return Ellipsoid(center, r)
+    flocculus = Ellipsoid(center, r)
+    # the hemisphere's anterior surface behind the flocculus's centre
+    q = 1.0 - np.sum(((center - hemisphere.center)[[0, 2]] / hemisphere.radii[[0, 2]]) ** 2)
+    if q <= 0:
+        return [flocculus]
+    y_h = hemisphere.center[1] + hemisphere.radii[1] * np.sqrt(q)
+    if y_h >= center[1] - 0.5 * r[1]:
+        return [flocculus]
+    half = 0.5 * (center[1] - y_h) + 1.0
+    stalk = Ellipsoid(
+        np.array([center[0], 0.5 * (center[1] + y_h), center[2]]),
+        np.array([0.5 * r[0], half, 0.5 * r[2]]),
+    )
+    clear = min(
+        float((stalk.sdf(cn7) - a.cn7_radius_mm).min()),
+        float((stalk.sdf(cn8.curve) - a.cn8_radius_mm).min()),
+    )
+    return [flocculus, stalk] if clear >= 0.5 else [flocculus]
 
 
 def _decoy_nerves(
