@@ -1,6 +1,7 @@
 """Phantom generation speed and memory: one row per seed, in a fresh process each.
 
-Run: ``python bench/phantom_speed.py [--seeds 0 1 2]``. Prints a table (not a test).
+Run: ``python bench/phantom_speed.py [--seeds 0 1 2] [--variety wide]``. Prints a table
+(not a test).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import json
 import subprocess
 import sys
 
+from nvc.phantom.params import VARIETIES
+
 CHILD = """
 import json, resource, time
 from nvc.phantom import make_case
 t = time.perf_counter()
-case = make_case({seed})
+case = make_case({seed}, {variety!r})
 dt = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({{"seconds": dt, "peak_mb": rss, "t2": case.t2.shape, "mra": case.mra.shape}}))
@@ -24,11 +27,13 @@ print(json.dumps({{"seconds": dt, "peak_mb": rss, "t2": case.t2.shape, "mra": ca
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--variety", choices=VARIETIES, default="standard")
     args = parser.parse_args(argv)
+    print(f"{args.variety} variety")
     print(f"{'seed':>6} {'seconds':>8} {'peak MB':>8}  T2 grid          TOF grid")
     for seed in args.seeds:
         out = subprocess.run(
-            [sys.executable, "-c", CHILD.format(seed=seed)],
+            [sys.executable, "-c", CHILD.format(seed=seed, variety=args.variety)],
             check=True,
             capture_output=True,
             text=True,

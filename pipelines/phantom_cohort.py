@@ -1,4 +1,4 @@
-"""``nvc phantom OUT --cases N --seed S``: write a phantom cohort as a BIDS dataset plus truth."""
+"""``nvc phantom OUT --cases N --seed S [--variety wide]``: a phantom cohort as BIDS plus truth."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from nvc.io.bids import (
 )
 from nvc.io.jsonfile import write_json
 from nvc.io.labels import save_label_map
-from nvc.phantom import PhantomCase, make_case
+from nvc.phantom import VARIETIES, PhantomCase, Variety, make_case
 from pipelines.errors import EXIT_OK, run_guarded
 
 
@@ -29,7 +29,10 @@ def truth_dir(out: Path) -> Path:
 
 def write_case(out: Path, label: str, case: PhantomCase) -> None:
     """Write one case's images (BIDS) and its truth (beside the dataset)."""
-    im = case.truth.params.imaging
+    params = case.truth.params
+    im = params.imaging
+    tesla = params.field_strength_t
+    field_t = int(tesla) if tesla.is_integer() else tesla
     write_bids_anat(
         out,
         label,
@@ -38,8 +41,8 @@ def write_case(out: Path, label: str, case: PhantomCase) -> None:
         {
             "Modality": "MR",
             "MRAcquisitionType": "3D",
-            "SeriesDescription": "CISS (nvc phantom)",
-            "MagneticFieldStrength": 3,
+            "SeriesDescription": f"{params.contrast} (nvc phantom)",
+            "MagneticFieldStrength": field_t,
             "PhantomSeed": case.truth.seed,
             "VoxelSizeMm": list(im.t2_spacing_mm),
         },
@@ -53,7 +56,7 @@ def write_case(out: Path, label: str, case: PhantomCase) -> None:
             "Modality": "MR",
             "MRAcquisitionType": "3D",
             "SeriesDescription": "3D TOF (nvc phantom)",
-            "MagneticFieldStrength": 3,
+            "MagneticFieldStrength": field_t,
             "PhantomSeed": case.truth.seed,
             "VoxelSizeMm": list(im.mra_spacing_mm),
         },
@@ -80,24 +83,32 @@ def summary_lines(label: str, case: PhantomCase) -> list[str]:
     return lines
 
 
-def generate(out: Path, cases: int, seed: int, *, quiet: bool = False) -> list[str]:
-    """Generate ``cases`` phantom cases into ``out``; returns the participant labels."""
+def generate(
+    out: Path, cases: int, seed: int, *, quiet: bool = False, variety: Variety = "standard"
+) -> list[str]:
+    """Generate ``cases`` phantom cases of a variety into ``out``; returns the participant labels.
+
+    Case *i* has seed ``case_seed(seed, i)`` in either variety; the wide variety
+    (``nvc.phantom.draw_params``) draws its own case from that seed.
+    """
     rows = []
     labels = []
     for i in range(cases):
         label = f"{i + 1:02d}"
-        case = make_case(case_seed(seed, i))
+        case = make_case(case_seed(seed, i), variety)
         write_case(out, label, case)
         rows.append({"participant_id": f"sub-{label}", "hfs_side": case.truth.hfs_side})
         labels.append(label)
         if not quiet:
             print("\n".join(summary_lines(label, case)), flush=True)
     write_participants(out, rows)
+    extra = {} if variety == "standard" else {"PhantomVariety": variety}
     write_dataset_description(
         out,
         "nvc phantom cohort",
         GeneratedBy=[{"Name": "nvc phantom", "Description": DISCLAIMER}],
         PhantomCohortSeed=seed,
+        **extra,
     )
     return labels
 
@@ -108,6 +119,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cases", type=int, default=1, help="number of cases (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     parser.add_argument("--quiet", action="store_true", help="print nothing per case")
+    parser.add_argument(
+        "--variety",
+        choices=VARIETIES,
+        default="standard",
+        help="standard (the development ranges, default) or wide (anatomy and imaging "
+        "families, decoy cranial nerves VI, IX, X)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,8 +134,9 @@ def run(args: argparse.Namespace) -> int:
     def body() -> int:
         if args.cases < 1:
             raise SystemExit("nvc phantom: error: --cases must be at least 1")
-        generate(args.out, args.cases, args.seed, quiet=args.quiet)
-        print(f"wrote {args.cases} case(s) to {args.out}; truth in {truth_dir(args.out)}")
+        generate(args.out, args.cases, args.seed, quiet=args.quiet, variety=args.variety)
+        kind = "" if args.variety == "standard" else f" {args.variety}"
+        print(f"wrote {args.cases}{kind} case(s) to {args.out}; truth in {truth_dir(args.out)}")
         return EXIT_OK
 
     return run_guarded(body)

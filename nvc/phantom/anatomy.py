@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from nvc.labels import Label
 from nvc.phantom import curves
-from nvc.phantom.params import SIDES, PhantomParams, Side, SideParams
+from nvc.phantom.params import SIDES, CourseParams, PhantomParams, Side, SideParams, WideParams
 from nvc.segments import RDP_HALF_WIDTH_MM, REXP_HALF_WIDTH_MM, TRANSITION_ZONE_MM
 
 UP = np.array([0.0, 0.0, 1.0])
@@ -90,8 +90,55 @@ class NerveCourse:
 
 
 @dataclass(frozen=True)
+class Sulcus:
+    """Shape of the pontomedullary sulcus beyond the plain union of pons and medulla.
+
+    Attributes
+    ----------
+    fillet_mm : float
+        Radius of a smooth union of pons and medulla (rounds the crease; 0 = sharp).
+    groove_mm : float
+        Depth of a groove along the crease (deepens it).
+    groove_z_mm, groove_width_mm : float
+        Height of the groove and its Gaussian half-width.
+    """
+
+    fillet_mm: float = 0.0
+    groove_mm: float = 0.0
+    groove_z_mm: float = 0.0
+    groove_width_mm: float = 1.5
+
+
+def brainstem_sdf(
+    pons: Ellipsoid, medulla: Ellipsoid, sulcus: Sulcus | None, p: NDArray[np.floating]
+) -> NDArray[np.float64]:
+    """Signed distance-like field (mm, negative inside) of the brainstem.
+
+    Without a ``sulcus`` it is the union of pons and medulla (the standard variety).
+    """
+    a = pons.sdf(p)
+    b = medulla.sdf(p)
+    if sulcus is None:
+        return np.minimum(a, b)
+    d = np.minimum(a, b)
+    k = sulcus.fillet_mm
+    if k > 0:
+        h = np.clip(0.5 + 0.5 * (b - a) / k, 0.0, 1.0)
+        d = b * (1.0 - h) + a * h - k * h * (1.0 - h)
+    if sulcus.groove_mm > 0:
+        z = np.asarray(p)[..., 2]
+        d = d + sulcus.groove_mm * np.exp(
+            -(((z - sulcus.groove_z_mm) / sulcus.groove_width_mm) ** 2)
+        )
+    return d
+
+
+@dataclass(frozen=True)
 class Anatomy:
-    """All structures of one case in the anatomical frame."""
+    """All structures of one case in the anatomical frame.
+
+    ``cerebellum`` holds the hemispheres, the vermis and (wide variety) the flocculi.
+    """
 
     pons: Ellipsoid
     medulla: Ellipsoid
@@ -101,10 +148,11 @@ class Anatomy:
     canals: dict[Side, Canal]
     tubes: tuple[Tube, ...]
     cn7: dict[Side, NerveCourse]
+    sulcus: Sulcus | None = None
 
     def brainstem_sdf(self, p: NDArray[np.floating]) -> NDArray[np.float64]:
         """Signed distance (mm) to the brainstem (pons united with medulla)."""
-        return np.minimum(self.pons.sdf(p), self.medulla.sdf(p))
+        return brainstem_sdf(self.pons, self.medulla, self.sulcus, p)
 
     def tube(self, name: str) -> Tube:
         """The tube of that name."""
@@ -118,17 +166,32 @@ def build_anatomy(params: PhantomParams) -> Anatomy:
     """Construct the geometry of a case (deterministic in ``params``)."""
     a = params.anatomy
     s = a.scale
-    pons = Ellipsoid(np.array([0.0, 1.0, 8.0]) * s, np.array(a.pons_radii_mm) * s)
-    medulla = Ellipsoid(np.array([0.0, -1.0, -14.0]) * s, np.array(a.medulla_radii_mm) * s)
+    w = params.wide
+    pons_c = np.array([0.0, 1.0, 8.0]) * s
+    medulla_c = np.array([0.0, -1.0, -14.0]) * s
+    if w is not None:
+        pons_c = pons_c + np.array(w.pons_shift_mm)
+        medulla_c = medulla_c + np.array(w.medulla_shift_mm)
+    pons = Ellipsoid(pons_c, np.array(a.pons_radii_mm) * s)
+    medulla = Ellipsoid(medulla_c, np.array(a.medulla_radii_mm) * s)
+    sulcus = None if w is None else _sulcus(pons, medulla, w)
 
     def bs(p: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.minimum(pons.sdf(p), medulla.sdf(p))
+        return brainstem_sdf(pons, medulla, sulcus, p)
 
-    cerebellum = (
+    cerebellum: tuple[Ellipsoid, ...] = (
         Ellipsoid(np.array([24.0, -26.0, -1.0]) * s, np.array([23.0, 20.0, 21.0]) * s),
         Ellipsoid(np.array([-24.0, -26.0, -1.0]) * s, np.array([23.0, 20.0, 21.0]) * s),
         Ellipsoid(np.array([0.0, -25.0, -2.0]) * s, np.array([10.0, 10.5, 16.0]) * s),
     )
+    if w is not None and w.csf_width_mm:
+        c = w.csf_width_mm
+        shift = (np.array([0.6 * c, -0.8 * c, 0.0]), np.array([-0.6 * c, -0.8 * c, 0.0]))
+        cerebellum = (
+            Ellipsoid(cerebellum[0].center + shift[0], cerebellum[0].radii),
+            Ellipsoid(cerebellum[1].center + shift[1], cerebellum[1].radii),
+            Ellipsoid(cerebellum[2].center + np.array([0.0, -c, 0.0]), cerebellum[2].radii),
+        )
     fossa = Ellipsoid(np.array([0.0, -12.0, -2.0]) * s, np.array([60.0, 50.0, 44.0]) * s)
     pons_front = float(pons.center[1] + pons.radii[1])
     ba_y = pons_front + a.ba_radius_mm + 0.6
@@ -144,7 +207,8 @@ def build_anatomy(params: PhantomParams) -> Anatomy:
         sigma = 1.0 if side == "right" else -1.0
         z_c = _crease_height(bs, sigma, sp.exit_azimuth_deg)
         z_crease[side] = z_c
-        course, canal, n8 = _facial_and_vestibular(bs, a, sp, sigma, z_c)
+        cp = CourseParams() if w is None else w.course(side)
+        course, canal, n8 = _facial_and_vestibular(bs, a, sp, sigma, z_c, cp)
         cn7[side] = course
         canals[side] = canal
         cn8[side] = Tube(f"CN8_{side}", Label.CN8, n8, a.cn8_radius_mm, side=side)
@@ -160,7 +224,8 @@ def build_anatomy(params: PhantomParams) -> Anatomy:
     vessels: list[Tube] = [Tube("BA", Label.ARTERY, ba, a.ba_radius_mm, "artery", "BA", None)]
     for side in SIDES:
         sigma = 1.0 if side == "right" else -1.0
-        vessels += _side_vessels(bs, a, params.side(side), side, sigma, z_c, z_vb, ba, ba_y, s)
+        loops = None if w is None else w.course(side)
+        vessels += _side_vessels(bs, a, loops, side, sigma, z_c, z_vb, ba, ba_y, s)
 
     # Vessels keep clear of the nerves except where they are routed to them.
     nerve_tubes = {t.name: t for t in tubes}
@@ -201,6 +266,30 @@ def build_anatomy(params: PhantomParams) -> Anatomy:
         tubes.append(
             Tube(f"CN7_{side}", Label.CN7, cn7[side].centerline, a.cn7_radius_mm, side=side)
         )
+    if w is not None:
+        flocculi = []
+        for side in SIDES:
+            radii = w.course(side).flocculus_radii_mm
+            if radii is not None:
+                sigma = 1.0 if side == "right" else -1.0
+                hemisphere = cerebellum[0] if sigma > 0 else cerebellum[1]
+                flocculi += _flocculus(
+                    a, radii, sigma, cn7[side].centerline, nerve_tubes[f"CN8_{side}"], hemisphere
+                )
+        cerebellum = (*cerebellum, *flocculi)
+        tubes += _decoy_nerves(
+            bs,
+            a,
+            w,
+            cn7,
+            nerve_tubes,
+            final,
+            flocculi,
+            ba_y,
+            clivus_y,
+            z_crease,
+            {side: params.side(side).exit_azimuth_deg for side in SIDES},
+        )
     return Anatomy(
         pons=pons,
         medulla=medulla,
@@ -210,7 +299,186 @@ def build_anatomy(params: PhantomParams) -> Anatomy:
         canals=canals,
         tubes=tuple(tubes + final),
         cn7=cn7,
+        sulcus=sulcus,
     )
+
+
+def _sulcus(pons: Ellipsoid, medulla: Ellipsoid, w: WideParams) -> Sulcus:
+    """The wide variety's sulcus: the groove follows the crease of the plain union."""
+
+    def union(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.minimum(pons.sdf(p), medulla.sdf(p))
+
+    z = 0.5 * (_crease_height(union, 1.0, 20.0) + _crease_height(union, -1.0, 20.0))
+    return Sulcus(fillet_mm=w.sulcus_fillet_mm, groove_mm=w.sulcus_groove_mm, groove_z_mm=z)
+
+
+def _flocculus(
+    a,
+    radii: tuple[float, float, float],
+    sigma: float,
+    cn7: NDArray[np.float64],
+    cn8: Tube,
+    hemisphere: Ellipsoid,
+) -> list[Ellipsoid]:
+    """A flocculus behind CN VII/VIII near the root exit zone, kept 0.5 mm off both nerves.
+
+    Returns the flocculus and, where it lies in front of the cerebellar hemisphere,
+    a stalk (its peduncle) joining it to the hemisphere.
+    """
+    lateral = np.array([sigma, 0.0, 0.0])
+    s8 = curves.arc_length(cn8.curve)
+    anchor = cn8.curve[int(np.argmin(np.abs(s8 - 4.0)))]
+    direction = -ANTERIOR + 0.3 * lateral - 0.4 * UP
+    direction /= np.linalg.norm(direction)
+    r = np.array(radii, float)
+    center = anchor + direction * (r.max() + a.cn8_radius_mm + 0.5)
+    for _ in range(60):
+        e = Ellipsoid(center, r)
+        worst = min(
+            float((e.sdf(cn7) - a.cn7_radius_mm).min()),
+            float((e.sdf(cn8.curve) - a.cn8_radius_mm).min()),
+        )
+        if worst >= 0.5:
+            break
+        center = center + direction * (0.5 - worst + 0.1)
+    flocculus = Ellipsoid(center, r)
+    # the hemisphere's anterior surface behind the flocculus's centre
+    q = 1.0 - np.sum(((center - hemisphere.center)[[0, 2]] / hemisphere.radii[[0, 2]]) ** 2)
+    if q <= 0:
+        return [flocculus]
+    y_h = hemisphere.center[1] + hemisphere.radii[1] * np.sqrt(q)
+    if y_h >= center[1] - 0.5 * r[1]:
+        return [flocculus]
+    half = 0.5 * (center[1] - y_h) + 1.0
+    stalk = Ellipsoid(
+        np.array([center[0], 0.5 * (center[1] + y_h), center[2]]),
+        np.array([0.5 * r[0], half, 0.5 * r[2]]),
+    )
+    clear = min(
+        float((stalk.sdf(cn7) - a.cn7_radius_mm).min()),
+        float((stalk.sdf(cn8.curve) - a.cn8_radius_mm).min()),
+    )
+    return [flocculus, stalk] if clear >= 0.5 else [flocculus]
+
+
+def _decoy_nerves(
+    bs: curves.Field,
+    a,
+    w: WideParams,
+    cn7: dict[Side, NerveCourse],
+    nerves: dict[str, Tube],
+    vessels: Sequence[Tube],
+    flocculi: Sequence[Ellipsoid],
+    ba_y: float,
+    clivus_y: float,
+    z_crease: dict[Side, float],
+    exit_azimuth: dict[Side, float],
+) -> list[Tube]:
+    """Decoy cranial nerves VI, IX and X of both sides, kept clear of everything else.
+
+    CN VI leaves the pontomedullary sulcus near the midline and climbs the clivus
+    in front of the pons; CN IX and X leave the medulla's postolivary sulcus below
+    CN VII/VIII and run laterally, forward and down to the jugular foramen.
+    """
+    out: list[Tube] = []
+    placed: list[tuple[curves.Field, float]] = []  # decoys so far: (distance field, radius)
+
+    def clivus(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        # distance to the clivus plane (bone where y > clivus_y + 0.25 z)
+        return (clivus_y + 0.25 * p[:, 2] - p[:, 1]) / np.hypot(1.0, 0.25)
+
+    def constraints_for(radius: float, name: str) -> list[tuple[curves.Field, float]]:
+        out_: list[tuple[curves.Field, float]] = [(bs, radius + 0.3)]
+        if name == "CN6":
+            out_.append((clivus, radius + 0.3))
+        for s7 in SIDES:
+            out_ += [
+                (curves.polyline_distance(cn7[s7].centerline), a.cn7_radius_mm + radius + 1.0),
+                (
+                    curves.polyline_distance(nerves[f"CN8_{s7}"].curve),
+                    a.cn8_radius_mm + radius + 1.0,
+                ),
+            ]
+        out_ += [(curves.polyline_distance(v.curve), v.radius + radius + 0.3) for v in vessels]
+        out_ += [(f.sdf, radius + 0.3) for f in flocculi]
+        out_ += [(f, r + radius + 0.3) for f, r in placed]
+        return out_
+
+    for side in SIDES:
+        sigma = 1.0 if side == "right" else -1.0
+        lateral = np.array([sigma, 0.0, 0.0])
+        z_c = z_crease[side]
+        s = a.scale
+        y_mid = 0.5 * (ba_y + clivus_y)
+        foramen = np.array([sigma * 23.0 * s, 1.0, z_c - 13.0 * s])
+
+        # root exits: CN VI at the sulcus 55-75 degrees toward anterior; CN IX and X in the
+        # postolivary sulcus in line with CN VIII's exit and below it
+        z6 = _crease_height(bs, sigma, 68.0)
+        az9 = exit_azimuth[side] - 22.0
+        z9 = z_c - 0.8 - (a.cn8_radius_mm + w.cn9_radius_mm + 1.8)
+        z10 = z9 - (w.cn9_radius_mm + w.cn10_radius_mm + 1.5)
+        specs = (
+            (
+                "CN6",
+                w.cn6_radius_mm,
+                [(az, z6 + dz) for dz in (0, -1, 1) for az in (68, 60, 75, 55)],
+                0.0,
+            ),
+            (
+                "CN9",
+                w.cn9_radius_mm,
+                [(az9 + da, z9 - dz) for dz in (0, 1, 2) for da in (0, -8, 8)],
+                1.8,
+            ),
+            (
+                "CN10",
+                w.cn10_radius_mm,
+                [(az9 + da, z10 - dz) for dz in (0, 1, 2, 3) for da in (0, -8, 8)],
+                0.0,
+            ),
+        )
+        for name, radius, candidates, dy_end in specs:
+            constraints = constraints_for(radius, name)
+            # the root exit: the first candidate clear of everything (else the clearest)
+            best: tuple[float, NDArray[np.float64]] | None = None
+            for az, z0 in candidates:
+                start = _surface_point(bs, sigma, az, z0)
+                margin = min(float(f(start[None])[0] - c) for f, c in constraints[1:])
+                if best is None or margin > best[0]:
+                    best = (margin, start)
+                if margin > 0.3:
+                    break
+            assert best is not None
+            start = best[1]
+            if name == "CN6":
+                # from the sulcus near the midline up the clivus, in front of the pons
+                x6, z6s = abs(start[0]), start[2]
+                pts = np.array(
+                    [
+                        start,
+                        start + 1.5 * curves.gradient(bs, start[None])[0] + [0.0, 0.0, 1.0],
+                        [sigma * (x6 + 1.0), y_mid + 0.25 * (z6s + 8.0), z6s + 8.0],
+                        [sigma * (x6 + 3.0), y_mid + 0.25 * (z6s + 22.0), z6s + 22.0],
+                    ]
+                )
+            else:
+                # laterally, forward and down to the jugular foramen
+                end = foramen + np.array([0.0, dy_end, 0.5 * dy_end])
+                pts = np.array(
+                    [
+                        start,
+                        start + 2.5 * curves.gradient(bs, start[None])[0] - 0.3 * UP,
+                        start + 0.5 * (end - start) + lateral,
+                        end,
+                    ]
+                )
+            curve = curves.spline_through(pts)
+            curve = _clear_of(curve, constraints, ends_mm=(1.0, 0.5), rounds=6)
+            out.append(Tube(f"{name}_{side}", Label.OTHER_NERVE, curve, radius, side=side))
+            placed.append((curves.polyline_distance(curve), radius))
+    return out
 
 
 def _offender_name(sp: SideParams) -> str | None:
@@ -265,12 +533,12 @@ def _march_on_surface(
 
 
 def _facial_and_vestibular(
-    bs: curves.Field, a, sp: SideParams, sigma: float, z_c: float
+    bs: curves.Field, a, sp: SideParams, sigma: float, z_c: float, cp: CourseParams
 ) -> tuple[NerveCourse, Canal, NDArray[np.float64]]:
     lateral = np.array([sigma, 0.0, 0.0])
     # CN VII: root exit point at the lateral pontomedullary sulcus, attached course up the pons.
-    rexp_surface = _surface_point(bs, sigma, sp.exit_azimuth_deg, z_c + 0.3)
-    heading = 0.75 * UP + 0.5 * lateral + 0.3 * ANTERIOR
+    rexp_surface = _surface_point(bs, sigma, sp.exit_azimuth_deg, z_c + cp.rexp_height_mm)
+    heading = 0.75 * UP + cp.heading_lateral * lateral + cp.heading_anterior * ANTERIOR
     surf = _march_on_surface(bs, rexp_surface, heading, sp.attached_length_mm * 1.02)
     normals = curves.gradient(bs, surf)
     attached = curves.resample_polyline(surf + 0.8 * a.cn7_radius_mm * normals)
@@ -281,14 +549,21 @@ def _facial_and_vestibular(
     n_rdp = curves.gradient(bs, rdp[None])[0]
     n_rdp = n_rdp - (n_rdp @ t_rdp) * t_rdp
     n_rdp /= np.linalg.norm(n_rdp)
-    leave = np.cos(np.deg2rad(25)) * t_rdp + np.sin(np.deg2rad(25)) * n_rdp
+    leave = np.cos(np.deg2rad(cp.leave_deg)) * t_rdp + np.sin(np.deg2rad(cp.leave_deg)) * n_rdp
     toward = lateral + 0.35 * ANTERIOR - 0.15 * UP
     toward /= np.linalg.norm(toward)
     chord = 0.93 * sp.cisternal_length_mm
     porus = rdp + chord * toward
     iac_axis = lateral + 0.45 * ANTERIOR
     iac_axis /= np.linalg.norm(iac_axis)
-    cisternal = curves.bezier(rdp, rdp + leave * chord / 3, porus - iac_axis * chord / 3, porus)
+    c1 = rdp + leave * chord / 3
+    c2 = porus - iac_axis * chord / 3
+    if cp.bow_mm:
+        # a cubic Bezier's middle moves by 3/4 of its inner control points' shift
+        bow = UP - (UP @ toward) * toward
+        bow *= cp.bow_mm / 0.75 / np.linalg.norm(bow)
+        c1, c2 = c1 + bow, c2 + bow
+    cisternal = curves.bezier(rdp, c1, c2, porus)
     canal_len = 9.0
     in_canal = curves.resample_polyline(np.array([porus, porus + iac_axis * canal_len]))
     centerline = np.concatenate([attached, cisternal[1:], in_canal[1:]])
@@ -332,20 +607,20 @@ def _trigeminal(bs: curves.Field, a, sigma: float, z_c: float, side: Side) -> Tu
     return Tube(f"CN5_{side}", Label.OTHER_NERVE, curve, a.cn5_radius_mm, side=side)
 
 
-def _side_vessels(bs, a, sp, side, sigma, z_c, z_vb, ba, ba_y, s) -> list[Tube]:
+def _side_vessels(bs, a, cp: CourseParams | None, side, sigma, z_c, z_vb, ba, ba_y, s):
+    """VA, PICA, AICA, SCA and a vein of one side (``cp``: the wide variety's loops)."""
     x = np.array([sigma, 1.0, 1.0])
-    va = curves.spline_through(
-        np.array(
-            [
-                [11, 8, z_c - 30 * s],
-                [9, 10, z_c - 18 * s],
-                [4, ba_y - 1.0, z_c - 9 * s],
-                [0.6, ba_y - 0.5, z_vb],
-            ]
-        )
-        * x
-        + [0, 0, 0]
+    va_pts = np.array(
+        [
+            [11, 8, z_c - 30 * s],
+            [9, 10, z_c - 18 * s],
+            [4, ba_y - 1.0, z_c - 9 * s],
+            [0.6, ba_y - 0.5, z_vb],
+        ]
     )
+    if cp is not None and cp.va_shift_mm:
+        va_pts[1:3, 0] += cp.va_shift_mm * np.array([1.0, 0.6])
+    va = curves.spline_through(va_pts * x + [0, 0, 0])
     va = curves.keep_clear(va, bs, a.va_radius_mm + 0.3)
     pica_origin = va[np.argmin(np.abs(va[:, 2] - (z_c - 17 * s)))]
     pica = np.array(
@@ -358,6 +633,9 @@ def _side_vessels(bs, a, sp, side, sigma, z_c, z_vb, ba, ba_y, s) -> list[Tube]:
         ],
         dtype=float,
     )
+    if cp is not None and cp.pica_loop_mm:
+        # a caudal loop reaching up toward the nerve roots
+        pica[2] += [cp.pica_loop_mm * 0.3, cp.pica_loop_mm * 0.4, cp.pica_loop_mm]
     pica[1:] *= x
     aica_origin = ba[np.argmin(np.abs(ba[:, 2] - (z_vb + 3 * s)))]
     aica = np.array(
@@ -371,6 +649,9 @@ def _side_vessels(bs, a, sp, side, sigma, z_c, z_vb, ba, ba_y, s) -> list[Tube]:
         ],
         dtype=float,
     )
+    if cp is not None and cp.aica_loop_mm:
+        # a meatal loop toward the porus
+        aica[3] += [cp.aica_loop_mm * 0.5, cp.aica_loop_mm * 0.6, cp.aica_loop_mm * 0.5]
     aica[1:] *= x
     sca_origin = ba[np.argmin(np.abs(ba[:, 2] - (z_c + 26 * s)))]
     sca = np.array(
@@ -501,6 +782,31 @@ def _settle(
                 curve = curves.keep_clear(curve, field, clearance, frozen=mask)
         if ok:
             break
+    return curve
+
+
+def _clear_of(
+    curve: NDArray[np.float64],
+    constraints: Sequence[tuple[curves.Field, float]],
+    *,
+    ends_mm: tuple[float, float],
+    rounds: int = 4,
+) -> NDArray[np.float64]:
+    """Push a curve until every (field, clearance) holds, its two ends held in place.
+
+    The constraints are merged into one field (the least margin), so the curve
+    is smoothed once per push, not once per constraint.
+    """
+
+    def margin(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.min([f(p) - c for f, c in constraints], axis=0)
+
+    for _ in range(rounds):
+        s = curves.arc_length(curve)
+        frozen = (s < ends_mm[0]) | (s > s[-1] - ends_mm[1])
+        if not np.any((margin(curve) < -0.01) & ~frozen):
+            break
+        curve = curves.keep_clear(curve, margin, 0.0, frozen=frozen)
     return curve
 
 

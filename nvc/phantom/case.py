@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from nvc.phantom.anatomy import Anatomy, build_anatomy
-from nvc.phantom.params import GridOrientation, PhantomParams, draw_params
+from nvc.phantom.params import GridOrientation, PhantomParams, Variety, draw_params
 from nvc.phantom.render import acquire, render
 from nvc.phantom.truth import PhantomTruth, measure_truth
 from nvc.volume import Volume, apply_affine
@@ -33,7 +33,8 @@ class PhantomCase:
     Attributes
     ----------
     t2 : Volume
-        CISS-like heavily T2-weighted image, int16.
+        Heavily T2-weighted image (CISS-like; FIESTA- or SPACE-like in the wide
+        variety), int16.
     mra : Volume
         TOF-like angiogram on its own grid, misregistered by ``truth.t2_to_mra``.
     labels : Volume
@@ -53,11 +54,18 @@ class PhantomCase:
     anat_to_world: NDArray[np.float64]
 
 
-def make_case(params: PhantomParams | int) -> PhantomCase:
-    """Build a phantom case from parameters (or from a seed through ``draw_params``)."""
+def make_case(params: PhantomParams | int, variety: Variety = "standard") -> PhantomCase:
+    """Build a phantom case from parameters (or from a seed through ``draw_params``).
+
+    ``variety`` ("standard" or "wide") is used only with a seed: parameters carry
+    their own variety (``PhantomParams.wide``).
+    """
     if isinstance(params, int):
-        params = draw_params(params)
+        params = draw_params(params, variety)
     im = params.imaging
+    w = params.wide
+    # point spread sigma in voxels (the standard variety: 0.5 on both)
+    t2_blur, mra_blur = (0.5, 0.5) if w is None else (w.t2_blur_vox, w.mra_blur_vox)
     anatomy = build_anatomy(params)
     anat_to_world = _rigid(im.head_rotation_deg, im.head_offset_mm, center=np.zeros(3))
     t2_box = _box(T2_BOX, im.t2_fov_mm)
@@ -79,7 +87,13 @@ def make_case(params: PhantomParams | int) -> PhantomCase:
 
     rng = np.random.default_rng([params.seed, 7])
     t2 = acquire(
-        t2_r.t2, t2_affine, snr=im.t2_snr, gain=im.t2_gain, bias_strength=im.bias_strength, rng=rng
+        t2_r.t2,
+        t2_affine,
+        snr=im.t2_snr,
+        gain=im.t2_gain,
+        bias_strength=im.bias_strength,
+        rng=rng,
+        blur_vox=t2_blur,
     )
     tof = acquire(
         mra_r.tof,
@@ -88,13 +102,18 @@ def make_case(params: PhantomParams | int) -> PhantomCase:
         gain=im.mra_gain,
         bias_strength=im.bias_strength,
         rng=rng,
+        blur_vox=mra_blur,
     )
     truth = measure_truth(anatomy, params, anat_to_world, t2_to_mra)
     return PhantomCase(
         t2=Volume(
             t2,
             t2_affine,
-            {"sequence": "CISS (phantom)", "modality": "T2w", "phantom_seed": params.seed},
+            {
+                "sequence": f"{params.contrast} (phantom)",
+                "modality": "T2w",
+                "phantom_seed": params.seed,
+            },
         ),
         mra=Volume(
             tof,

@@ -94,7 +94,7 @@ def _structures(
     yield canal_sdf, Label.CSF, 1.0, im.mra_csf
     yield _bone_sdf(anatomy, pts), Label.BACKGROUND, 0.03, 0.04
     yield (
-        np.minimum(anatomy.pons.sdf(pts), anatomy.medulla.sdf(pts)).astype(np.float32),
+        anatomy.brainstem_sdf(pts).astype(np.float32),
         Label.BRAINSTEM,
         im.t2_tissue,
         im.mra_tissue,
@@ -167,12 +167,14 @@ def acquire(
     gain: float,
     bias_strength: float,
     rng: np.random.Generator,
+    blur_vox: float = 0.5,
 ) -> NDArray[np.int16]:
     """Blur (voxel point spread), bias field, Rician noise and scanner integer scaling.
 
-    Noise sigma is ``1 / snr`` of the brightest tissue (relative intensity 1).
+    Noise sigma is ``1 / snr`` of the brightest tissue (relative intensity 1);
+    ``blur_vox`` is the point spread's Gaussian sigma in voxels.
     """
-    img = ndimage.gaussian_filter(image, sigma=0.5, mode="nearest")
+    img = ndimage.gaussian_filter(image, sigma=blur_vox, mode="nearest")
     shape = img.shape
     coords = np.meshgrid(
         *[np.linspace(-1.0, 1.0, n, dtype=np.float32) for n in shape], indexing="ij"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from nvc.labels import Label
 from nvc.phantom import curves
 from nvc.phantom.anatomy import REPORT_WITHIN_MM, Anatomy
 from nvc.phantom.params import SIDES, PhantomParams, Side
@@ -61,7 +62,16 @@ class PhantomTruth:
         Rigid transform from a T2 world point (RAS mm) to the MRA world point of
         the same tissue.
     cn7_centerlines : dict
-        Per side, CN VII centerline in T2 world RAS mm, shape (N, 3), from the RExP.
+        Per side, CN VII centerline in T2 world RAS mm, shape (N, 3), from the RExP
+        (every fifth point of the dense centerline, 0.25 mm apart).
+    landmarks : dict
+        Per side, CN VII's landmarks on its dense centerline in T2 world RAS mm:
+        ``"RExP"`` (root exit point), ``"RDP"`` (root detachment point) and
+        ``"porus"`` (of the internal auditory canal).
+    other_nerves : dict
+        Centerline (T2 world RAS mm, shape (N, 3)) and radius (mm) of every cranial
+        nerve drawn with label 7 (``OTHER_NERVE``): CN V of both sides, and in the
+        wide variety the decoy nerves VI, IX and X, by tube name (``"CN6_left"``).
     """
 
     seed: int
@@ -70,10 +80,19 @@ class PhantomTruth:
     t2_to_mra: NDArray[np.float64]
     cn7_centerlines: dict[Side, NDArray[np.float64]]
     params: PhantomParams
+    landmarks: dict[Side, dict[str, NDArray[np.float64]]] = field(default_factory=dict)
+    other_nerves: dict[str, tuple[NDArray[np.float64], float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {
+        """JSON-ready dictionary.
+
+        The standard variety's dictionary is the same as before the wide variety
+        existed; a wide case adds ``variety``, ``landmarks_ras_mm`` and
+        ``other_nerves`` (centerlines every 0.25 mm and radii), and its
+        ``params`` hold ``wide``.
+        """
+        params = asdict(self.params)
+        out: dict[str, Any] = {
             "seed": self.seed,
             "hfs_side": self.hfs_side,
             "sides": {k: asdict(v) for k, v in self.sides.items()},
@@ -81,8 +100,21 @@ class PhantomTruth:
             "cn7_centerlines_ras_mm": {
                 k: np.round(v, 3).tolist() for k, v in self.cn7_centerlines.items()
             },
-            "params": asdict(self.params),
+            "params": params,
         }
+        if self.params.wide is None:
+            del params["wide"]
+            return out
+        out["variety"] = self.params.variety
+        out["landmarks_ras_mm"] = {
+            side: {k: np.round(v, 3).tolist() for k, v in marks.items()}
+            for side, marks in self.landmarks.items()
+        }
+        out["other_nerves"] = {
+            name: {"radius_mm": radius, "centerline_ras_mm": np.round(line, 3).tolist()}
+            for name, (line, radius) in self.other_nerves.items()
+        }
+        return out
 
 
 def measure_truth(
@@ -94,6 +126,7 @@ def measure_truth(
     """Measure every vessel's gap to CN VII on the dense geometry."""
     sides: dict[Side, SideTruth] = {}
     lines: dict[Side, NDArray[np.float64]] = {}
+    landmarks: dict[Side, dict[str, NDArray[np.float64]]] = {}
     r7 = params.anatomy.cn7_radius_mm
     for side in SIDES:
         sp = params.side(side)
@@ -145,6 +178,17 @@ def measure_truth(
             contacts=tuple(contacts),
         )
         lines[side] = apply_affine(anat_to_world, course.centerline[::5])
+        marks = {
+            "RExP": course.centerline[0],
+            "RDP": course.centerline[int(np.argmin(np.abs(s_line - course.rdp_mm)))],
+            "porus": course.centerline[int(np.argmin(np.abs(s_line - course.porus_mm)))],
+        }
+        landmarks[side] = {k: apply_affine(anat_to_world, v) for k, v in marks.items()}
+    other = {
+        t.name: (apply_affine(anat_to_world, t.curve[::5]), float(t.radius))
+        for t in anatomy.tubes
+        if t.label == Label.OTHER_NERVE
+    }
     return PhantomTruth(
         seed=params.seed,
         hfs_side=params.hfs_side,
@@ -152,4 +196,6 @@ def measure_truth(
         t2_to_mra=t2_to_mra,
         cn7_centerlines=lines,
         params=params,
+        landmarks=landmarks,
+        other_nerves=other,
     )
