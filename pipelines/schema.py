@@ -212,9 +212,7 @@ def _model(cls: type) -> Any:
     fields: dict[str, Any] = {}
     for s in settings(cls):
         fields[s.name] = (_strict(s.type, s.bound), s.default)
-    return create_model(
-        f"{cls.__name__}Schema", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    return create_model(f"{cls.__name__}Schema", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 def _strict(hint: Any, bound: Bound) -> Any:
