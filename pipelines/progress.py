@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
 from types import TracebackType
@@ -43,11 +44,15 @@ class TerminalProgress:
     def __enter__(self) -> TerminalProgress:
         stream = self.stream if self.stream is not None else sys.stdout
         if not self.quiet and _is_terminal(stream):
+            size = shutil.get_terminal_size((80, 24))
             self._bar = tqdm(
                 total=100,
+                desc="starting",
                 file=stream,
                 bar_format=BAR_FORMAT,
-                dynamic_ncols=True,
+                # a terminal that reports no size (a bare pty) gets 80 × 24
+                ncols=min(size.columns, 120),
+                nrows=size.lines,
                 leave=True,
                 mininterval=0.2,
             )
