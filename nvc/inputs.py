@@ -16,6 +16,17 @@ from scipy import ndimage
 
 from nvc.volume import Volume
 
+#: Thickest T2 slice (its largest voxel side, mm) that can show the facial nerve.
+MAX_T2_SLICE_MM = 1.2
+#: Why: the nerve is 1-2 mm thick; across thicker slices it falls into one or two
+#: partial-volume slices and cannot be followed from the brainstem to the canal.
+T2_SLICE_REASON = "a 1-2 mm facial nerve cannot be followed across thicker slices"
+#: Thickest TOF slice (mm). A TOF only has to show the 2-4 mm arteries near the nerve
+#: and is commonly acquired with 1.2-1.5 mm slices.
+MAX_MRA_SLICE_MM = 2.0
+#: Why: beyond 2 mm an AICA loop or a PICA near the nerve shrinks into one or two slices.
+MRA_SLICE_REASON = "the arteries near the nerve shrink into one or two thicker slices"
+
 
 class InputRefused(ValueError):
     """An input that loaded but cannot show what the analysis needs (one-line message)."""
@@ -28,14 +39,15 @@ class InputCheckParams:
     Attributes
     ----------
     max_t2_voxel_mm : float
-        Largest voxel side (mm) of the T2. The facial nerve is 1-2 mm thick:
-        across slices thicker than about 1.2 mm it falls into one or two
+        Largest voxel side (mm) of the T2 (``MAX_T2_SLICE_MM``): the facial
+        nerve is 1-2 mm thick; across thicker slices it falls into one or two
         partial-volume slices and cannot be followed from the brainstem to the
         internal auditory canal.
     max_mra_voxel_mm : float
-        Largest voxel side (mm) of the TOF. A TOF only has to show the arteries
-        (2-4 mm thick) near the nerve and is commonly acquired with 1.2-1.5 mm
-        slices; beyond 2 mm an AICA loop or a PICA shrinks into one slice.
+        Largest voxel side (mm) of the TOF (``MAX_MRA_SLICE_MM``): a TOF only
+        has to show the arteries (2-4 mm thick) near the nerve and is commonly
+        acquired with 1.2-1.5 mm slices; beyond 2 mm an AICA loop or a PICA
+        shrinks into one or two slices.
     min_fov_mm : float
         Smallest field of view (mm along every axis) of the T2, and of the
         T2-MRA overlap, that can hold the brainstem and a cerebellopontine angle.
@@ -71,8 +83,8 @@ class InputCheckParams:
         (Pearson) are the same image given twice (or nearly so).
     """
 
-    max_t2_voxel_mm: float = 1.2
-    max_mra_voxel_mm: float = 2.0
+    max_t2_voxel_mm: float = MAX_T2_SLICE_MM
+    max_mra_voxel_mm: float = MAX_MRA_SLICE_MM
     min_fov_mm: float = 20.0
     min_right_left_mm: float = 50.0
     block_mm: float = 16.0
@@ -115,8 +127,8 @@ def check_inputs(t2: Volume, mra: Volume, *, params: InputCheckParams | None = N
         a = vol.array
         if a.size == 0 or float(np.ptp(a)) == 0.0:
             raise InputRefused(f"{name} image is empty or constant")
-    _check_voxel_size(t2_name, t2, p.max_t2_voxel_mm, _T2_VOXEL_REASON)
-    _check_voxel_size(mra_name, mra, p.max_mra_voxel_mm, _MRA_VOXEL_REASON)
+    _check_voxel_size(t2_name, t2, p.max_t2_voxel_mm, T2_SLICE_REASON)
+    _check_voxel_size(mra_name, mra, p.max_mra_voxel_mm, MRA_SLICE_REASON)
     scenes = {}
     for name, vol in ((t2_name, t2), (mra_name, mra)):
         scene = structured_blocks(vol, block_mm=p.block_mm, min_structure=p.min_structure)
@@ -174,10 +186,6 @@ def check_inputs(t2: Volume, mra: Volume, *, params: InputCheckParams | None = N
             f" {100 * p.max_mra_bright:.0f}%, at least {p.min_mra_contrast:.1f}×):"
             " not a time-of-flight angiogram"
         )
-
-
-_T2_VOXEL_REASON = "a 1-2 mm facial nerve cannot be followed across thicker slices"
-_MRA_VOXEL_REASON = "the arteries near the nerve shrink into one or two thicker slices"
 
 
 def input_name(role: str, vol: Volume) -> str:

@@ -269,6 +269,8 @@ def _unit(name: str) -> str:
 
 def _type_words(hint: Any) -> str:
     origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(_show(v) for v in typing.get_args(hint))
     if origin is tuple:
         return f"a list of {_plural(typing.get_args(hint)[0])}"
     if origin in (typing.Union, types.UnionType):
