@@ -194,9 +194,14 @@ def input_name(role: str, vol: Volume) -> str:
     return f"{role} ({source})" if source else role
 
 
+#: Voxel sides within this of a limit are at the limit (mm; headers store float32 sizes:
+#: a 1.2 mm slice reads back as 1.2000000477 mm).
+SIZE_TOLERANCE_MM = 0.005
+
+
 def _check_voxel_size(name: str, vol: Volume, limit_mm: float, reason: str) -> None:
     side = float(np.max(vol.spacing))
-    if side > limit_mm:
+    if side > limit_mm + SIZE_TOLERANCE_MM:
         raise InputRefused(
             f"{name} has {side:.2f} mm slices (voxel {_mm(vol.spacing, 2)} mm; at most"
             f" {limit_mm:.1f} mm along every axis: {reason})"

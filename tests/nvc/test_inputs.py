@@ -72,6 +72,13 @@ def test_thick_t2_slices_are_refused_naming_the_limit(phantom_case):
     assert "1.2 mm" in message and "facial nerve" in message
 
 
+def test_slices_at_the_limit_pass_as_a_header_stores_them(phantom_case):
+    """1.2 mm in a NIfTI header reads back as 1.2000000477 mm: that is 1.2 mm."""
+    at_limit = _with_slices(phantom_case.t2, float(np.float32(1.2)))
+    assert np.max(at_limit.spacing) > 1.2
+    check_inputs(at_limit, phantom_case.mra)
+
+
 def test_a_tof_may_have_thicker_slices_than_the_t2_but_not_beyond_2_mm(phantom_case):
     check_inputs(phantom_case.t2, _with_slices(phantom_case.mra, 1.5))
     with pytest.raises(InputRefused, match=r"MRA has 2\.40 mm slices .*at most 2\.0 mm"):
