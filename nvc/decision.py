@@ -14,12 +14,16 @@ class DecisionParams:
     Attributes
     ----------
     uncertain_margin_mm : float
-        Distances this close to ``contact_mm`` lower the confidence.
+        Distances this close to ``contact_mm`` (or within a voxel, whichever
+        is more) lower the confidence, in proportion to their margin.
+    min_distance_factor : float
+        Lowest factor a distance at the threshold leaves of the confidence.
     zone_margin_mm : float
         Contacts this close to the end of the vulnerable zone lower the confidence.
     """
 
     uncertain_margin_mm: float = 0.25
+    min_distance_factor: float = 0.3
     zone_margin_mm: float = 1.0
 
 
@@ -41,6 +45,7 @@ def decide(
     registration_ok: bool,
     nerve_quality: float,
     contact_mm: float,
+    voxel_mm: float = 0.0,
     params: DecisionParams = DecisionParams(),
 ) -> SideVerdict:
     """NVC: any vessel touching CN VII in the vulnerable zone (RExP to RDP + 4 mm).
@@ -56,6 +61,10 @@ def decide(
     contact_mm : float
         The contact threshold the contacts were graded with
         (``ContactParams.contact_mm``); a contact is a graded one.
+    voxel_mm : float
+        Largest voxel side of the T2 (mm): distances are measured to about a
+        voxel, so a distance within a voxel of ``contact_mm`` lowers the
+        confidence, the more the nearer.
     """
     reasons: list[str] = []
     touching = [c for c in contacts if c.grade is not None]
@@ -96,10 +105,17 @@ def decide(
         confidence *= 0.5
         reasons.append("registration of the angiogram is doubtful")
     decisive = in_zone if nvc else [c for c in contacts if c.in_vulnerable_zone]
+    # a gap is measured to about a voxel on partial-volume images: within that of the
+    # threshold, touching and apart cannot be told apart, and the nearer the less
+    uncertainty = max(params.uncertain_margin_mm, voxel_mm)
     for c in decisive[:1]:
-        if abs(c.min_distance_mm - contact_mm) < params.uncertain_margin_mm:
-            confidence *= 0.7
-            reasons.append("distance close to the contact threshold")
+        margin = abs(c.min_distance_mm - contact_mm)
+        if margin < uncertainty:
+            confidence *= max(params.min_distance_factor, margin / uncertainty)
+            reasons.append(
+                f"distance close to the contact threshold ({c.min_distance_mm:.1f} mm against"
+                f" {contact_mm:g} mm, measured to about {uncertainty:.1f} mm)"
+            )
         if abs(c.distance_from_rexp_mm - (rdp_mm + 4.0)) < params.zone_margin_mm:
             confidence *= 0.8
             reasons.append("contact close to the end of the vulnerable zone")

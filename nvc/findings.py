@@ -26,11 +26,15 @@ class SideFindings:
     rdp_mm: float | None = None
     nerve_length_mm: float | None = None
     cn8_separated: bool = False
+    needs_review: bool = False
+    review_reasons: tuple[str, ...] = ()
+    quality: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (contract: README 'Outputs')."""
         d = asdict(self)
         d["reasons"] = list(self.reasons)
+        d["review_reasons"] = list(self.review_reasons)
         d["contacts"] = [
             asdict(c) | {"location_ras_mm": list(c.location_ras_mm)} for c in self.contacts
         ]

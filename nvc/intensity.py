@@ -104,6 +104,46 @@ def normalize_t2(
     return norm, levels
 
 
+def tube_darkness(
+    norm: NDArray[np.float32],
+    levels: T2Levels,
+    spacing: NDArray[np.float64],
+    *,
+    radius_mm: float | None,
+) -> NDArray[np.float32]:
+    """How dark each voxel is against its surroundings: 0 (CSF) to 1 (a nerve's or vessel's core).
+
+    Darkness alone does not tell a nerve or a vein from the edge of the
+    cerebellum or the flocculus (tissue is darker than CSF too): a nerve is a
+    *tube* darker than what surrounds it. With ``radius_mm`` its darkness is
+    a black top-hat (the grey closing by a box of that half-width, wider than
+    the tube, minus the image), about 0 on the border of any bulky tissue;
+    with None, the plain darkness below the CSF threshold. Both are scaled so
+    that a core at half the tissue level is 1.
+
+    Parameters
+    ----------
+    norm : ndarray, float32, shape (I, J, K)
+        Normalised T2 (CSF = 1).
+    spacing : ndarray, shape (3,)
+        Voxel size (mm) along i, j, k.
+    radius_mm : float or None
+        Half-width (mm) of the closing box.
+
+    Returns
+    -------
+    ndarray, float32, shape (I, J, K), values in [0, 1]
+    """
+    lo, hi = 0.5 * levels.tissue, levels.csf_threshold
+    if radius_mm is None:
+        return np.clip((hi - norm) / (hi - lo), 0.0, 1.0).astype(np.float32)
+    size = tuple(int(v) for v in 2 * np.ceil(radius_mm / np.asarray(spacing, float)) + 1)
+    # a box, not a ball: ndimage's box closing is separable (fast); a tube thinner than either
+    # is filled by both
+    tophat = ndimage.grey_closing(norm, size=size) - norm
+    return np.clip(tophat / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
 def smooth_field(
     image: NDArray[np.float32], sigma: NDArray[np.float64], *, min_coarse_sigma: float = 8.0
 ) -> NDArray[np.float32]:

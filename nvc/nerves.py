@@ -21,7 +21,7 @@ from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
 from nvc.brainstem import Brainstem
-from nvc.intensity import T2Levels
+from nvc.intensity import T2Levels, tube_darkness
 from nvc.morphology import (
     dilate_ellipsoid,
     distance_to_mask,
@@ -64,6 +64,28 @@ class NerveParams:
         The attached path runs down the pons until it reaches this height
         above the pontomedullary junction (along the brainstem's axis); the
         ridge rule (``attached_gap_mm``) may end it higher.
+    tube_radius_mm : float
+        Half-width of the box whose grey closing fills any nerve (CN VIII is
+        up to 3 mm wide): darkness is measured against it (``nvc.intensity.tube_darkness``).
+    max_tube_mm : float
+        The first nerve's tube, which the second path keeps out of, reaches
+        this far from its path (the widest nerve's radius plus partial volume).
+    converge_mm : float
+        Within this distance of the brainstem or the canal, CN VII and VIII lie
+        together (their roots 1-3 mm apart, in contact at the porus): there the
+        second path keeps only ``separation_mm`` off the first, elsewhere off its
+        whole tube.
+    tof_bar_fraction : float
+        Off the brainstem the paths pay for TOF signal from this fraction of the
+        way from stationary tissue (0) to the brightest arteries (1) upward:
+        nerves have no inflow and stay at or below tissue, while a small
+        artery's flow void, as dark on T2 as a nerve, is only partly bright
+        on TOF (partial volume).
+    attached_min_mm : float
+        Shortest attached segment taken from the ridge rule; a shorter one was
+        not traced (the attached segment is 8-10 mm long, at least about 5 mm:
+        Tomii et al. 2003; Campos-Benitez and Kaufmann 2008), and the path to
+        the junction's level is kept.
     attached_gap_mm : float
         The attached segment, followed from the RDP down the pons, ends (at the
         root exit point) before the first stretch longer than this off a thin
@@ -113,9 +135,14 @@ class NerveParams:
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
     attached_end_mm: float = 3.0
+    attached_min_mm: float = 4.0
     attached_bridge_mm: float = 2.0
     attached_bridge_span_mm: float = 5.0
     canal_nerve_mm: float = 12.0
+    tube_radius_mm: float = 2.0
+    max_tube_mm: float = 2.0
+    tof_bar_fraction: float = 0.15
+    converge_mm: float = 3.0
     max_path_cost: float = 400.0
     second_path_cost: float = 9.0
 
@@ -219,8 +246,10 @@ def trace_nerves(
     canal = labels == (1 + int(ok[np.argmin(score[ok])]))
 
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
-    surface_cost = _cost(sub, csf, bone, art_sub, levels, sp)
-    free_cost = surface_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
+    surface_cost = _cost(tube_darkness(sub, levels, sp, radius_mm=None), csf, bone, art_sub, sp)
+    tube_dark = tube_darkness(sub, levels, sp, radius_mm=params.tube_radius_mm)
+    tube_cost = _cost(tube_dark, csf, bone, art_sub, sp, params.tof_bar_fraction)
+    free_cost = tube_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
     cost = free_cost.copy()
     cost += 100.0 * (height > params.rez_above_mm + params.max_rise_mm)
@@ -240,7 +269,15 @@ def trace_nerves(
     # the second nerve runs beside the first (CN VII along CN VIII): within a corridor
     # around it, apart from it; the corridor, not the ceiling, keeps it off CN V
     d_a = _path_distance(path_a, sub.shape, sp, params.pair_corridor_mm)
-    apart = (d_a > exclusion) & (d_a <= params.pair_corridor_mm)
+    # apart from the whole first nerve, not only from its path: CN VIII is up to 3 mm wide
+    # and a second path inside it would be CN VIII again
+    # (only away from both ends: at their roots the two nerves lie 1-3 mm apart, so only the
+    # first path's own voxels are kept from; at the porus they touch, so nothing is)
+    near_canal = distance_to_mask(canal, sp) <= params.converge_mm
+    near_root = bs_dist <= params.converge_mm
+    inside_a = _tube_of(path_a, tube_dark, d_a, sp, exclusion, params)
+    inside_a = np.where(near_root, d_a <= exclusion, inside_a) & ~near_canal
+    apart = ~inside_a & (d_a <= params.pair_corridor_mm)
     path_b, cost_b = _cheapest_path(np.where(apart, free_cost, free_cost + 1e3), sp, canal, rez)
     separated = (
         path_b is not None
@@ -352,18 +389,31 @@ def _canal(csf, bone, sp, params: NerveParams):
     return closed & ~bone
 
 
-def _cost(sub, csf, bone, art_sub, levels: T2Levels, sp):
-    """Cost per mm: cheap on dark voxels next to CSF, dear in CSF, far from CSF, bone, arteries."""
-    lo, hi = 0.5 * levels.tissue, levels.csf_threshold
-    dark = np.clip((hi - sub) / (hi - lo), 0.0, 1.0)
+def _cost(dark, csf, bone, art_sub, sp, tof_bar: float = 0.35):
+    """Cost per mm: cheap on dark voxels (``tube_darkness``); dear far from CSF, bone, arteries."""
     d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
     cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
     cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
     cost += 30.0 * bone  # thin bone and flow voids are darker than any nerve
     if art_sub is not None:
         # TOF-bright voxels are arteries (dark on T2 like nerves): bar them, softly at the walls
-        cost += 300.0 * np.clip((art_sub - 0.35) / 0.3, 0.0, 1.0)
+        cost += 300.0 * np.clip((art_sub - tof_bar) / 0.3, 0.0, 1.0)
     return cost.astype(np.float64)
+
+
+def _tube_of(path, dark, d_path, sp, exclusion_mm: float, params: NerveParams):
+    """The dark tube a path runs in, widened by the separation margin.
+
+    Voxels at least half dark (``nvc.intensity.tube_darkness``) within ``max_tube_mm`` of the path
+    and connected to it, dilated by ``separation_margin_mm``, together with
+    every voxel within ``exclusion_mm`` of the path.
+    """
+    near = d_path <= params.max_tube_mm
+    idx = tuple(np.round(path).astype(int).T)
+    seeds = np.zeros(dark.shape, bool)
+    seeds[idx] = True
+    tube = ndimage.binary_propagation(seeds, mask=near & (dark >= 0.5)) | seeds
+    return dilate_ellipsoid(tube, params.separation_margin_mm, sp) | (d_path <= exclusion_mm)
 
 
 def _rez_seeds(bs_sub, height, lateral, bs_half: float, params: NerveParams):
@@ -529,7 +579,11 @@ def _attached_path(
     if not np.isfinite(cand[end]):
         return np.zeros((0, 3))
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
-    return path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
+    cut = path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
+    # where the nerve is no darker than the pons (partial volume with CSF on a coarse grid)
+    # it makes no ridge and the rule ends at once; an attached segment shorter than any seen
+    # anatomically was not traced: the whole path to the junction's level is kept instead
+    return cut if _length(cut, sp) >= params.attached_min_mm else path
 
 
 def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:

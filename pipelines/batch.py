@@ -12,15 +12,19 @@ same command again finishes the rest.
 
 Group level: ``group_summary.tsv`` and ``group_report.html`` from the saved cases.
 
+One batch at a time per OUT_DIR: a second is refused (exit 2) naming the first's host,
+pid and start time; the lock a killed batch leaves is taken over.
+
 Exit codes: 0 every case done, 2 usage, 3 unreadable dataset, 4 some case(s) failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ from nvc import DISCLAIMER, __version__
 from nvc.io.atomic import remove_temporaries
 from nvc.io.hashing import sha256_of
 from nvc.io.jsonfile import read_json, write_json
+from nvc.io.lock import ExclusiveLock, LockHeld
 from pipelines.batch_case import CaseJob, CaseOutcome, case_task
 from pipelines.config import PipelineConfig, load_config
 from pipelines.discovery import CaseSpec, Discovery, discover
@@ -40,6 +45,8 @@ from pipelines.group import FAILURE_COLUMNS, FAILURES, read_failures, write_grou
 
 DESCRIPTION = "dataset_description.json"
 LOGS = "logs"
+#: Lock file held by the batch writing OUT_DIR (hidden: not part of the BIDS dataset).
+LOCK = ".nvc-batch.lock"
 _BAR = 30
 
 
@@ -215,22 +222,12 @@ def participant(
 ) -> int:
     """Participant level: analyse every case not done yet; returns the exit code."""
     options = engine_options(args)
-    config_sha = config.sha256()
-    todo: list[CaseSpec] = []
-    done: list[CaseSpec] = []
     for case in found.cases:
         for path in (case.t2, case.angio):
             if path.resolve().is_relative_to(out.resolve()):
                 raise UsageError(f"input {path} lies inside the output folder {out}")
-        finished, why = is_done(out / case.relative_dir, case, config_sha)
-        if finished:
-            print(f"{case.case_id}: skipped (done)")
-            done.append(case)
-        else:
-            if why:
-                print(f"{case.case_id}: will rerun ({why})")
-            todo.append(case)
     if args.dry_run:
+        todo, _ = _sort_cases(found, out, config.sha256())
         for case in todo:
             print(
                 f"would run {case.case_id}: T2 {case.t2.relative_to(bids)}, "
@@ -243,23 +240,26 @@ def participant(
                 print("SLURM job script (a real run puts its scheduler's address in it):")
                 print(cluster.job_script())
         return EXIT_OK
-    prepare_output(out, bids)
-    remove_temporaries(out, depth=3)
-    failures = _Failures(out, found)
-    failures.clear([c.case_id for c in done])
-    if not todo:
-        print(f"nothing to do: {len(done)} case(s) already done in {out}")
-        return EXIT_OK
-    outcomes = run_cases(
-        todo,
-        bids,
-        out,
-        config,
-        options,
-        time_limit=args.time_limit,
-        report=not args.no_report,
-        on_outcome=failures.record,
-    )
+    check_output_dataset(out)
+    with batch_lock(out):
+        todo, done = _sort_cases(found, out, config.sha256())
+        prepare_output(out, bids)
+        remove_temporaries(out, depth=3)
+        failures = _Failures(out, found)
+        failures.clear([c.case_id for c in done])
+        if not todo:
+            print(f"nothing to do: {len(done)} case(s) already done in {out}")
+            return EXIT_OK
+        outcomes = run_cases(
+            todo,
+            bids,
+            out,
+            config,
+            options,
+            time_limit=args.time_limit,
+            report=not args.no_report,
+            on_outcome=failures.record,
+        )
     failed = [o for o in outcomes if o.status != "done"]
     print(
         f"{len(outcomes) - len(failed)} case(s) done, {len(failed)} failed, "
@@ -268,6 +268,50 @@ def participant(
     )
     print(f"next: nvc batch {bids} {out} group")
     return EXIT_ANALYSIS if failed else EXIT_OK
+
+
+def _sort_cases(
+    found: Discovery, out: Path, config_sha: str
+) -> tuple[list[CaseSpec], list[CaseSpec]]:
+    """The cases to run and those done before (saying which are skipped or rerun, and why)."""
+    todo: list[CaseSpec] = []
+    done: list[CaseSpec] = []
+    for case in found.cases:
+        finished, why = is_done(out / case.relative_dir, case, config_sha)
+        if finished:
+            print(f"{case.case_id}: skipped (done)")
+            done.append(case)
+        else:
+            if why:
+                print(f"{case.case_id}: will rerun ({why})")
+            todo.append(case)
+    return todo, done
+
+
+@contextlib.contextmanager
+def batch_lock(out: Path) -> Iterator[None]:
+    """Hold ``OUT_DIR/.nvc-batch.lock`` (created with OUT_DIR): one batch per output folder.
+
+    Raises
+    ------
+    UsageError
+        Naming the holder (host, pid, start time) when another batch holds it.
+    """
+    lock = ExclusiveLock(out / LOCK)
+    try:
+        stale = lock.acquire()
+    except LockHeld as exc:
+        who = exc.holder.describe() if exc.holder is not None else "just starting"
+        raise UsageError(
+            f"output folder {out} is in use by another nvc batch ({who}); "
+            "run again when it has finished"
+        ) from None
+    try:
+        if stale is not None:
+            print(f"taking over the lock left by a batch that was killed ({stale.describe()})")
+        yield
+    finally:
+        lock.release()
 
 
 def is_done(case_dir: Path, case: CaseSpec, config_sha: str) -> tuple[bool, str]:
@@ -295,8 +339,8 @@ def is_done(case_dir: Path, case: CaseSpec, config_sha: str) -> tuple[bool, str]
     return True, ""
 
 
-def prepare_output(out: Path, bids: Path) -> None:
-    """Create the derivatives dataset (or check that ``out`` is one of nvc's)."""
+def check_output_dataset(out: Path) -> None:
+    """Refuse an output folder that holds something other than nvc's derivatives (or nothing)."""
     desc = out / DESCRIPTION
     if desc.is_file():
         try:
@@ -306,8 +350,13 @@ def prepare_output(out: Path, bids: Path) -> None:
         names = [g.get("Name") for g in data.get("GeneratedBy", []) if isinstance(g, dict)]
         if data.get("DatasetType") != "derivative" or "nvc" not in names:
             raise UsageError(f"output folder {out} holds another dataset (see its {DESCRIPTION})")
-    elif out.is_dir() and any(out.iterdir()):
+    elif out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
         raise UsageError(f"output folder {out} is not empty and not an nvc derivatives dataset")
+
+
+def prepare_output(out: Path, bids: Path) -> None:
+    """Create the derivatives dataset (or check that ``out`` is one of nvc's)."""
+    check_output_dataset(out)
     source: dict[str, Any] = {"URL": bids.resolve().as_uri()}
     try:
         raw = read_json(bids / DESCRIPTION) if (bids / DESCRIPTION).is_file() else {}
@@ -316,7 +365,7 @@ def prepare_output(out: Path, bids: Path) -> None:
     if raw.get("DatasetDOI"):
         source["DOI"] = raw["DatasetDOI"]
     write_json(
-        desc,
+        out / DESCRIPTION,
         {
             "Name": f"nvc derivatives of {raw.get('Name') or bids.resolve().name}",
             "BIDSVersion": "1.9.0",
@@ -478,6 +527,7 @@ def _group(out: Path, found: Discovery) -> int:
     """Group level: summary table and page from the saved cases."""
     if not (out / DESCRIPTION).is_file():
         raise InputError(f"{out}: no nvc derivatives dataset here (run the participant level)")
-    written = write_group(out, list(found.cases))
+    with batch_lock(out):
+        written = write_group(out, list(found.cases))
     print(f"wrote {written.summary} ({written.rows} rows) and {written.report}")
     return EXIT_OK

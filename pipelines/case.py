@@ -23,6 +23,13 @@ from nvc.intensity import T2Levels, normalize_t2
 from nvc.labels import Label
 from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance, centerline_geometry
 from nvc.nerves import trace_nerves
+from nvc.quality import (
+    SideQuality,
+    nerve_checks,
+    registration_check,
+    symptomatic_check,
+    unlabelled_tof_check,
+)
 from nvc.registration import register_rigid
 from nvc.vessel_names import artery_tree, name_artery
 from nvc.vessels import segment_arteries, segment_veins, tof_levels
@@ -193,14 +200,23 @@ def run_case(
     for side in SIDES:
         trace = traces[side]
         symptomatic = None if symptomatic_side is None else side == symptomatic_side
+        reg_check = registration_check(
+            registration_ok=registration_ok,
+            agreement=agreement,
+            minimum=config.quality.min_vessel_void_agreement,
+        )
         if not trace.found:
+            reason = f"facial nerve not found: {trace.reason}"
             sides[side] = SideFindings(
                 side=side,
                 nerve_found=False,
                 nvc=False,
                 mvd_candidate=False,
                 confidence=0.0,
-                reasons=(f"facial nerve not found: {trace.reason}",),
+                reasons=(reason,),
+                needs_review=True,
+                review_reasons=(reason,),
+                quality=SideQuality((reg_check,)).to_dict(),
             )
             continue
         geom = centerline_geometry(
@@ -230,15 +246,35 @@ def run_case(
             registration_ok=registration_ok,
             nerve_quality=quality,
             contact_mm=config.contacts.contact_mm,
+            voxel_mm=float(np.max(t2.spacing)),
             params=config.decision,
         )
+        checks = SideQuality(
+            (
+                reg_check,
+                *nerve_checks(geom, nerve_mask=trace.cn7, spacing=sp, params=config.checks),
+                unlabelled_tof_check(
+                    tof_rel >= config.checks.tof_bright_fraction,
+                    arteries | veins,
+                    trace.cn7,
+                    sp,
+                    params=config.checks,
+                ),
+                symptomatic_check(symptomatic=symptomatic, any_vessel_near=bool(contacts)),
+            )
+        )
+        # a registration rated poor places every vessel wrongly: no candidate from it
+        mvd = verdict.mvd_candidate and registration_ok
         sides[side] = SideFindings(
             side=side,
             nerve_found=True,
             nvc=verdict.nvc,
-            mvd_candidate=verdict.mvd_candidate,
-            confidence=verdict.confidence,
-            reasons=verdict.reasons,
+            mvd_candidate=mvd,
+            confidence=checks.capped(verdict.confidence, config.checks),
+            reasons=checks.review_reasons + verdict.reasons,
+            needs_review=checks.needs_review,
+            review_reasons=checks.review_reasons,
+            quality=checks.to_dict(),
             contacts=tuple(contacts),
             rdp_mm=round(geom.rdp_mm, 2),
             nerve_length_mm=round(float(geom.arc_mm[-1]), 2),

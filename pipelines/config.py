@@ -18,6 +18,7 @@ from nvc.intensity import IntensityParams
 from nvc.io.atomic import write_text
 from nvc.nerve_geometry import GeometryParams
 from nvc.nerves import NerveParams
+from nvc.quality import SelfCheckParams
 from nvc.registration import RegistrationParams
 from nvc.vessel_names import NamingParams
 from nvc.vessels import VesselParams
@@ -55,6 +56,7 @@ class PipelineConfig:
     contacts: ContactParams = field(default_factory=ContactParams)
     decision: DecisionParams = field(default_factory=DecisionParams)
     quality: QualityParams = field(default_factory=QualityParams)
+    checks: SelfCheckParams = field(default_factory=SelfCheckParams)
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain dictionary (tuples as lists)."""

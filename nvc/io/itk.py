@@ -6,9 +6,7 @@ ITK places images in LPS millimetres; the Volumes returned here are RAS+.
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
-import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,7 +76,7 @@ def load_itk_file(path: str | Path) -> Volume:
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
-        with quiet_stderr() as complaints:
+        with itk_messages() as complaints:
             reader.ReadImageInformation()
     except RuntimeError as exc:
         reason = complaints[0][:160] if complaints else _itk_reason(exc)
@@ -98,7 +96,7 @@ def load_itk_file(path: str | Path) -> Volume:
             raise VolumeLoadError(path, str(exc)[:200]) from None
         check_data_size(path, int(np.prod(reader.GetSize(), dtype=np.int64)) * itemsize, stored)
     try:
-        with quiet_stderr():
+        with itk_messages():
             image = reader.Execute()
     except RuntimeError as exc:
         raise VolumeLoadError(path, f"corrupt image data ({_itk_reason(exc)})") from None
@@ -131,7 +129,7 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
             if problem is not None:
                 raise VolumeLoadError(entry, problem)
     try:
-        with quiet_stderr():
+        with itk_messages():
             uids = list(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
     except RuntimeError as exc:
         raise VolumeLoadError(folder, f"unreadable DICOM folder ({_itk_reason(exc)})") from None
@@ -148,7 +146,7 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
     elif series_uid not in uids:
         raise VolumeLoadError(folder, f"no DICOM series {series_uid} here")
     try:
-        with quiet_stderr():
+        with itk_messages():
             files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_uid))
     except RuntimeError as exc:
         raise VolumeLoadError(folder, f"unreadable DICOM folder ({_itk_reason(exc)})") from None
@@ -160,7 +158,7 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
     reader.MetaDataDictionaryArrayUpdateOn()
     reader.LoadPrivateTagsOff()
     try:
-        with quiet_stderr():
+        with itk_messages():
             image = reader.Execute()
     except RuntimeError as exc:
         raise VolumeLoadError(folder, f"unreadable DICOM series ({_itk_reason(exc)})") from None
@@ -184,7 +182,7 @@ def _check_slice_positions(folder: Path, files: list[str]) -> None:
         r = sitk.ImageFileReader()
         r.SetFileName(name)
         try:
-            with quiet_stderr():
+            with itk_messages():
                 r.ReadImageInformation()
         except RuntimeError as exc:
             raise VolumeLoadError(
@@ -218,28 +216,103 @@ def _check_slice_positions(folder: Path, files: list[str]) -> None:
         )
 
 
+class _MessageRouter(sitk.LoggerBase):
+    """ITK's process-wide logger: each message goes to the thread that caused it.
+
+    ITK and SimpleITK print their warnings and errors through one global
+    output window (``itk::OutputWindow``); this logger takes its place. A
+    message emitted on a thread that is inside ``itk_messages()`` is kept in
+    that block's list; any other (another thread's, a filter's worker
+    thread's) goes on to the logger it replaced, as before. Nothing touches the
+    process's stderr file descriptor, so other threads' output is never
+    swallowed or misrouted.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+        self.previous: Any = None
+
+    def open_capture(self) -> list[str]:
+        captured: list[str] = []
+        self._stack().append(captured)
+        return captured
+
+    def close_capture(self, captured: list[str]) -> None:
+        """End the innermost block; an enclosing block gets its lines too."""
+        stack = self._stack()
+        if stack and stack[-1] is captured:
+            stack.pop()
+            if stack:
+                stack[-1].extend(captured)
+
+    def _stack(self) -> list[list[str]]:
+        stack: list[list[str]] | None = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def _route(self, text: str, kind: str) -> None:
+        # Called from C++: an exception escaping here would end in ITK; a lost message is better.
+        with contextlib.suppress(Exception):
+            stack = getattr(self._local, "stack", None)
+            if stack:
+                stack[-1].extend(ln.strip() for ln in str(text).splitlines() if ln.strip())
+            elif self.previous is not None:
+                getattr(self.previous, kind)(text)
+
+    # The methods ITK calls (its names).
+
+    def DisplayText(self, t: str) -> None:
+        self._route(t, "DisplayText")
+
+    def DisplayErrorText(self, t: str) -> None:
+        self._route(t, "DisplayErrorText")
+
+    def DisplayWarningText(self, t: str) -> None:
+        self._route(t, "DisplayWarningText")
+
+    def DisplayGenericOutputText(self, t: str) -> None:
+        self._route(t, "DisplayGenericOutputText")
+
+    def DisplayDebugText(self, t: str) -> None:
+        self._route(t, "DisplayDebugText")
+
+
+_ROUTER_LOCK = threading.Lock()
+_router: _MessageRouter | None = None
+
+
+def _message_router() -> _MessageRouter:
+    """The router, made ITK's global logger on first use (and kept alive here)."""
+    global _router
+    with _ROUTER_LOCK:
+        if _router is None:
+            router = _MessageRouter()
+            router.previous = router.SetAsGlobalITKLogger()
+            _router = router
+        return _router
+
+
 @contextlib.contextmanager
-def quiet_stderr() -> Iterator[list[str]]:
-    """Keep what ITK's C++ readers print to the process's stderr (fd 2) off it.
+def itk_messages() -> Iterator[list[str]]:
+    """Keep the messages ITK emits on this thread during the block off stderr.
 
     Their complaints about a bad file become part of the one-line error
-    instead; printed as well they would add stray lines. Yields a list that
-    holds the captured lines once the block has ended.
+    instead; printed as well they would add stray lines. Yields the list of
+    message lines (filled while the block runs; a block inside it passes its
+    lines on when it ends). Thread-safe: messages of other threads, and
+    everything else written to stderr, are left alone.
+
+    Libraries that print straight to ``std::cerr`` instead of through ITK's
+    logger (MetaIO on some malformed MetaImage files) are not caught.
     """
-    captured: list[str] = []
-    with contextlib.suppress(AttributeError, ValueError, OSError):
-        sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield captured
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            text = sink.read(4096).decode("utf-8", "replace")
-            captured.extend(ln.strip() for ln in text.splitlines() if ln.strip())
+    router = _message_router()
+    captured = router.open_capture()
+    try:
+        yield captured
+    finally:
+        router.close_capture(captured)
 
 
 def _dicom_numbers(

@@ -10,6 +10,7 @@ counted. ``None`` means "cannot be measured cheaply" (the voxel limit of
 from __future__ import annotations
 
 import bz2
+import math
 import mmap
 import re
 import zlib
@@ -24,6 +25,25 @@ _DICOM_UNCOMPRESSED = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.1000
 
 
 _BINARY = re.compile(rb"[^\t\x20-\x7e]")
+#: MetaImage fields that MetaIO requires (before ``ElementDataFile``, exact names).
+_META_REQUIRED = ("NDims", "DimSize", "ElementType", "ElementDataFile")
+#: MetaImage fields MetaIO reads as True or False.
+_META_FLAGS = ("BinaryData", "BinaryDataByteOrderMSB", "ElementByteOrderMSB", "CompressedData")
+#: MetaImage fields holding one whole number.
+_META_COUNTS = ("CompressedDataSize", "HeaderSize")
+#: MetaImage fields holding NDims (1) or NDims x NDims (2) numbers.
+_META_PER_AXIS = {
+    "DimSize": 1,
+    "ElementSpacing": 1,
+    "ElementSize": 1,
+    "Offset": 1,
+    "Position": 1,
+    "Origin": 1,
+    "CenterOfRotation": 1,
+    "TransformMatrix": 2,
+    "Rotation": 2,
+    "Orientation": 2,
+}
 
 
 class CorruptDataError(ValueError):
@@ -51,25 +71,102 @@ def metaimage_header_problem(path: Path) -> str | None:
     ITK's MetaIO parser keeps per-axis fields in fixed arrays of 10 and
     crashes the process on a larger ``NDims``, and corrupts its heap on a header
     line holding binary bytes (e.g. a damaged ``ElementDataFile = LOCAL`` line
-    running into the voxel data); such headers are refused here.
+    running into the voxel data); such headers are refused here. So are
+    headers that MetaIO would fail on, or half read, while printing its
+    complaints to ``std::cerr`` itself (no logger catches them): a missing
+    required field (MetaIO's names are case-sensitive), a per-axis field with
+    fewer than ``NDims`` numbers (MetaIO reads on into the next lines), a
+    flag that is not True or False, a data file that is not there, a
+    ``CompressedDataSize`` other than the compressed bytes the file holds.
     """
     with path.open("rb") as fh:
         head = fh.read(MAX_HEADER_BYTES)
     if head.startswith(b"NRRD"):
         return None
+    fields: dict[str, str] = {}
+    offset = 0
     for line_no, line in enumerate(head.split(b"\n"), 1):
+        offset += len(line) + 1
         if _BINARY.search(line.rstrip(b"\r")):
             return f"MetaImage header line {line_no} holds binary bytes"
-        key, sep, value = line.decode("latin-1").partition("=")
-        name = key.strip().lower()
-        if name in ("ndims", "elementnumberofchannels"):
-            number = _int(value)
-            top = 4 if name == "ndims" else 1000
-            if not sep or number is None or not 1 <= number <= top:
-                return f"MetaImage header field {key.strip()} = {value.strip()[:20]} is invalid"
-        if name == "elementdatafile":
-            break
+        key, sep, value = (part.strip() for part in line.decode("latin-1").partition("="))
+        problem = _meta_field_problem(key, value, bool(sep), fields)
+        if problem is not None:
+            return problem
+        if sep:
+            fields[key] = value
+        if key.lower() == "elementdatafile":
+            return _meta_data_problem(path, fields, offset)
+    return "MetaImage header lacks ElementDataFile"
+
+
+def _meta_field_problem(key: str, value: str, sep: bool, fields: dict[str, str]) -> str | None:
+    """What is wrong with one ``key = value`` line of a MetaImage header, or None."""
+    name = key.lower()
+    if name in ("ndims", "elementnumberofchannels"):
+        number = _int(value)
+        top = 4 if name == "ndims" else 1000
+        if not sep or number is None or not 1 <= number <= top:
+            return f"MetaImage header field {key} = {value[:20]} is invalid"
+    if key in _META_FLAGS and value.lower() not in ("true", "false"):
+        return f"MetaImage header field {key} = {value[:20]} is not True or False"
+    if key in _META_COUNTS and re.fullmatch(r"-?\d+", value) is None:
+        return f"MetaImage header field {key} = {value[:20]} is not a whole number"
+    power = _META_PER_AXIS.get(key)
+    ndims = _int(fields.get("NDims", ""))
+    if power is not None and ndims is not None:
+        numbers = value.split()[: ndims**power]
+        if len(numbers) < ndims**power or not all(_is_number(n) for n in numbers):
+            return (
+                f"MetaImage header field {key} = {value[:20]} does not hold"
+                f" {ndims**power} numbers (NDims = {ndims})"
+            )
     return None
+
+
+def _meta_data_problem(path: Path, fields: dict[str, str], offset: int) -> str | None:
+    """What is wrong with where a MetaImage header's voxels are, or None."""
+    missing = [f for f in _META_REQUIRED if f not in fields]
+    if missing:
+        return f"MetaImage header lacks {', '.join(missing)} (names are case-sensitive)"
+    data_file = fields["ElementDataFile"]
+    if not data_file:
+        return "MetaImage header field ElementDataFile is empty"
+    if data_file.upper().startswith("LIST"):
+        return None
+    if "%" in data_file:  # a file-name pattern: "slice%03d.raw first last step"
+        parts = data_file.split()
+        try:
+            first = parts[0] % int(parts[1]) if len(parts) == 4 else None
+            int(parts[2]), int(parts[3])
+        except (TypeError, ValueError, IndexError, OverflowError):
+            first = None
+        if first is None:
+            return f"MetaImage data file pattern {data_file[:40]} is invalid"
+        if not _beside(path, first).is_file():
+            return f"MetaImage data file {first} not found"
+        return None
+    if data_file.upper() == "LOCAL":
+        target, start = path, offset
+    else:
+        target, start = _beside(path, data_file), 0
+        if not target.is_file():
+            return f"MetaImage data file {data_file[:40]} not found"
+    if fields.get("CompressedData", "").lower() == "true" and "CompressedDataSize" in fields:
+        declared, held = int(fields["CompressedDataSize"]), target.stat().st_size - start
+        if declared != held:
+            return (
+                f"MetaImage header field CompressedDataSize = {declared}, but the file holds"
+                f" {max(held, 0)} compressed bytes"
+            )
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def dicom_pixel_bytes_fit(path: Path, declared: int) -> bool:

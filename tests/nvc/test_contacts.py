@@ -188,3 +188,16 @@ def test_measure_contacts_uses_the_t2_for_sub_voxel_distances(gap):
     (voxels,) = measure_contacts(nerve, geom, {"artery": vessel}, affine, sp, **kw)
     assert with_t2.min_distance_mm == pytest.approx(gap, abs=0.25)
     assert abs(with_t2.min_distance_mm - gap) <= abs(voxels.min_distance_mm - gap) + 0.05
+
+
+def test_a_gap_within_a_voxel_of_the_threshold_lowers_the_confidence_the_more_the_nearer():
+    kw = dict(rdp_mm=8.0, registration_ok=True, nerve_quality=1.0, contact_mm=0.5, symptomatic=True)
+    apart = [_contact(min_distance_mm=0.76, grade=None)]
+    fine = decide(apart, voxel_mm=0.2, **kw)
+    coarse = decide(apart, voxel_mm=0.7, **kw)
+    nearer = decide([_contact(min_distance_mm=0.6, grade=None)], voxel_mm=0.7, **kw)
+    assert not coarse.nvc and not fine.nvc
+    assert nearer.confidence < coarse.confidence < fine.confidence
+    assert any("measured to about 0.7 mm" in r for r in coarse.reasons)
+    clear = decide([_contact(min_distance_mm=1.8, grade=None)], voxel_mm=0.7, **kw)
+    assert clear.confidence == fine.confidence

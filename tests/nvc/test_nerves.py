@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial import cKDTree
 
 from nvc.brainstem import Brainstem, segment_brainstem
-from nvc.intensity import normalize_t2
+from nvc.intensity import T2Levels, normalize_t2, tube_darkness
 from nvc.labels import Label
 from nvc.morphology import distance_to_mask
 from nvc.nerves import (
@@ -15,6 +15,7 @@ from nvc.nerves import (
     _attached_end,
     _brainstem_frame,
     _CanalTube,
+    _cost,
     _into_canal,
     trace_nerves,
 )
@@ -199,3 +200,25 @@ def test_brainstem_frame_follows_a_tilted_brainstem(roll_deg, pitch_deg):
     np.testing.assert_allclose(height.ravel(), rel @ up, atol=1e-9)
     np.testing.assert_allclose(lateral.ravel(), -(rel @ across), atol=1e-9)
     assert abs(across @ up) < 1e-12
+
+
+def test_the_path_cost_prefers_a_thin_dark_tube_to_the_edge_of_bulky_tissue():
+    """Tissue is darker than CSF too: only a tube darker than its surroundings is cheap."""
+    sp = np.array([0.5, 0.5, 0.5])
+    t2 = np.ones((40, 40, 20), np.float32)  # CSF
+    t2[:, :14] = 0.4  # bulky tissue (cerebellum), its edge at j = 14
+    i, j = np.meshgrid(np.arange(40), np.arange(40), indexing="ij")
+    tube = (i - 20) ** 2 + (j - 26) ** 2 <= 2  # a nerve 0.7 mm in radius, 6 mm off the edge
+    t2[tube] = 0.45  # partial volume with CSF: a thin nerve is no darker than tissue
+    levels = T2Levels(
+        tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.3, bone_threshold=0.08
+    )
+    csf, bone = t2 > 0.7, t2 < 0.08
+    cost = _cost(
+        tube_darkness(t2, levels, sp, radius_mm=NerveParams().tube_radius_mm), csf, bone, None, sp
+    )
+    plain = _cost(tube_darkness(t2, levels, sp, radius_mm=None), csf, bone, None, sp)
+    on_tube, on_edge = cost[20, 26, 10], cost[20, 13, 10]
+    assert on_tube < 0.1 * on_edge
+    # darkness alone cannot tell them apart: the edge is as cheap as the tube, or cheaper
+    assert plain[20, 13, 10] <= plain[20, 26, 10]

@@ -1,0 +1,247 @@
+"""Self-checks of one side's analysis: is what was traced anatomy, and can its verdict be read?
+
+Each check compares a measurement of the traced CN VII (or of the case) with
+an anatomical range or a consistency rule. A side that fails any of them is
+"needs review", with the reasons, and its confidence is capped: a confident
+wrong answer is the worst outcome for a surgeon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nvc.morphology import distance_to_mask
+from nvc.nerve_geometry import NerveGeometry
+
+
+@dataclass(frozen=True)
+class SelfCheckParams:
+    """Anatomical ranges and limits of the self-checks (mm unless stated).
+
+    Attributes
+    ----------
+    min_nerve_mm, max_nerve_mm : float
+        CN VII from the root exit point to the porus: attached segment 8-10 mm,
+        transition zone 2-2.5 mm, cisternal course about 12 mm (Tomii et al.
+        2003; Campos-Benitez and Kaufmann 2008), about 14-30 mm in all.
+    min_attached_mm, max_attached_mm : float
+        Root exit to root detachment point: 8-10 mm, rarely under 5 or over 12;
+        an RDP at the root exit point means the attached segment was not traced.
+    max_rexp_off_surface_mm : float
+        The root exit point lies on the brainstem surface (its centre within
+        the nerve's radius plus a voxel of it).
+    min_radius_mm, max_radius_mm : float
+        Mean CN VII radius: the nerve is 1-2 mm wide; allowing for partial
+        volume, 0.35-1.5 mm.
+    tof_near_mm : float
+        TOF-bright voxels this close to CN VII that are not labelled as vessel
+        are reported (an unsegmented artery may be the offender).
+    min_tof_near_mm3 : float
+        ... when they add up to at least this volume (a voxel or two of noise
+        does not count; an artery 1 mm wide over 1 mm is 0.8 mm3).
+    review_confidence : float
+        Highest confidence of a side that needs review.
+    tof_bright_fraction : float
+        TOF-bright: this fraction of the way from stationary tissue to the
+        brightest arteries (arterial inflow; tissue and CSF stay near 0).
+    """
+
+    min_nerve_mm: float = 14.0
+    max_nerve_mm: float = 32.0
+    min_attached_mm: float = 4.0
+    max_attached_mm: float = 14.0
+    max_rexp_off_surface_mm: float = 1.5
+    min_radius_mm: float = 0.35
+    max_radius_mm: float = 1.5
+    tof_near_mm: float = 2.0
+    min_tof_near_mm3: float = 0.8
+    review_confidence: float = 0.4
+    tof_bright_fraction: float = 0.35
+
+
+@dataclass(frozen=True)
+class Check:
+    """One self-check: its name, the measured value, what is allowed and whether it passed."""
+
+    name: str
+    passed: bool
+    value: float | str
+    allowed: str
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dictionary."""
+        value = round(self.value, 3) if isinstance(self.value, float) else self.value
+        return {"passed": self.passed, "value": value, "allowed": self.allowed}
+
+
+@dataclass(frozen=True)
+class SideQuality:
+    """The self-checks of one side.
+
+    Attributes
+    ----------
+    checks : tuple of Check
+    needs_review : bool
+        True when any check failed.
+    """
+
+    checks: tuple[Check, ...]
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether any check failed."""
+        return any(not c.passed for c in self.checks)
+
+    @property
+    def review_reasons(self) -> tuple[str, ...]:
+        """The reason of every failed check, in the order checked."""
+        return tuple(c.reason for c in self.checks if not c.passed)
+
+    @property
+    def passed_fraction(self) -> float:
+        """Fraction of the checks that passed (1.0 when there are none)."""
+        return float(np.mean([c.passed for c in self.checks])) if self.checks else 1.0
+
+    def capped(self, confidence: float, params: SelfCheckParams = SelfCheckParams()) -> float:
+        """``confidence`` as it stands when every check passed; lowered when one failed.
+
+        A side that needs review keeps at most ``review_confidence``, scaled
+        down by the fraction of checks that failed.
+        """
+        if not self.needs_review:
+            return confidence
+        return round(min(confidence, params.review_confidence) * self.passed_fraction, 2)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready ``quality`` block: every check, ``needs_review`` and the reasons."""
+        return {
+            "needs_review": self.needs_review,
+            "review_reasons": list(self.review_reasons),
+            "checks": {c.name: c.to_dict() for c in self.checks},
+        }
+
+
+def _range_check(
+    name: str, value: float, lo: float, hi: float, what: str, unit: str = "mm"
+) -> Check:
+    ok = bool(lo <= value <= hi)
+    return Check(
+        name=name,
+        passed=ok,
+        value=float(value),
+        allowed=f"{lo:g}-{hi:g} {unit}",
+        reason=f"{what} {value:.1f} {unit}, outside the anatomical {lo:g}-{hi:g} {unit}",
+    )
+
+
+def nerve_checks(
+    geometry: NerveGeometry,
+    *,
+    nerve_mask: NDArray[np.bool_],
+    spacing: NDArray[np.float64],
+    params: SelfCheckParams = SelfCheckParams(),
+) -> list[Check]:
+    """Checks of a traced CN VII against anatomy.
+
+    Parameters
+    ----------
+    geometry : NerveGeometry
+        The centerline from the root exit point (arc lengths in mm).
+    nerve_mask : ndarray of bool, shape (I, J, K)
+        The grown CN VII mask of this side.
+    spacing : ndarray, shape (3,)
+        Voxel size (mm) of the mask's grid.
+
+    Returns
+    -------
+    list of Check
+        Length, attached segment, root exit point on the surface, calibre.
+    """
+    length = float(geometry.arc_mm[-1]) if len(geometry.arc_mm) else 0.0
+    volume = float(np.count_nonzero(nerve_mask)) * float(np.prod(spacing))
+    radius = float(np.sqrt(volume / (np.pi * max(length, 1e-6))))
+    off_surface = float(abs(geometry.distance_to_brainstem_mm[0]))
+    p = params
+    return [
+        _range_check("nerve_length", length, p.min_nerve_mm, p.max_nerve_mm, "CN VII traced over"),
+        _range_check(
+            "attached_segment",
+            float(geometry.rdp_mm),
+            p.min_attached_mm,
+            p.max_attached_mm,
+            "attached segment (root exit to detachment point)",
+        ),
+        Check(
+            name="rexp_on_brainstem",
+            passed=off_surface <= p.max_rexp_off_surface_mm,
+            value=off_surface,
+            allowed=f"<= {p.max_rexp_off_surface_mm:g} mm from the brainstem surface",
+            reason=f"root exit point {off_surface:.1f} mm off the brainstem surface",
+        ),
+        _range_check("nerve_radius", radius, p.min_radius_mm, p.max_radius_mm, "CN VII radius"),
+    ]
+
+
+def unlabelled_tof_check(
+    tof_bright: NDArray[np.bool_],
+    vessels: NDArray[np.bool_],
+    nerve_mask: NDArray[np.bool_],
+    spacing: NDArray[np.float64],
+    *,
+    params: SelfCheckParams = SelfCheckParams(),
+) -> Check:
+    """TOF-bright voxels near CN VII that no vessel label holds.
+
+    Parameters
+    ----------
+    tof_bright : ndarray of bool, shape (I, J, K)
+        Voxels bright on the registered TOF (arterial flow).
+    vessels : ndarray of bool
+        Voxels labelled artery or vein.
+    nerve_mask : ndarray of bool
+        This side's CN VII.
+    spacing : ndarray, shape (3,)
+        Voxel size (mm).
+    """
+    if not nerve_mask.any():
+        near = np.zeros_like(nerve_mask)
+    else:
+        near = distance_to_mask(nerve_mask, spacing) <= params.tof_near_mm
+    volume = float(np.count_nonzero(near & tof_bright & ~vessels)) * float(np.prod(spacing))
+    return Check(
+        name="unlabelled_tof_near_nerve",
+        passed=volume < params.min_tof_near_mm3,
+        value=volume,
+        allowed=f"< {params.min_tof_near_mm3:g} mm3 within {params.tof_near_mm:g} mm of CN VII",
+        reason=(
+            f"unsegmented TOF signal near the nerve: {volume:.1f} mm3 of TOF-bright voxels within"
+            f" {params.tof_near_mm:g} mm of CN VII are not labelled as vessel"
+        ),
+    )
+
+
+def symptomatic_check(*, symptomatic: bool | None, any_vessel_near: bool) -> Check:
+    """On the symptomatic side of an HFS patient, no vessel near CN VII is itself a doubt."""
+    doubtful = bool(symptomatic) and not any_vessel_near
+    return Check(
+        name="vessel_on_symptomatic_side",
+        passed=not doubtful,
+        value="none found" if doubtful else "found or not symptomatic",
+        allowed="a vessel near CN VII on the symptomatic side",
+        reason="no vessel found near CN VII on the symptomatic side: look again",
+    )
+
+
+def registration_check(*, registration_ok: bool, agreement: float, minimum: float) -> Check:
+    """The TOF's arteries land on the T2's flow voids (a failed registration misplaces them)."""
+    return Check(
+        name="registration",
+        passed=registration_ok,
+        value=float(agreement),
+        allowed=f">= {minimum:g} of TOF artery cores on dark T2 voxels",
+        reason=f"registration failed (vessel-void agreement {agreement:.2f}): needs review",
+    )
