@@ -78,6 +78,8 @@ BOUNDS: dict[str, dict[str, Bound]] = {
         "branch_calibre": Bound(gt=0, le=1),
     },
     "ContactParams": {"core_max": Bound(gt=0, le=1)},
+    "DecisionParams": {"min_distance_factor": Bound(ge=0, le=1)},
+    "SelfCheckParams": {"review_confidence": Bound(ge=0, le=1)},
 }
 
 #: Orderings within one stage: (class name, smaller field, larger field, strictly smaller).
@@ -89,6 +91,9 @@ ORDER: tuple[tuple[str, str, str, bool], ...] = (
     ("ContactParams", "indentation_mm", "displacement_mm", True),
     ("RegistrationParams", "refine_learning_rate", "learning_rate", False),
     ("GeometryParams", "profile_smoothing_mm", "smoothing_mm", False),
+    ("SelfCheckParams", "min_nerve_mm", "max_nerve_mm", True),
+    ("SelfCheckParams", "min_attached_mm", "max_attached_mm", True),
+    ("SelfCheckParams", "min_radius_mm", "max_radius_mm", True),
 )
 
 #: Lists whose lengths must agree (class name, field, field): one entry per pyramid level.
