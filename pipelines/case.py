@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from nvc import inputs
 from nvc.brainstem import Brainstem, segment_brainstem
 from nvc.contacts import measure_contacts, nerve_distance_map
 from nvc.decision import decide
@@ -342,116 +343,12 @@ def _find_brainstem(
     return norm, levels, segment_brainstem(norm, levels, t2c.spacing, params=config.brainstem)
 
 
-#: Smallest field of view (mm along every axis) of the T2, and of the T2-MRA overlap, that can
-#: hold the brainstem and a cerebellopontine angle.
-MIN_FOV_MM = 20.0
-#: Smallest right-to-left span (mm) of the T2: both cerebellopontine angles, about 25 mm either
-#: side of the midline, are analysed.
-MIN_RIGHT_LEFT_MM = 50.0
-
-
 def check_inputs(t2: Volume, mra: Volume) -> None:
-    """Refuse inputs that cannot be analysed, with the reason and the file named.
-
-    Raises
-    ------
-    AnalysisError
-        Constant or empty images, noise-only images, a T2 field of view under
-        ``MIN_FOV_MM`` or narrower than ``MIN_RIGHT_LEFT_MM``, images that do
-        not overlap or overlap over less than ``MIN_FOV_MM`` (an MRA of
-        another region), or a T2 and an MRA that look swapped.
-    """
-    t2_name, mra_name = _input_name("T2", t2), _input_name("MRA", mra)
-    for name, vol in ((t2_name, t2), (mra_name, mra)):
-        a = vol.array
-        if a.size == 0 or float(np.ptp(a)) == 0.0:
-            raise AnalysisError(f"{name} image is empty or constant")
-        if _neighbour_correlation(a) < 0.3:
-            raise AnalysisError(f"{name} image looks like noise (no spatial structure)")
-    fov = np.asarray(t2.shape) * t2.spacing
-    if np.any(fov < MIN_FOV_MM):
-        raise AnalysisError(
-            f"{t2_name} field of view {_mm(fov)} mm is too small to hold the brainstem and the"
-            f" cerebellopontine angles (at least {MIN_FOV_MM:.0f} mm along every axis)"
-        )
-    lo, hi = t2.world_bounds()
-    if hi[0] - lo[0] < MIN_RIGHT_LEFT_MM:
-        raise AnalysisError(
-            f"{t2_name} spans only {hi[0] - lo[0]:.0f} mm from right to left; both"
-            f" cerebellopontine angles and the brainstem between them need at least"
-            f" {MIN_RIGHT_LEFT_MM:.0f} mm"
-        )
-    overlap = _overlap_extent_mm(t2, mra)
-    if overlap is None:
-        raise AnalysisError(
-            f"{t2_name} and {mra_name} do not overlap in space (different patients or regions?)"
-        )
-    if np.any(overlap < MIN_FOV_MM):
-        raise AnalysisError(
-            f"{t2_name} and {mra_name} overlap over only {_mm(overlap)} mm (at least"
-            f" {MIN_FOV_MM:.0f} mm along every axis is needed; an MRA of another region?)"
-        )
-    t2_bright, mra_bright = _bright_fraction(t2), _bright_fraction(mra)
-    if t2_bright < 0.08 and mra_bright > 0.15:
-        raise AnalysisError(
-            f"inputs look swapped: the T2 ({t2_name}) looks like an angiogram and the MRA"
-            f" ({mra_name}) like a T2"
-        )
-    if t2_bright < 0.05:
-        raise AnalysisError(
-            f"{t2_name} has no bright CSF: not a heavily T2-weighted (CISS/FIESTA) image"
-        )
-
-
-def _input_name(role: str, vol: Volume) -> str:
-    """``"T2 (file.nii.gz)"``, or just the role when the volume has no source file."""
-    source = vol.metadata.get("source_name")
-    return f"{role} ({source})" if source else role
-
-
-def _mm(extent: NDArray[np.float64]) -> str:
-    return "×".join(f"{v:.0f}" for v in extent)
-
-
-def _overlap_extent_mm(t2: Volume, mra: Volume, n: int = 32) -> NDArray[np.float64] | None:
-    """Extent (mm along the T2's voxel axes) of the part of the T2 grid inside the MRA grid.
-
-    Sampled on ``n`` points per axis; None when no sample falls inside the MRA.
-    """
-    axes = [np.linspace(0.0, size - 1.0, min(n, size)) for size in t2.shape]
-    ijk = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    inside_mra = mra.world_to_voxel(t2.voxel_to_world(ijk))
-    inside = np.all((inside_mra >= -0.5) & (inside_mra <= np.asarray(mra.shape) - 0.5), axis=1)
-    if not inside.any():
-        return None
-    step = np.asarray([a[1] - a[0] if len(a) > 1 else 1.0 for a in axes])
-    return (np.ptp(ijk[inside], axis=0) + step) * t2.spacing
-
-
-def _neighbour_correlation(array: NDArray[np.generic]) -> float:
-    """Mean correlation of each voxel with its neighbour along each axis (about 0 for noise)."""
-    a = np.asarray(array)
-    values = []
-    for axis in range(3):
-        x = np.moveaxis(a, axis, 0)
-        # a clinical-size image is thinned across the axis first (no full-volume copies)
-        step = max(1, int(np.sqrt(x.size / 4e6)))
-        x = x[:, ::step, ::step]
-        u = x[1:].ravel()[::7].astype(np.float32)
-        v = x[:-1].ravel()[::7].astype(np.float32)
-        if u.std() > 0 and v.std() > 0:
-            values.append(float(np.corrcoef(u, v)[0, 1]))
-    return float(np.mean(values)) if values else 0.0
-
-
-def _bright_fraction(vol: Volume) -> float:
-    """Fraction of voxels brighter than half the 99.9th percentile.
-
-    Large on a CISS/FIESTA (CSF is the brightest tissue and fills the cisterns),
-    small on a TOF angiogram (only the arteries are that bright).
-    """
-    a = np.asarray(vol.array[::2, ::2, ::2], np.float32)
-    return float(np.mean(a > 0.5 * np.percentile(a, 99.9)))
+    """``nvc.inputs.check_inputs`` with its refusal as an ``AnalysisError`` (exit code 4)."""
+    try:
+        inputs.check_inputs(t2, mra)
+    except inputs.InputRefused as exc:
+        raise AnalysisError(str(exc)) from None
 
 
 def _roi(t2c: Volume, bs: Brainstem) -> tuple[slice, slice, slice]:

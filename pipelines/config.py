@@ -23,6 +23,7 @@ from nvc.registration import RegistrationParams
 from nvc.vessel_names import NamingParams
 from nvc.vessels import VesselParams
 from pipelines.errors import UsageError
+from pipelines.schema import ORDER, SAME_LENGTH, settings, validate
 
 PRESETS = Path(__file__).with_name("presets")
 
@@ -38,7 +39,7 @@ class QualityParams:
         registration; below it the registration is flagged as poor.
     """
 
-    min_vessel_void_agreement: float = 0.6
+    min_vessel_void_agreement: float = field(default=0.6, metadata={"ge": 0.0, "le": 1.0})
 
 
 @dataclass(frozen=True)
@@ -75,23 +76,27 @@ class ConfigError(UsageError):
 
 
 def config_from_dict(data: dict[str, Any]) -> PipelineConfig:
-    """Build a config from nested dictionaries; unknown sections or keys are errors."""
+    """Build a config from nested dictionaries, validated against ``pipelines.schema``.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the first unknown section or key, or the key whose value
+        has the wrong type, is out of range or out of order, with what is allowed.
+    """
     kwargs = {}
     defaults = PipelineConfig()
-    known = {f.name for f in fields(PipelineConfig)}
+    known = [f.name for f in fields(PipelineConfig)]
     for section, values in data.items():
         if section not in known:
-            raise ConfigError(f"unknown config section [{section}]")
+            raise ConfigError(
+                f"[{section}]: unknown config section; the sections are {', '.join(known)}"
+            )
         default = getattr(defaults, section)
-        names = {f.name for f in fields(default)}
-        unknown = set(values) - names
-        if unknown:
-            raise ConfigError(f"unknown setting(s) in [{section}]: {', '.join(sorted(unknown))}")
-        converted = {
-            k: tuple(v) if isinstance(getattr(default, k), tuple) else type(getattr(default, k))(v)
-            for k, v in values.items()
-        }
-        kwargs[section] = dataclasses.replace(default, **converted)
+        try:
+            kwargs[section] = validate(type(default), section, values)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     return PipelineConfig(**kwargs)
 
 
@@ -110,7 +115,7 @@ def load_config(path: str | Path | None) -> PipelineConfig:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
     try:
         return config_from_dict(data)
-    except (TypeError, ValueError) as exc:
+    except ConfigError as exc:
         raise ConfigError(f"{p}: {exc}") from None
 
 
@@ -127,10 +132,72 @@ def write_default_preset() -> Path:
     path = PRESETS / "default.toml"
     header = (
         "# nvc default parameters of every stage (generated: python -m pipelines.config).\n"
-        "# Copy, edit and pass with --config FILE. Unknown keys are errors.\n"
+        "# Copy, edit and pass with --config FILE. Unknown keys, wrong types and values out of\n"
+        "# range are errors; every key is described in docs/configuration.md.\n"
     )
     return write_text(path, header + PipelineConfig().to_toml())
 
 
+#: The published schema, written from the code by ``python -m pipelines.config``.
+SCHEMA_DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+
+
+def schema_markdown() -> str:
+    """``docs/configuration.md``: every section and key with its type, unit, range and default."""
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- generated from the code by `python -m pipelines.config`; do not edit -->",
+        "",
+        "`nvc run --config FILE`, `nvc batch --config FILE` and the napari widget's preset box",
+        "read a TOML file with the sections below (all optional; a key not given keeps its",
+        "default, `pipelines/presets/default.toml` lists them all). A key of the wrong type",
+        '(`120.9` for an integer, `true` for a number, `"421"` for a list), a value out of',
+        "range or out of order, or an unknown section or key is refused with one line naming",
+        "it (exit code 2). Numbers may be written as integers (`2` for `2.0`).",
+        "",
+    ]
+    for f in fields(PipelineConfig):
+        cls = type(getattr(PipelineConfig(), f.name))
+        lines += [f"## [{f.name}]", "", f"`{cls.__module__}.{cls.__name__}`", ""]
+        lines += [
+            "| key | type | unit | range | default | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
+        for s in settings(cls):
+            default = _show_default(s.default)
+            meaning = s.description.replace("|", "\\|")
+            lines.append(
+                f"| `{s.name}` | {s.kind} | {s.bound.unit} | {s.range or 'any'} | `{default}`"
+                f" | {meaning} |"
+            )
+        lines.append("")
+    config = PipelineConfig()
+    section_of = {type(getattr(config, f.name)).__name__: f.name for f in fields(config)}
+    lines += ["## Orderings", ""]
+    for cls_name, small, large, strict in ORDER:
+        relation = "<" if strict else "≤"
+        lines.append(f"- `[{section_of[cls_name]}]` `{small}` {relation} `{large}`")
+    for cls_name, first, second in SAME_LENGTH:
+        lines.append(f"- `[{section_of[cls_name]}]` `{first}` and `{second}` have the same length")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _show_default(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+def write_schema_doc() -> Path:
+    """Rewrite ``docs/configuration.md`` from the code (run after changing a stage's fields)."""
+    return write_text(SCHEMA_DOC, schema_markdown())
+
+
 if __name__ == "__main__":
-    print(write_default_preset())
+    # the module itself, not ``__main__``: the schema names the classes by their module
+    from pipelines import config
+
+    print(config.write_default_preset())
+    print(config.write_schema_doc())

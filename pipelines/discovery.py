@@ -19,7 +19,8 @@ from pipelines.errors import UsageError
 
 #: BIDS labels: letters and digits only (so a label can never walk out of a folder).
 LABEL = re.compile(r"[A-Za-z0-9]+")
-_SIDES = {"left": "left", "l": "left", "right": "right", "r": "right"}
+#: Spellings of a side in ``participants.tsv`` (and ``nvc run --side``), lower case.
+SIDE_NAMES = {"left": "left", "l": "left", "right": "right", "r": "right"}
 _MISSING = {"", "n/a", "na"}
 _NIFTI = (".nii.gz", ".nii")
 
@@ -167,7 +168,7 @@ def discover(
 def _hfs_side(value: str | None) -> str | None:
     if value is None or value.strip().lower() in _MISSING:
         return None
-    side = _SIDES.get(value.strip().lower())
+    side = SIDE_NAMES.get(value.strip().lower())
     if side is None:
         raise ValueError(f"participants.tsv hfs_side {value!r} is not left, right or n/a")
     return side

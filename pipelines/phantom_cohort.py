@@ -15,6 +15,7 @@ from nvc.io.jsonfile import write_json
 from nvc.io.labels import save_label_map
 from nvc.phantom import VARIETIES, PhantomCase, Variety, make_case
 from pipelines.errors import EXIT_OK, run_guarded
+from pipelines.progress import TerminalProgress
 
 
 def case_seed(cohort_seed: int, index: int) -> int:
@@ -84,23 +85,39 @@ def summary_lines(label: str, case: PhantomCase) -> list[str]:
 
 
 def generate(
-    out: Path, cases: int, seed: int, *, quiet: bool = False, variety: Variety = "standard"
+    out: Path,
+    cases: int,
+    seed: int,
+    *,
+    quiet: bool = False,
+    variety: Variety = "standard",
+    progress: TerminalProgress | None = None,
 ) -> list[str]:
     """Generate ``cases`` phantom cases of a variety into ``out``; returns the participant labels.
 
     Case *i* has seed ``case_seed(seed, i)`` in either variety; the wide variety
     (``nvc.phantom.draw_params``) draws its own case from that seed.
+    ``progress`` (when given) is told which case is being made and prints the
+    summary lines above its bar.
     """
     rows = []
     labels = []
     for i in range(cases):
         label = f"{i + 1:02d}"
+        if progress is not None:
+            progress(f"case {label}/{cases:02d}", i / cases)
         case = make_case(case_seed(seed, i), variety)
         write_case(out, label, case)
         rows.append({"participant_id": f"sub-{label}", "hfs_side": case.truth.hfs_side})
         labels.append(label)
         if not quiet:
-            print("\n".join(summary_lines(label, case)), flush=True)
+            text = "\n".join(summary_lines(label, case))
+            if progress is not None:
+                progress.write(text)
+            else:
+                print(text, flush=True)
+    if progress is not None:
+        progress("written", 1.0)
     write_participants(out, rows)
     extra = {} if variety == "standard" else {"PhantomVariety": variety}
     write_dataset_description(
@@ -118,7 +135,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, help="BIDS dataset folder to write")
     parser.add_argument("--cases", type=int, default=1, help="number of cases (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
-    parser.add_argument("--quiet", action="store_true", help="print nothing per case")
+    parser.add_argument(
+        "--quiet", action="store_true", help="print nothing per case, draw no progress bar"
+    )
     parser.add_argument(
         "--variety",
         choices=VARIETIES,
@@ -134,7 +153,15 @@ def run(args: argparse.Namespace) -> int:
     def body() -> int:
         if args.cases < 1:
             raise SystemExit("nvc phantom: error: --cases must be at least 1")
-        generate(args.out, args.cases, args.seed, quiet=args.quiet, variety=args.variety)
+        with TerminalProgress(quiet=args.quiet) as progress:
+            generate(
+                args.out,
+                args.cases,
+                args.seed,
+                quiet=args.quiet,
+                variety=args.variety,
+                progress=progress,
+            )
         kind = "" if args.variety == "standard" else f" {args.variety}"
         print(f"wrote {args.cases}{kind} case(s) to {args.out}; truth in {truth_dir(args.out)}")
         return EXIT_OK

@@ -32,6 +32,7 @@ from nvc.report.layout import parse_layout
 from nvc.report.pdf import render_pdf
 from nvc.report.surfaces import label_surface
 from pipelines.errors import EXIT_OK, run_guarded
+from pipelines.progress import Progress, TerminalProgress
 
 #: Meshes exported: file stem -> label values merged into one surface.
 MESHES: dict[str, tuple[int, ...]] = {
@@ -53,15 +54,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="show the patient identifiers stored by 'nvc run --include-identifiers' "
         "(default: pseudonymised case ID only)",
     )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (it is drawn only when the output is a terminal)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Body of ``nvc report``."""
 
     def body() -> int:
-        path = write_report(
-            args.results, out=args.out, include_identifiers=args.include_identifiers
-        )
+        with TerminalProgress(quiet=args.quiet) as progress:
+            path = write_report(
+                args.results,
+                out=args.out,
+                include_identifiers=args.include_identifiers,
+                progress=progress,
+            )
         print(DISCLAIMER)
         print(f"wrote {path} and {path.with_suffix('.pdf').name}, qc/, export/ in {path.parent}")
         return EXIT_OK
@@ -70,9 +80,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_report(
-    results_dir: Path, *, out: Path | None = None, include_identifiers: bool = False
+    results_dir: Path,
+    *,
+    out: Path | None = None,
+    include_identifiers: bool = False,
+    progress: Progress | None = None,
 ) -> Path:
     """Build the report, QC figures and exports of one results folder; return the HTML's path.
+
+    ``progress(stage, fraction_done)`` is called between the steps when given.
 
     Raises
     ------
@@ -81,18 +97,26 @@ def write_report(
     OSError
         When the output cannot be written.
     """
+    step = progress or (lambda stage, done: None)
     results_dir = Path(results_dir)
     out = results_dir / "report" if out is None else Path(out)
+    step("reading", 0.0)
     case = load_results(results_dir)
     layout = parse_layout(package_text("nvc.report", "layout.toml"), known_blocks=frozenset(BLOCKS))
+    step("figures", 0.1)
     report = build_report(case, layout, include_identifiers=include_identifiers)
     out.mkdir(parents=True, exist_ok=True)
+    step("html", 0.45)
     html = write_text(
         out / "report.html", render_html(report, package_text("nvc.report", "report.html.j2"))
     )
+    step("pdf", 0.5)
     write_bytes(out / "report.pdf", render_pdf(report))
+    step("qc figures", 0.6)
     write_qc(case, out / "qc")
+    step("exports", 0.75)
     write_exports(case, out / "export")
+    step("report", 1.0)
     return html
 
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from nvc import DISCLAIMER
 from nvc.io import load_volume
 from nvc.volume import Volume
 from pipelines.case import run_case
 from pipelines.config import load_config
+from pipelines.discovery import SIDE_NAMES
 from pipelines.errors import EXIT_OK, AnalysisError, UsageError, run_guarded
 from pipelines.outputs import OUTPUT_NAMES, save_case
+from pipelines.progress import TerminalProgress, scaled
 from pipelines.report import write_report
 
 
@@ -28,12 +31,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--mra", type=Path, required=True, help="3D TOF angiogram (file or DICOM folder)"
     )
     parser.add_argument("--out", type=Path, required=True, help="results folder")
-    parser.add_argument("--side", choices=["left", "right"], help="symptomatic side")
+    parser.add_argument(
+        "--side",
+        type=side_name,
+        metavar="{left,right,L,R}",
+        help="symptomatic side (as in participants.tsv: left, right, L, R; any case)",
+    )
     parser.add_argument(
         "--config", help="TOML config file or preset name (default: built-in defaults)"
     )
     parser.add_argument(
         "--no-report", action="store_true", help="skip the report (nvc report can build it later)"
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (it is drawn only when the output is a terminal)",
     )
     parser.add_argument(
         "--include-identifiers",
@@ -49,23 +62,38 @@ def run(args: argparse.Namespace) -> int:
     def body() -> int:
         config = load_config(args.config)
         _refuse_overwriting_inputs(args.out, [args.t2, args.mra])
-        t2 = load_volume(args.t2)
-        mra = load_volume(args.mra)
-        inputs = {"t2": args.t2, "mra": args.mra}
-        try:
-            result = run_case(t2, mra, symptomatic_side=args.side, config=config)
-        except AnalysisError as exc:
-            raise AnalysisError(_naming_inputs(str(exc), args.t2, args.mra)) from None
-        identifiers = None
-        if args.include_identifiers:
-            identifiers = {"t2": identifiers_of(t2, args.t2), "mra": identifiers_of(mra, args.mra)}
-        path = save_case(result, args.out, config, inputs=inputs, identifiers=identifiers)
+        with TerminalProgress(quiet=args.quiet) as progress:
+            progress("loading", 0.0)
+            t2 = load_volume(args.t2)
+            mra = load_volume(args.mra)
+            inputs = {"t2": args.t2, "mra": args.mra}
+            try:
+                result = run_case(
+                    t2,
+                    mra,
+                    symptomatic_side=args.side,
+                    config=config,
+                    progress=scaled(progress, 0.02, 0.95),
+                )
+            except AnalysisError as exc:
+                raise AnalysisError(_naming_inputs(str(exc), args.t2, args.mra)) from None
+            identifiers = None
+            if args.include_identifiers:
+                identifiers = {
+                    "t2": identifiers_of(t2, args.t2),
+                    "mra": identifiers_of(mra, args.mra),
+                }
+            progress("saving", 0.95)
+            path = save_case(result, args.out, config, inputs=inputs, identifiers=identifiers)
+            progress("analysed", 1.0)
         print(f"{DISCLAIMER}")
-        for side, f in result.findings.sides.items():
-            print(f"{side:>5}: {verdict_line(f.to_dict())}")
+        print("\n".join(findings_lines(result.findings.to_dict())))
         print(f"wrote {path.parent}")
         if not args.no_report:
-            html = write_report(args.out, include_identifiers=args.include_identifiers)
+            with TerminalProgress(quiet=args.quiet) as progress:
+                html = write_report(
+                    args.out, include_identifiers=args.include_identifiers, progress=progress
+                )
             print(f"report: {html} and {html.with_suffix('.pdf')}")
         return EXIT_OK
 
@@ -79,14 +107,69 @@ def identifiers_of(volume: Volume, path: Path) -> dict[str, str]:
     return ids
 
 
-def verdict_line(side: dict) -> str:
-    """One line per side: NVC / MVD candidate with the leading reason."""
+def side_name(text: str) -> str:
+    """``--side`` as ``participants.tsv`` writes it: left, right, L or R (any case)."""
+    side = SIDE_NAMES.get(text.strip().lower())
+    if side is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not left, right, L or R")
+    return side
+
+
+def verdict_line(side: dict[str, Any]) -> str:
+    """One line per side: needs review first, then NVC / MVD candidate, with the leading reason."""
+    review = _review(side)
+    prefix = f"NEEDS REVIEW ({'; '.join(review[1])}); " if review[0] else ""
     if not side["nerve_found"]:
-        return f"facial nerve not found ({side['reasons'][0]})"
-    nvc = "NVC" if side["nvc"] else "no NVC"
-    mvd = "MVD candidate" if side["mvd_candidate"] else "not an MVD candidate"
+        reason = side["reasons"][0] if side["reasons"] else "no reason given"
+        return f"{prefix}facial nerve not found ({reason})"
     reason = side["reasons"][0] if side["reasons"] else ""
-    return f"{nvc}, {mvd} (confidence {side['confidence']:.2f}): {reason}"
+    return f"{prefix}{_verdict(side)}: {reason}"
+
+
+def findings_lines(findings: dict[str, Any]) -> list[str]:
+    """What ``nvc run`` prints: per side its verdict and every reason, then every warning.
+
+    A side that needs review says so on its first line, with why. The
+    registration's quality, and any ``warnings`` the findings, their
+    registration or a side carry, are printed as ``warning:`` lines.
+    """
+    lines = []
+    for name, side in findings.get("sides", {}).items():
+        needs, why = _review(side)
+        head = f"{name:>5}: "
+        if needs:
+            lines.append(f"{head}NEEDS REVIEW: {'; '.join(why) or 'see the report'}")
+            head = " " * len(head)
+        if not side.get("nerve_found"):
+            lines.append(f"{head}facial nerve not found")
+        else:
+            lines.append(f"{head}{_verdict(side)}")
+        lines += [f"         - {r}" for r in side.get("reasons", ()) if r not in why]
+        lines += [f"warning: {name}: {w}" for w in side.get("warnings", ())]
+    registration = findings.get("registration", {})
+    if registration.get("quality") not in (None, "good"):
+        agreement = registration.get("vessel_void_agreement")
+        detail = "" if agreement is None else f" (vessel-void agreement {agreement:.2f})"
+        lines.append(
+            f"warning: registration of the TOF onto the T2 is {registration['quality']}{detail}:"
+            " check the registration checkerboard in the report"
+        )
+    lines += [f"warning: registration: {w}" for w in registration.get("warnings", ())]
+    lines += [f"warning: {w}" for w in findings.get("warnings", ())]
+    return lines
+
+
+def _review(side: dict[str, Any]) -> tuple[bool, list[str]]:
+    """Whether a side needs review and why (keys absent in findings written before them)."""
+    return bool(side.get("needs_review", False)), [str(r) for r in side.get("review_reasons", ())]
+
+
+def _verdict(side: dict[str, Any]) -> str:
+    if side.get("nvc") is None:
+        return "no verdict"
+    nvc = "NVC" if side["nvc"] else "no NVC"
+    mvd = "MVD candidate" if side.get("mvd_candidate") else "not an MVD candidate"
+    return f"{nvc}, {mvd} (confidence {side.get('confidence', 0.0):.2f})"
 
 
 def _naming_inputs(message: str, t2: Path, mra: Path) -> str:

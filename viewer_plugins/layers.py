@@ -121,10 +121,17 @@ def label_colors(
     return colors
 
 
-def image_layer(volume: Volume, name: str, **kwargs: Any) -> LayerData:
-    """An Image layer tuple whose affine places voxels at their RAS+ mm positions."""
+def image_layer(
+    volume: Volume, name: str, *, input_role: str | None = None, **kwargs: Any
+) -> LayerData:
+    """An Image layer tuple whose affine places voxels at their RAS+ mm positions.
+
+    ``input_role`` ("t2" or "mra") marks a case's own input image, which the dock
+    widget's pickers then choose.
+    """
     data, affine = napari_volume(display_volume(volume))
-    kwargs = {"metadata": {"nvc_slice": True}, **kwargs}
+    role = {"nvc_input": input_role} if input_role else {}
+    kwargs = {"metadata": {"nvc_slice": True, **role}, **kwargs}
     return (data, {"name": name, "affine": affine, **kwargs}, "image")
 
 
@@ -358,12 +365,13 @@ def _mask_surface(mask: NDArray[np.bool_]) -> tuple[NDArray[np.float64], NDArray
 
 def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
     """Every layer of a finished case, aligned in RAS mm (2D view first, 3D surfaces hidden)."""
-    layers: list[LayerData] = [image_layer(case.t2, "T2", colormap="gray")]
+    layers: list[LayerData] = [image_layer(case.t2, "T2", input_role="t2", colormap="gray")]
     if case.mra_registered is not None:
         layers.append(
             image_layer(
                 case.mra_registered,
                 "TOF (registered)",
+                input_role="mra",
                 colormap="red",
                 blending="additive",
                 visible=False,

@@ -149,14 +149,26 @@ class _ProgressSignal(QObject):
 
 
 class _InputPicker(QWidget):
-    """A combo box of open image layers plus files chosen with a dialog."""
+    """A combo box of open image layers plus files chosen with a dialog.
 
-    def __init__(self, viewer: napari.Viewer, title: str, hints: tuple[str, ...] = ()) -> None:
+    Until the reader chooses an input, the picker follows the newest case's own
+    image of its ``role`` (a results folder's T2 or TOF), else a layer whose name
+    fits one of ``hints``, else nothing: it never falls back to whichever layer
+    came first (the T2 analysed against itself).
+    """
+
+    def __init__(
+        self, viewer: napari.Viewer, title: str, role: str, hints: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.viewer = viewer
         self.title = title
+        self.role = role
         self.hints = hints
+        #: What the reader chose (combo text), None while the picker chooses by itself.
+        self.chosen: str | None = None
         self.combo = QComboBox()
+        self.combo.activated.connect(self._activated)
         self.button = QPushButton("File…")
         self.button.clicked.connect(self._browse)
         row = QHBoxLayout(self)
@@ -167,32 +179,42 @@ class _InputPicker(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        current = self.combo.currentText()
         self.combo.clear()
+        roles = []
         for layer in self.viewer.layers:
             if isinstance(layer, napari.layers.Image) and np.ndim(layer.data) == 3:
                 self.combo.addItem(layer.name, layer.name)
+                roles.append(layer.metadata.get("nvc_input"))
         for path in self.files:
             self.combo.addItem(f"file: {path}", str(path))
-        index = self.combo.findText(current)
-        if index < 0:  # nothing chosen yet: a layer whose name fits (e.g. "TOF" for the MRA)
-            names = [self.combo.itemText(i).lower() for i in range(self.combo.count())]
-            index = next((i for i, n in enumerate(names) if any(h in n for h in self.hints)), -1)
-        if index >= 0:
-            self.combo.setCurrentIndex(index)
+        index = self.combo.findText(self.chosen) if self.chosen is not None else -1
+        if index < 0:  # the newest case's own image, else a layer whose name fits
+            own = [i for i, r in enumerate(roles) if r == self.role]
+            names = [self.combo.itemText(i).lower() for i in range(len(roles))]
+            fits = [i for i, n in enumerate(names) if any(h in n for h in self.hints)]
+            index = own[-1] if own else fits[0] if fits else -1
+        self.combo.setCurrentIndex(index)
+
+    def follow_case(self) -> None:
+        """Forget the reader's choice: take the newest case's own image again."""
+        self.chosen = None
+        self.refresh()
+
+    def _activated(self, index: int) -> None:
+        self.chosen = self.combo.itemText(index)
 
     def set_file(self, path: str | Path) -> None:
         """Choose a file (or DICOM folder) as this input."""
         path = Path(path)
         if path not in self.files:
             self.files.append(path)
+        self.chosen = f"file: {path}"
         self.refresh()
-        self.combo.setCurrentIndex(self.combo.findText(f"file: {path}"))
 
     def set_layer(self, name: str) -> None:
         """Choose an open image layer as this input."""
+        self.chosen = name
         self.refresh()
-        self.combo.setCurrentIndex(self.combo.findText(name))
 
     def source(self) -> Source:
         text = self.combo.currentText()
@@ -228,8 +250,8 @@ class NvcWidget(QWidget):
         #: ``report.html`` of the last export.
         self.report_path: Path | None = None
 
-        self.t2 = _InputPicker(napari_viewer, "T2 (CISS/FIESTA)", ("t2", "ciss", "fiesta"))
-        self.mra = _InputPicker(napari_viewer, "TOF MRA", ("tof", "mra", "angio"))
+        self.t2 = _InputPicker(napari_viewer, "T2 (CISS/FIESTA)", "t2", ("t2", "ciss", "fiesta"))
+        self.mra = _InputPicker(napari_viewer, "TOF MRA", "mra", ("tof", "mra", "angio"))
         self.side = QComboBox()
         self.side.addItems(["unknown", "left", "right"])
         self.preset = QComboBox()
@@ -295,6 +317,7 @@ class NvcWidget(QWidget):
             if layer.metadata.get("nvc_findings") is not None:
                 if layer.metadata.get("nvc_results_dir") is not None:
                     self.results_dir = Path(layer.metadata["nvc_results_dir"])
+                self._follow_case(layer.metadata["nvc_findings"])
                 QTimer.singleShot(
                     0, lambda layer=layer: self.show_case(layer.metadata["nvc_findings"])
                 )
@@ -469,7 +492,16 @@ class NvcWidget(QWidget):
             folder = layer.metadata.get("nvc_results_dir")
             if folder is not None:  # a results folder opened with the reader
                 self.results_dir, self._unsaved = Path(folder), None
+            if not self._pending:  # a case opened (not this widget's own run's layers)
+                self._follow_case(findings)
             QTimer.singleShot(0, lambda: self.show_case(findings))
+
+    def _follow_case(self, findings: dict[str, Any]) -> None:
+        """Inputs of an opened case: its own T2 and TOF, and its symptomatic side."""
+        self.t2.follow_case()
+        self.mra.follow_case()
+        side = findings.get("symptomatic_side")
+        self.side.setCurrentText(side if side in SIDES else "unknown")
 
     def _refresh_pickers(self, event: Any = None) -> None:
         self.t2.refresh()

@@ -14,7 +14,7 @@ import pytest
 import SimpleITK as sitk
 
 from nvc.io import load_volume, save_nifti
-from nvc.volume import Volume, crop_world, to_sitk
+from nvc.volume import Volume, crop_world, resample_to, to_sitk
 from pipelines.case import check_inputs
 from pipelines.cli import main
 from tests.helpers import marker_volume, write_dicom_series
@@ -71,6 +71,17 @@ def _other_region(t2: Volume, mra: Volume) -> Volume:
     moved = mra.affine.copy()
     moved[2, 3] += t2_top - mra_bottom - 10.0
     return Volume(mra.array, moved)
+
+
+def _with_slices(vol: Volume, slice_mm: float) -> Volume:
+    """``vol`` resampled to ``slice_mm`` along its thickest (slice) axis."""
+    axis = int(np.argmax(vol.spacing))
+    factor = slice_mm / vol.spacing[axis]
+    affine = vol.affine.copy()
+    affine[:3, axis] *= factor
+    shape = list(vol.shape)
+    shape[axis] = int(np.floor((shape[axis] - 1) / factor)) + 1
+    return resample_to(vol, Volume(np.zeros(shape, np.uint8), affine))
 
 
 def _hostile_nrrd(path: Path) -> Path:
@@ -148,6 +159,23 @@ CASES = [
         4,
         "field of view",
     ),
+    (
+        "thick_t2_slices",
+        "t2",
+        lambda c, d: save_nifti(_with_slices(c.t2, 2.4), d / "t2_thick.nii.gz"),
+        4,
+        "mm slices",
+    ),
+    (
+        "no_vessels",
+        "mra",
+        lambda c, d: save_nifti(
+            c.mra.with_array(np.minimum(c.mra.array, np.percentile(c.mra.array, 90))),
+            d / "tof_flat.nii.gz",
+        ),
+        4,
+        "no bright vessels",
+    ),
     ("huge_header", "mra", lambda c, d: _hostile_nrrd(d / "huge.nrrd"), 3, "truncated"),
     ("four_d", "t2", lambda c, d: _four_d(c.t2, d / "t4.nii"), 3, "4d"),
     ("mixed_dicom", "t2", lambda c, d: _mixed_dicom(d / "dcm"), 3, "mixed"),
@@ -174,6 +202,12 @@ def test_swapped_inputs_are_refused_naming_both(good, tmp_path, capsys):
     t2, mra = good
     code, err = _run(mra, t2, tmp_path / "out", capsys)
     _expect_refusal(code, err, 4, ["tof.nii.gz", "t2.nii.gz"], "swapped", tmp_path / "out")
+
+
+def test_the_same_t2_chosen_twice_is_refused(good, tmp_path, capsys):
+    t2, _ = good
+    code, err = _run(t2, t2, tmp_path / "out", capsys)
+    _expect_refusal(code, err, 4, ["t2.nii.gz"], "same image", tmp_path / "out")
 
 
 def test_small_qform_sform_gap_is_recorded(phantom_case, tmp_path):

@@ -286,3 +286,21 @@ def test_a_side_whose_nerve_was_not_found_is_reported_as_such(results, tmp_path)
     assert not any(f.startswith("contact-L") for f in o.figures)
     assert "Facial nerve not found: no verdict" in html
     assert "no dark path to the canal" in html
+
+
+def test_report_draws_progress_on_a_terminal_only(results, tmp_path, monkeypatch, capsys):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Terminal()
+    monkeypatch.setattr(sys, "stdout", tty)
+    assert main(["report", str(results), "--out", str(tmp_path / "r1")]) == 0
+    text = tty.getvalue()
+    assert "pdf" in text and "exports" in text and "100%" in text, text
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert main(["report", str(results), "--out", str(tmp_path / "r2"), "--quiet"]) == 0
+    assert "%" not in sys.stdout.getvalue()

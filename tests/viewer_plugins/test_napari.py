@@ -275,6 +275,41 @@ def test_results_folder_opens_through_napari_with_the_widget(
     np.testing.assert_allclose(t2.world_to_data(world), labels.world_to_data(world), atol=1e-9)
 
 
+def test_an_opened_results_folder_is_its_own_input_until_the_reader_chooses(
+    make_napari_viewer, qtbot, analysed_phantom
+):
+    """The pickers take the case's T2 and TOF and its side, never the T2 twice."""
+    viewer = make_napari_viewer()
+    _, widget = viewer.window.add_plugin_dock_widget("nvc", "nvc analysis")
+    viewer.open(str(analysed_phantom.results), plugin="nvc")
+    qtbot.waitUntil(lambda: widget.findings is not None, timeout=10_000)
+    assert widget.t2.combo.currentText() == "T2"
+    assert widget.mra.combo.currentText() == "TOF (registered)"
+    assert widget.side.currentText() == "right"
+    assert widget.t2.source().layer.name == "T2"
+    assert widget.mra.source().layer.name == "TOF (registered)"
+    widget.mra.set_layer("distance to CN VII (mm)")  # the reader's choice stays
+    viewer.add_image(np.zeros((4, 4, 4)), name="another")
+    assert widget.mra.combo.currentText() == "distance to CN VII (mm)"
+
+
+def test_a_bad_config_in_the_preset_box_is_one_line(make_napari_viewer, tmp_path):
+    from viewer_plugins.widget import FILE_ITEM, NvcWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(np.ones((8, 8, 8)), name="T2")
+    viewer.add_image(np.ones((8, 8, 8)), name="TOF")
+    widget = NvcWidget(viewer)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[registration]\niterations = 120.9\n")
+    widget.preset.setCurrentText(FILE_ITEM)
+    widget.config_file = bad
+    widget.run()
+    text = widget.status.text()
+    assert widget.worker is None and "\n" not in text
+    assert text.startswith("cannot run:") and "[registration] iterations = 120.9" in text, text
+
+
 def test_nvc_view_opens_the_folder(monkeypatch, analysed_phantom, qtbot, capsys):
     seen = {}
 
