@@ -45,9 +45,6 @@ class NerveParams:
         Paths are kept from rising more than this above the root-exit-zone window.
     canal_above_mm : float
         The internal auditory canal is searched up to this height above the junction.
-    canal_height_mm : float
-        Expected height of the canal above the pontomedullary junction (the
-        canal is chosen by nearness to the brainstem plus distance from it).
     min_canal_mm3 : float
         Smaller tunnels in the bone are not the canal (an IAC holds 100-250 mm3).
     min_canal_gap_mm : float
@@ -123,7 +120,6 @@ class NerveParams:
     rez_above_mm: float = 10.0
     max_rise_mm: float = 3.0
     canal_above_mm: float = 14.0
-    canal_height_mm: float = 5.0
     min_canal_mm3: float = 60.0
     min_canal_gap_mm: float = 4.0
     canal_radius_mm: float = 3.6
@@ -238,13 +234,13 @@ def trace_nerves(
     labels, n = ndimage.label(canal)
     if n == 0:
         return fail(f"no internal auditory canal found on the {side}")
-    # the canal: a sizeable tunnel near the brainstem, at the level of the lower pons
+    # the canal: the sizeable tunnel nearest the brainstem (within the search window; no
+    # preferred height: the junction's estimate is not reliable enough to prefer one by)
     index = np.arange(1, n + 1)
     sizes = ndimage.sum_labels(canal, labels, index) * float(np.prod(sp))
     bs_dist = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
     nearest = _label_minimum(bs_dist, labels, n)
-    level = np.asarray(ndimage.mean(np.broadcast_to(height, canal.shape), labels, index))
-    score = nearest + 0.0 * np.abs(level - params.canal_height_mm)
+    score = nearest
     ok = np.flatnonzero((sizes >= params.min_canal_mm3) & (nearest >= params.min_canal_gap_mm))
     if ok.size == 0:
         return fail(f"no internal auditory canal found on the {side}")

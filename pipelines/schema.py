@@ -77,6 +77,7 @@ BOUNDS: dict[str, dict[str, Bound]] = {
         "junction_mm": Bound(ge=0, unit="mm"),
         "branch_calibre": Bound(gt=0, le=1),
     },
+    "NerveParams": {"attached_end_mm": Bound(ge=-20, le=20, unit="mm")},  # a signed height
     "ContactParams": {"core_max": Bound(gt=0, le=1)},
     "DecisionParams": {"min_distance_factor": Bound(ge=0, le=1)},
     "SelfCheckParams": {"review_confidence": Bound(ge=0, le=1)},

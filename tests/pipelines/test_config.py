@@ -152,3 +152,10 @@ def test_config_error_is_a_usage_error(tmp_path):
     path.write_text("[contacts]\ncontact_mm = -3\n")
     with pytest.raises(UsageError, match=str(Path(path).name)):
         load_config(path)
+
+
+def test_the_default_preset_and_every_default_pass_their_own_validation():
+    """A default outside its own bound (a signed height read as a distance) is refused."""
+    from pipelines.config import PipelineConfig, load_config
+
+    assert load_config("default") == PipelineConfig()
