@@ -137,7 +137,7 @@ def test_an_unknown_side_is_a_usage_error(capsys):
 
 
 def test_nvc_phantom_draws_progress_on_a_terminal(phantom_case, monkeypatch, tmp_path):
-    monkeypatch.setattr(pipelines.phantom_cohort, "make_case", lambda seed: phantom_case)
+    monkeypatch.setattr(pipelines.phantom_cohort, "make_case", lambda seed, variety: phantom_case)
     monkeypatch.setattr(pipelines.phantom_cohort, "write_case", lambda out, label, case: None)
     tty = FakeTerminal()
     monkeypatch.setattr(sys, "stdout", tty)
