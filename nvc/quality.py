@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 
+from nvc.intensity import T2Levels, tube_darkness
 from nvc.morphology import distance_to_mask
 from nvc.nerve_geometry import NerveGeometry
 
@@ -54,6 +56,12 @@ class SelfCheckParams:
     min_clivus_mm : float
         The clivus is bone-dark over at least this thickness (thicker than the
         basilar artery's flow void, 3-4 mm, which lies in the cistern).
+    void_radius_mm, void_darkness : float
+        A TOF artery's core lands on a flow void when the T2 there is a dark
+        tube (``tube_darkness`` against a box of half-width ``void_radius_mm``,
+        wider than the basilar artery, at least ``void_darkness``). Plain
+        darkness would not do: an angiogram shifted by a centimetre puts the
+        basilar artery into the clivus, dark too.
     tof_bright_fraction : float
         TOF-bright: this fraction of the way from stationary tissue to the
         brightest arteries (arterial inflow; tissue and CSF stay near 0).
@@ -73,6 +81,8 @@ class SelfCheckParams:
     max_clivus_mm: float = 30.0
     min_clivus_mm: float = 4.0
     tof_bright_fraction: float = 0.35
+    void_radius_mm: float = 3.0
+    void_darkness: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -329,3 +339,40 @@ def brainstem_check(
             " of it: the brainstem may be misplaced"
         ),
     )
+
+
+def vessel_void_agreement(
+    arteries: NDArray[np.bool_],
+    norm: NDArray[np.floating],
+    levels: T2Levels,
+    spacing: NDArray[np.float64],
+    *,
+    params: SelfCheckParams = SelfCheckParams(),
+) -> float:
+    """Fraction of the TOF arteries' cores that land on T2 flow voids (dark tubes in CSF).
+
+    Parameters
+    ----------
+    arteries : ndarray of bool, shape (I, J, K)
+        Arteries segmented on the registered TOF.
+    norm : ndarray, float, shape (I, J, K)
+        Normalised T2 on the same grid (CSF = 1).
+    levels : T2Levels
+    spacing : ndarray, shape (3,)
+        Voxel size (mm).
+
+    Returns
+    -------
+    float
+        0-1; about 1 after a good registration, far lower when the angiogram
+        is misplaced by more than an artery's width.
+    """
+    core = ndimage.binary_erosion(arteries)
+    if core.sum() < 20:
+        core = arteries
+    if not core.any():
+        return 0.0
+    dark = tube_darkness(
+        np.asarray(norm, np.float32), levels, spacing, radius_mm=params.void_radius_mm
+    )
+    return float(np.mean(dark[core] >= params.void_darkness))

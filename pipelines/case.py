@@ -31,6 +31,7 @@ from nvc.quality import (
     separation_check,
     symptomatic_check,
     unlabelled_tof_check,
+    vessel_void_agreement,
 )
 from nvc.registration import register_rigid
 from nvc.vessel_names import artery_tree, name_artery
@@ -151,7 +152,7 @@ def run_case(
             report("nerves", 0.6 + 0.05 * n)
         arteries_full = artery_job.result()
     arteries = arteries_full[roi]
-    agreement = _vessel_void_agreement(arteries, norm, levels.csf_threshold)
+    agreement = vessel_void_agreement(arteries, norm, levels, sp, params=config.checks)
     registration_ok = agreement >= config.quality.min_vessel_void_agreement
     nerves_any = np.zeros(norm.shape, bool)
     for t in traces.values():
@@ -383,18 +384,6 @@ def _crop_brainstem(bs: Brainstem, roi: tuple[slice, slice, slice]) -> Brainstem
         pmj_index=bs.pmj_index - np.array([i0, j0, k0], float),
         axis=bs.axis,
     )
-
-
-def _vessel_void_agreement(
-    arteries: NDArray[np.bool_], norm: NDArray[np.float32], csf_thr: float
-) -> float:
-    """Fraction of TOF artery cores that sit on dark T2 voxels (flow voids)."""
-    core = ndimage.binary_erosion(arteries)
-    if core.sum() < 20:
-        core = arteries
-    if not core.any():
-        return 0.0
-    return float(np.mean(norm[core] < csf_thr))
 
 
 def _acquisition(vol: Volume) -> dict[str, object]:

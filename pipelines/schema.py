@@ -80,7 +80,10 @@ BOUNDS: dict[str, dict[str, Bound]] = {
     "NerveParams": {"attached_end_mm": Bound(ge=-20, le=20, unit="mm")},  # a signed height
     "ContactParams": {"core_max": Bound(gt=0, le=1)},
     "DecisionParams": {"min_distance_factor": Bound(ge=0, le=1)},
-    "SelfCheckParams": {"review_confidence": Bound(ge=0, le=1)},
+    "SelfCheckParams": {
+        "review_confidence": Bound(ge=0, le=1),
+        "void_darkness": Bound(ge=0, le=1),
+    },
 }
 
 #: Orderings within one stage: (class name, smaller field, larger field, strictly smaller).

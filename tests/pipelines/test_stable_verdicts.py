@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nvc.phantom import make_case
+from nvc.registration import RegistrationResult
 from nvc.volume import Volume
 from pipelines.case import run_case
 
@@ -33,3 +34,23 @@ def test_cropping_the_field_of_view_keeps_every_verdict():
         assert sorted(c.vessel_name for c in a.contacts if c.grade) == sorted(
             c.vessel_name for c in b.contacts if c.grade
         )
+
+
+@pytest.mark.slow
+def test_a_registration_rated_poor_gives_no_candidate_and_every_side_needs_review(
+    phantom_case, monkeypatch
+):
+    """The angiogram left 12 mm off (a failed registration): no MVD candidate is trusted."""
+    import pipelines.case
+
+    identity = RegistrationResult(np.eye(4), -0.1, 0, "stubbed")
+    monkeypatch.setattr(pipelines.case, "register_rigid", lambda *a, **k: identity)
+    mra = phantom_case.mra
+    shifted = np.eye(4)
+    shifted[:3, 3] = [0.0, 12.0, 0.0]
+    moved = Volume(mra.array, shifted @ mra.affine, mra.metadata)
+    findings = run_case(phantom_case.t2, moved, symptomatic_side="left").findings
+    assert findings.registration["quality"] == "poor"
+    for side in findings.sides.values():
+        assert side.needs_review and not side.mvd_candidate
+        assert side.reasons[0].startswith("registration failed")
