@@ -92,6 +92,8 @@ def evaluate(seed: int, *, variety: Variety = "standard") -> dict[str, Any]:
             "truth_mvd": t.mvd_candidate,
             "pred_nvc": f.nvc,
             "pred_mvd": f.mvd_candidate,
+            "confidence": f.confidence,
+            "needs_review": f.needs_review,
             "nerve_found": f.nerve_found,
             "scenario": t.scenario,
             "truth_rdp": t.rdp_mm,
@@ -182,7 +184,36 @@ def summarize(results: list[dict[str, Any]]) -> str:
         f"| registration error (mean TRE on CN VII), median mm | {np.median(tre):.2f}"
         f" (max {np.max(tre):.2f}) |",
         f"| pipeline seconds per case, median | {np.median([r['seconds'] for r in ok]):.1f} |",
+        f"| sides flagged needs review | {frac([bool(s.get('needs_review')) for s in sides])} |",
+        f"| confidence AUROC, right vs wrong verdicts | {_auroc(sides)} |",
     ]
+    return "\n".join(lines) + "\n\n" + reliability(sides)
+
+
+def _right(side: dict[str, Any]) -> bool:
+    """Whether a side's verdict (NVC and MVD candidate) matches the truth."""
+    return bool(side["pred_nvc"] == side["truth_nvc"] and side["pred_mvd"] == side["truth_mvd"])
+
+
+def _auroc(sides: list[dict[str, Any]]) -> str:
+    """Probability that a right verdict carries a higher confidence than a wrong one (ties half)."""
+    right = [s["confidence"] for s in sides if "confidence" in s and _right(s)]
+    wrong = [s["confidence"] for s in sides if "confidence" in s and not _right(s)]
+    if not right or not wrong:
+        return f"n/a ({len(right)} right, {len(wrong)} wrong)"
+    wins = sum((r > w) + 0.5 * (r == w) for r in right for w in wrong)
+    return f"{wins / (len(right) * len(wrong)):.2f} ({len(right)} right, {len(wrong)} wrong)"
+
+
+def reliability(sides: list[dict[str, Any]]) -> str:
+    """Markdown table: per confidence band, how many verdicts there were and how many were right."""
+    bands = [(0.0, 0.4), (0.4, 0.7), (0.7, 0.9), (0.9, 1.01)]
+    lines = ["| confidence | sides | right verdicts |", "|---|---|---|"]
+    for lo, hi in bands:
+        band = [s for s in sides if "confidence" in s and lo <= s["confidence"] < hi]
+        right = sum(_right(s) for s in band)
+        share = f"{right / len(band):.2f} ({right}/{len(band)})" if band else "n/a"
+        lines.append(f"| {lo:.1f}-{min(hi, 1.0):.1f} | {len(band)} | {share} |")
     return "\n".join(lines)
 
 
