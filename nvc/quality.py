@@ -54,8 +54,9 @@ class SelfCheckParams:
         at the junction the medulla lies farther back: up to 23 mm on the
         independent generator's anatomy).
     min_clivus_mm : float
-        The clivus is bone-dark over at least this thickness (thicker than the
-        basilar artery's flow void, 3-4 mm, which lies in the cistern).
+        The clivus is darker than tissue on average over at least this
+        thickness (more than the basilar artery's flow void, 3-4 mm wide,
+        which lies in the cistern).
     void_radius_mm, void_darkness : float
         A TOF artery's core lands on a flow void when the T2 there is a dark
         tube (``tube_darkness`` against a box of half-width ``void_radius_mm``,
@@ -284,7 +285,7 @@ def separation_check(*, separated: bool) -> Check:
 def brainstem_check(
     norm: NDArray[np.floating],
     csf_threshold: float,
-    bone_threshold: float,
+    dark_threshold: float,
     *,
     midline_i: float,
     anterior_j: int,
@@ -298,8 +299,9 @@ def brainstem_check(
     ----------
     norm : ndarray, shape (I, J, K)
         Normalised T2 (CSF = 1) on a closest-canonical grid (j anterior).
-    csf_threshold, bone_threshold : float
-        Brighter is CSF; darker is bone or air.
+    csf_threshold, dark_threshold : float
+        Brighter is CSF; darker (on average over ``min_clivus_mm``) is bone
+        (``T2Levels.tissue_threshold``: darker than brain tissue).
     midline_i : float
         Index (axis i) of the mid-sagittal plane.
     anterior_j : int
@@ -314,10 +316,10 @@ def brainstem_check(
     column = np.asarray(norm[i, anterior_j:, k], float)
     depth = np.arange(len(column)) * float(spacing[1])
     csf = np.flatnonzero((column > csf_threshold) & (depth <= params.max_prepontine_mm))
-    # bone: a run of bone-dark voxels thicker than a flow void of the basilar artery
-    dark = column < bone_threshold
+    # bone: dark on average over a stretch thicker than a flow void of the basilar artery
+    # (the mean, not every voxel: noise on 1.5 T bone reaches the tissue level)
     run = max(1, round(params.min_clivus_mm / float(spacing[1])))
-    thick = np.convolve(dark, np.ones(run), "valid") >= run
+    thick = np.convolve(column, np.ones(run) / run, "valid") < dark_threshold
     bone = np.flatnonzero(thick & (depth[: len(thick)] <= params.max_clivus_mm))
     bone = bone[bone > csf[0]] if csf.size else bone[:0]
     ok = bool(csf.size and bone.size)

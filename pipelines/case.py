@@ -321,7 +321,7 @@ def _brainstem_check(norm, levels: T2Levels, bs: Brainstem, sp, config: Pipeline
     return brainstem_check(
         norm,
         levels.csf_threshold,
-        levels.bone_threshold,
+        levels.tissue_threshold,
         midline_i=bs.midline_i,
         anterior_j=front,
         level_k=k,
