@@ -199,16 +199,16 @@ def run_case(
         return name_artery(tree, vox, params=config.naming)
 
     behind_clivus = _brainstem_check(norm, levels, bs, sp, config)
+    reg_check = registration_check(
+        registration_ok=registration_ok,
+        agreement=agreement,
+        minimum=config.quality.min_vessel_void_agreement,
+    )
     sides: dict[str, SideFindings] = {}
     centerlines: dict[str, NerveGeometry] = {}
     for side in SIDES:
         trace = traces[side]
         symptomatic = None if symptomatic_side is None else side == symptomatic_side
-        reg_check = registration_check(
-            registration_ok=registration_ok,
-            agreement=agreement,
-            minimum=config.quality.min_vessel_void_agreement,
-        )
         if not trace.found:
             reason = f"facial nerve not found: {trace.reason}"
             sides[side] = SideFindings(
