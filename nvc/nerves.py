@@ -83,11 +83,6 @@ class NerveParams:
         nerves have no inflow and stay at or below tissue, while a small
         artery's flow void, as dark on T2 as a nerve, is only partly bright
         on TOF (partial volume).
-    attached_min_mm : float
-        Shortest attached segment taken from the ridge rule; a shorter one was
-        not traced (the attached segment is 8-10 mm long, at least about 5 mm:
-        Tomii et al. 2003; Campos-Benitez and Kaufmann 2008), and the path to
-        the junction's level is kept.
     attached_gap_mm : float
         The attached segment, followed from the RDP down the pons, ends (at the
         root exit point) before the first stretch longer than this off a thin
@@ -136,7 +131,6 @@ class NerveParams:
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
     attached_end_mm: float = 0.0
-    attached_min_mm: float = 4.0
     attached_bridge_mm: float = 2.0
     attached_bridge_span_mm: float = 5.0
     canal_nerve_mm: float = 12.0
@@ -580,11 +574,7 @@ def _attached_path(
     if not np.isfinite(cand[end]):
         return np.zeros((0, 3))
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
-    cut = path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
-    # where the nerve is no darker than the pons (partial volume with CSF on a coarse grid)
-    # it makes no ridge and the rule ends at once; an attached segment shorter than any seen
-    # anatomically was not traced: the whole path to the junction's level is kept instead
-    return cut if _length(cut, sp) >= params.attached_min_mm else path
+    return path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
 
 
 def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:
