@@ -9,7 +9,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy.spatial.transform import Rotation
 
-from nvc.volume import Volume, to_sitk
+from nvc.volume import Volume, resample_to, to_sitk
 
 
 def oblique_affine(spacing=(0.8, 0.9, 1.5), angles=(12.0, -7.0, 20.0), origin=(-30.0, 12.0, -5.0)):
@@ -71,3 +71,14 @@ def write_dicom_series(
         writer.SetFileName(str(folder / f"slice{series_uid[-3:]}_{k:03d}.dcm"))
         writer.Execute(sl)
     return folder
+
+
+def with_slices(vol: Volume, slice_mm: float) -> Volume:
+    """``vol`` resampled to ``slice_mm`` along its thickest (slice) axis."""
+    axis = int(np.argmax(vol.spacing))
+    factor = slice_mm / vol.spacing[axis]
+    affine = vol.affine.copy()
+    affine[:3, axis] *= factor
+    shape = list(vol.shape)
+    shape[axis] = int(np.floor((shape[axis] - 1) / factor)) + 1
+    return resample_to(vol, Volume(np.zeros(shape, np.uint8), affine))

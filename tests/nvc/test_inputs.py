@@ -7,6 +7,7 @@ import pytest
 
 from nvc.inputs import InputCheckParams, InputRefused, check_inputs
 from nvc.volume import Volume, resample_to
+from tests.helpers import with_slices
 
 NOISE_SHAPE = (512, 512, 140)
 
@@ -27,18 +28,6 @@ def _padded_by_noise(vol: Volume, shape: tuple[int, int, int], sigma: float) -> 
     shift = np.eye(4)
     shift[:3, 3] = -np.asarray(off, float)
     return Volume(out, vol.affine @ shift, vol.metadata)
-
-
-def _with_slices(vol: Volume, slice_mm: float) -> Volume:
-    """``vol`` resampled to ``slice_mm`` along its thickest (slice) axis."""
-    axis = int(np.argmax(vol.spacing))
-    factor = slice_mm / vol.spacing[axis]
-    affine = vol.affine.copy()
-    affine[:3, axis] *= factor
-    shape = list(vol.shape)
-    shape[axis] = int(np.floor((shape[axis] - 1) / factor)) + 1
-    reference = Volume(np.broadcast_to(np.zeros((), np.uint8), tuple(shape)), affine)
-    return resample_to(vol, reference)
 
 
 def test_a_scene_in_a_large_noisy_field_of_view_is_accepted(phantom_case):
@@ -64,7 +53,7 @@ def test_noise_and_constant_images_of_that_size_are_refused(phantom_case, kind):
 
 
 def test_thick_t2_slices_are_refused_naming_the_limit(phantom_case):
-    thick = _named(_with_slices(phantom_case.t2, 2.4), "t2_thick.nii.gz")
+    thick = _named(with_slices(phantom_case.t2, 2.4), "t2_thick.nii.gz")
     with pytest.raises(InputRefused) as err:
         check_inputs(thick, phantom_case.mra)
     message = str(err.value)
@@ -74,15 +63,15 @@ def test_thick_t2_slices_are_refused_naming_the_limit(phantom_case):
 
 def test_slices_at_the_limit_pass_as_a_header_stores_them(phantom_case):
     """1.2 mm in a NIfTI header reads back as 1.2000000477 mm: that is 1.2 mm."""
-    at_limit = _with_slices(phantom_case.t2, float(np.float32(1.2)))
+    at_limit = with_slices(phantom_case.t2, float(np.float32(1.2)))
     assert np.max(at_limit.spacing) > 1.2
     check_inputs(at_limit, phantom_case.mra)
 
 
 def test_a_tof_may_have_thicker_slices_than_the_t2_but_not_beyond_2_mm(phantom_case):
-    check_inputs(phantom_case.t2, _with_slices(phantom_case.mra, 1.5))
+    check_inputs(phantom_case.t2, with_slices(phantom_case.mra, 1.5))
     with pytest.raises(InputRefused, match=r"MRA has 2\.40 mm slices .*at most 2\.0 mm"):
-        check_inputs(phantom_case.t2, _with_slices(phantom_case.mra, 2.4))
+        check_inputs(phantom_case.t2, with_slices(phantom_case.mra, 2.4))
     assert InputCheckParams().max_t2_voxel_mm == 1.2
 
 

@@ -14,10 +14,10 @@ import pytest
 import SimpleITK as sitk
 
 from nvc.io import load_volume, save_nifti
-from nvc.volume import Volume, crop_world, resample_to, to_sitk
+from nvc.volume import Volume, crop_world, to_sitk
 from pipelines.case import check_inputs
 from pipelines.cli import main
-from tests.helpers import marker_volume, write_dicom_series
+from tests.helpers import marker_volume, with_slices, write_dicom_series
 
 
 @pytest.fixture(scope="module")
@@ -71,17 +71,6 @@ def _other_region(t2: Volume, mra: Volume) -> Volume:
     moved = mra.affine.copy()
     moved[2, 3] += t2_top - mra_bottom - 10.0
     return Volume(mra.array, moved)
-
-
-def _with_slices(vol: Volume, slice_mm: float) -> Volume:
-    """``vol`` resampled to ``slice_mm`` along its thickest (slice) axis."""
-    axis = int(np.argmax(vol.spacing))
-    factor = slice_mm / vol.spacing[axis]
-    affine = vol.affine.copy()
-    affine[:3, axis] *= factor
-    shape = list(vol.shape)
-    shape[axis] = int(np.floor((shape[axis] - 1) / factor)) + 1
-    return resample_to(vol, Volume(np.zeros(shape, np.uint8), affine))
 
 
 def _hostile_nrrd(path: Path) -> Path:
@@ -162,7 +151,7 @@ CASES = [
     (
         "thick_t2_slices",
         "t2",
-        lambda c, d: save_nifti(_with_slices(c.t2, 2.4), d / "t2_thick.nii.gz"),
+        lambda c, d: save_nifti(with_slices(c.t2, 2.4), d / "t2_thick.nii.gz"),
         4,
         "mm slices",
     ),
