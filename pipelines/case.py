@@ -199,6 +199,9 @@ def run_case(
         return name_artery(tree, vox, params=config.naming)
 
     behind_clivus = _brainstem_check(norm, levels, bs, sp, config)
+    # the same for both sides: what is TOF-bright, and what is labelled as vessel
+    tof_bright = tof_rel >= config.checks.tof_bright_fraction
+    vessels = arteries | veins
     reg_check = registration_check(
         registration_ok=registration_ok,
         agreement=agreement,
@@ -260,8 +263,8 @@ def run_case(
                 separation_check(separated=trace.separated),
                 *nerve_checks(geom, nerve_mask=trace.cn7, spacing=sp, params=config.checks),
                 unlabelled_tof_check(
-                    tof_rel >= config.checks.tof_bright_fraction,
-                    arteries | veins,
+                    tof_bright,
+                    vessels,
                     trace.cn7,
                     sp,
                     params=config.checks,
