@@ -78,6 +78,11 @@ BOUNDS: dict[str, dict[str, Bound]] = {
         "branch_calibre": Bound(gt=0, le=1),
     },
     "NerveParams": {"attached_end_mm": Bound(ge=-20, le=20, unit="mm")},  # a signed height
+    "VesselParams": {
+        "dark_core_fraction": Bound(gt=0, le=1),
+        "vein_tube_darkness": Bound(gt=0, le=1),
+        "vein_roundness": Bound(ge=0, le=1),
+    },
     "ContactParams": {"core_max": Bound(gt=0, le=1)},
     "DecisionParams": {"min_distance_factor": Bound(ge=0, le=1)},
     "SelfCheckParams": {
