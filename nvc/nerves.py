@@ -87,6 +87,12 @@ class NerveParams:
         The attached segment, followed from the RDP down the pons, ends (at the
         root exit point) before the first stretch longer than this off a thin
         dark ridge.
+    min_seen_attached_mm, typical_attached_mm : float
+        Attached segments run 8-10 mm on the pons (Tomii et al., Neurosurgery
+        2003; Campos-Benitez & Kaufmann, J Neurosurg 2008); none shorter than
+        about 4 mm is reported. A ridge that ends sooner is taken as not seen on
+        the image, and the root exit point is placed ``typical_attached_mm``
+        down the pons from the detachment point (flagged for review).
     attached_bridge_mm, attached_bridge_span_mm : float
         An artery lying on the attached segment interrupts its ridge: path
         voxels within ``attached_bridge_mm`` of a TOF-bright voxel do not count
@@ -131,6 +137,8 @@ class NerveParams:
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
     attached_end_mm: float = 0.0
+    min_seen_attached_mm: float = 4.0
+    typical_attached_mm: float = 9.0
     attached_bridge_mm: float = 2.0
     attached_bridge_span_mm: float = 5.0
     canal_nerve_mm: float = 12.0
@@ -161,6 +169,10 @@ class NerveTrace:
         Mean cost per mm of the CN VII/VIII complex path (lower = darker, clearer nerve).
     separated : bool
         Whether CN VIII was traced apart from CN VII.
+    attached_from_anatomy : bool
+        The attached segment could not be followed on the image (it ended
+        before ``NerveParams.min_seen_attached_mm``): the root exit point was
+        placed ``typical_attached_mm`` down the pons instead. A reader must check it.
     """
 
     side: Side
@@ -173,6 +185,7 @@ class NerveTrace:
     cn8: NDArray[np.bool_]
     path_cost: float
     separated: bool
+    attached_from_anatomy: bool = False
 
 
 def trace_nerves(
@@ -305,7 +318,7 @@ def trace_nerves(
     # the attached nerve lies on the pons, not in it: its centre is above the smooth surface
     above = brainstem_surface_distance(bs_sub, sp, radius_mm=params.surface_smoothing_mm)
     sunk = params.attached_lift_cost * np.clip(params.attached_lift_mm - above, 0.0, None)
-    attached = _attached_path(
+    attached, from_anatomy = _attached_path(
         attached_cost + sunk,
         sp,
         bs_sub,
@@ -339,6 +352,7 @@ def trace_nerves(
         cn8=cn8,
         path_cost=cost_a,
         separated=separated,
+        attached_from_anatomy=from_anatomy,
     )
 
 
@@ -558,6 +572,19 @@ def _attached_path(
     ridge (``_attached_end``). The path runs down until ``height`` (mm above
     the pontomedullary junction along the brainstem's axis, shape of
     ``cost``) is at most ``attached_end_mm``.
+
+    Where the ridge ends before ``min_seen_attached_mm`` (shorter than any
+    attached segment measured in anatomy: on a coarse grid the nerve lying on
+    the pons makes no ridge), the image does not show where the nerve leaves
+    the brainstem: the path is kept down to ``typical_attached_mm``, and the
+    second value returned is True so that the side is reviewed.
+
+    Returns
+    -------
+    path : ndarray, float, shape (N, 3)
+        Voxel indices, RDP first, root exit point last; (0, 3) when none.
+    from_anatomy : bool
+        Whether the length comes from anatomy rather than from the image.
     """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
@@ -565,16 +592,34 @@ def _attached_path(
     band_cost = np.where(band, cost, cost + 1e3)
     targets = band & (height <= params.attached_end_mm)
     if not targets.any():
-        return np.zeros((0, 3))
+        return np.zeros((0, 3)), False
     mcp = _ToCheapestEnd(band_cost, targets, sp)
     start_idx = tuple(int(v) for v in np.round(start))
     cum, _ = mcp.find_costs([start_idx])
     cand = np.where(targets, cum, np.inf)
     end = np.unravel_index(int(np.argmin(cand)), cand.shape)
     if not np.isfinite(cand[end]):
-        return np.zeros((0, 3))
+        return np.zeros((0, 3)), False
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
-    return path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1))])
+    rexp, from_anatomy = _root_exit_index(
+        arc, _attached_end(path, sp, ridge, tof_bright_mm, params), params
+    )
+    return path[: rexp + 1], from_anatomy
+
+
+def _root_exit_index(arc, seen: int, params: NerveParams) -> tuple[int, bool]:
+    """Index of the root exit point on the attached path, and whether anatomy placed it.
+
+    ``arc`` is the arc length (mm) along the path from the RDP, ``seen`` the
+    index where the image's ridge ends. A ridge shorter than
+    ``min_seen_attached_mm`` is not taken as the nerve's end: the path is kept
+    to ``typical_attached_mm`` (or its end, if shorter).
+    """
+    if arc[seen] >= params.min_seen_attached_mm or arc[-1] <= arc[seen]:
+        return seen, False
+    typical = int(np.searchsorted(arc, params.typical_attached_mm))
+    return min(typical, len(arc) - 1), True
 
 
 def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:

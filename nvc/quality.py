@@ -167,6 +167,7 @@ def nerve_checks(
     *,
     nerve_mask: NDArray[np.bool_],
     spacing: NDArray[np.float64],
+    attached_from_anatomy: bool = False,
     params: SelfCheckParams = SelfCheckParams(),
 ) -> list[Check]:
     """Checks of a traced CN VII against anatomy.
@@ -179,11 +180,15 @@ def nerve_checks(
         The grown CN VII mask of this side.
     spacing : ndarray, shape (3,)
         Voxel size (mm) of the mask's grid.
+    attached_from_anatomy : bool
+        The attached segment was not seen on the image and its length was
+        taken from anatomy (``nvc.nerves.NerveTrace.attached_from_anatomy``).
 
     Returns
     -------
     list of Check
-        Length, attached segment, root exit point on the surface, calibre.
+        Length, attached segment (seen, and its length), root exit point on
+        the surface, calibre.
     """
     length = float(geometry.arc_mm[-1]) if len(geometry.arc_mm) else 0.0
     volume = float(np.count_nonzero(nerve_mask)) * float(np.prod(spacing))
@@ -192,6 +197,17 @@ def nerve_checks(
     p = params
     return [
         _range_check("nerve_length", length, p.min_nerve_mm, p.max_nerve_mm, "CN VII traced over"),
+        Check(
+            name="attached_segment_seen",
+            passed=not attached_from_anatomy,
+            value=float(geometry.rdp_mm),
+            allowed="the nerve followed on the pons from the detachment to the root exit point",
+            reason=(
+                "attached segment not visible on the image: root exit point placed "
+                f"{float(geometry.rdp_mm):.1f} mm down the pons from the detachment point "
+                "(typical anatomy); check it"
+            ),
+        ),
         _range_check(
             "attached_segment",
             float(geometry.rdp_mm),

@@ -261,7 +261,13 @@ def run_case(
                 reg_check,
                 behind_clivus,
                 separation_check(separated=trace.separated),
-                *nerve_checks(geom, nerve_mask=trace.cn7, spacing=sp, params=config.checks),
+                *nerve_checks(
+                    geom,
+                    nerve_mask=trace.cn7,
+                    spacing=sp,
+                    attached_from_anatomy=trace.attached_from_anatomy,
+                    params=config.checks,
+                ),
                 unlabelled_tof_check(
                     tof_bright,
                     vessels,

@@ -17,6 +17,7 @@ from nvc.nerves import (
     _CanalTube,
     _cost,
     _into_canal,
+    _root_exit_index,
     trace_nerves,
 )
 from nvc.phantom import PhantomParams, SideParams, make_case
@@ -131,6 +132,16 @@ def test_attached_end_bridges_short_gaps_and_arteries():
     along = np.zeros(ridge.shape, bool)
     along[10:22, 8, 5] = True
     assert _attached_end(path, sp, ridge3, distance_to_mask(along, sp), params) == 8
+
+
+def test_a_ridge_shorter_than_any_attached_segment_leaves_the_length_to_anatomy():
+    params = NerveParams(min_seen_attached_mm=4.0, typical_attached_mm=9.0)
+    arc = np.arange(0.0, 14.01, 0.5)  # a path 14 mm down the pons, 0.5 mm steps
+    assert _root_exit_index(arc, 12, params) == (12, False)  # 6 mm seen: the image decides
+    assert _root_exit_index(arc, 3, params) == (18, True)  # 1.5 mm seen: 9 mm from anatomy
+    short = np.arange(0.0, 5.01, 0.5)  # the path itself ends sooner
+    assert _root_exit_index(short, 2, params) == (10, True)
+    assert _root_exit_index(short, 10, params) == (10, False)
 
 
 def test_cn7_mask_goes_into_the_canal(traced):
