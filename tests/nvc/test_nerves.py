@@ -225,10 +225,11 @@ def test_the_path_cost_prefers_a_thin_dark_tube_to_the_edge_of_bulky_tissue():
         tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.3, bone_threshold=0.08
     )
     csf, bone = t2 > 0.7, t2 < 0.08
-    cost = _cost(
-        tube_darkness(t2, levels, sp, radius_mm=NerveParams().tube_radius_mm), csf, bone, None, sp
-    )
-    plain = _cost(tube_darkness(t2, levels, sp, radius_mm=None), csf, bone, None, sp)
+    params = NerveParams()
+    tube_dark = tube_darkness(t2, levels, sp, radius_mm=params.tube_radius_mm)
+    cost = _cost(tube_dark, csf, bone, None, sp, params, tof_bar=params.tof_bar_fraction)
+    plain_dark = tube_darkness(t2, levels, sp, radius_mm=None)
+    plain = _cost(plain_dark, csf, bone, None, sp, params, tof_bar=params.tof_bar_fraction)
     on_tube, on_edge = cost[20, 26, 10], cost[20, 13, 10]
     assert on_tube < 0.1 * on_edge
     # darkness alone cannot tell them apart: the edge is as cheap as the tube, or cheaper
