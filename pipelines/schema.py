@@ -85,7 +85,18 @@ BOUNDS: dict[str, dict[str, Bound]] = {
     },
     "ContactParams": {"core_max": Bound(gt=0, le=1)},
     "DecisionParams": {"min_distance_factor": Bound(ge=0, le=1)},
+    "InputCheckParams": {
+        "min_structure": Bound(ge=0, le=1),
+        "bright_of_peak": Bound(gt=0, lt=1),
+        "min_t2_bright": Bound(ge=0, le=1),
+        "swapped_t2_bright": Bound(ge=0, le=1),
+        "swapped_mra_bright": Bound(ge=0, le=1),
+        "max_mra_bright": Bound(gt=0, le=1),
+        "min_mra_contrast": Bound(ge=1),
+        "max_similarity": Bound(gt=0, le=1),
+    },
     "SelfCheckParams": {
+        "min_trace_quality": Bound(ge=0, le=1),
         "review_confidence": Bound(ge=0, le=1),
         "void_darkness": Bound(ge=0, le=1),
     },
