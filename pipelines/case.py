@@ -20,7 +20,7 @@ from nvc.contacts import measure_contacts, nerve_distance_map
 from nvc.decision import decide
 from nvc.findings import Findings, SideFindings
 from nvc.intensity import T2Levels, normalize_t2
-from nvc.labels import Label
+from nvc.labels import Label, compose_labels
 from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance, centerline_geometry
 from nvc.nerves import trace_nerves
 from nvc.quality import (
@@ -170,14 +170,17 @@ def run_case(
     )
 
     report("contacts", 0.75)
-    labels_c = np.zeros(norm.shape, np.uint8)
-    labels_c[csf] = Label.CSF
-    labels_c[bs.mask] = Label.BRAINSTEM
-    labels_c[veins] = Label.VEIN
-    for t in traces.values():
-        labels_c[t.cn8] = Label.CN8
-        labels_c[t.cn7] = Label.CN7
-    labels_c[arteries] = Label.ARTERY
+    labels_c = compose_labels(
+        {
+            Label.CSF: csf,
+            Label.BRAINSTEM: bs.mask,
+            Label.VEIN: veins,
+            Label.CN8: np.logical_or.reduce([t.cn8 for t in traces.values()]),
+            Label.CN7: np.logical_or.reduce([t.cn7 for t in traces.values()]),
+            Label.ARTERY: arteries,
+        },
+        norm.shape,
+    )
     full = np.zeros(t2c.shape, np.uint8)
     full[arteries_full] = Label.ARTERY
     full[roi] = labels_c
