@@ -48,7 +48,13 @@ class Holder:
     started_utc: str
 
     def describe(self) -> str:
-        """``host H, pid P, started T``."""
+        """``host H, pid P, started T``.
+
+        Returns
+        -------
+        str
+            ``host H, pid P, started T``.
+        """
         return f"host {self.host}, pid {self.pid}, started {self.started_utc}"
 
 
