@@ -193,7 +193,19 @@ def check_inputs(t2: Volume, mra: Volume, *, params: InputCheckParams | None = N
 
 
 def input_name(role: str, vol: Volume) -> str:
-    """``"T2 (file.nii.gz)"``, or just the role when the volume has no source file."""
+    """How an input is named in a refusal: ``"T2 (file.nii.gz)"``, or the role alone.
+
+    Parameters
+    ----------
+    role : str
+        ``"T2"`` or ``"MRA"``.
+    vol : Volume
+        The input; its ``metadata["source_name"]`` names the file when set.
+
+    Returns
+    -------
+    str
+    """
     source = vol.metadata.get("source_name")
     return f"{role} ({source})" if source else role
 
@@ -241,10 +253,22 @@ def _inside(vol: Volume, ijk: NDArray[np.float64]) -> NDArray[np.bool_]:
 
 
 def image_similarity(t2: Volume, mra: Volume, n: int = 40) -> float:
-    """Pearson correlation of the two images at the same world points (T2 grid, ``n`` per axis).
+    """Pearson correlation of the two images at the same world points.
 
     About 1 for the same image given twice (on any grid), low or negative for a
     T2 and a TOF of one head (CSF is bright on one, dark on the other).
+
+    Parameters
+    ----------
+    t2, mra : Volume
+        The two inputs, each on its own grid (RAS+ mm affines).
+    n : int
+        Sample points per axis of the T2 grid (``n**3`` points, linear interpolation).
+
+    Returns
+    -------
+    float
+        Correlation in -1..1 over the points both images cover.
     """
     ijk = _sample_grid(t2, n)
     at = mra.world_to_voxel(t2.voxel_to_world(ijk))
@@ -276,6 +300,21 @@ def structured_blocks(vol: Volume, *, block_mm: float, min_structure: float) -> 
     Each block is judged alone: a scene inside a large field of view of air
     noise has structured blocks, pure noise none. Constant blocks (a zero
     background) are not structure either.
+
+    Parameters
+    ----------
+    vol : Volume
+        Any image (its array, axes i, j, k, and voxel size in mm).
+    block_mm : float
+        Block side in mm (at least 2 voxels per axis).
+    min_structure : float
+        Lowest neighbour agreement (0-1) of a structured block.
+
+    Returns
+    -------
+    Scene
+        Total volume of the structured blocks (mm³) and a sample of their voxel
+        values (float32, 1D).
     """
     a = np.asarray(vol.array)
     block = np.maximum(2, np.round(block_mm / vol.spacing).astype(int))
@@ -337,6 +376,18 @@ def bright_fraction(values: NDArray[np.float32], of_peak: float) -> float:
 
     Large on a CISS/FIESTA (CSF is the brightest tissue and fills the cisterns),
     small on a TOF angiogram (only the arteries are that bright).
+
+    Parameters
+    ----------
+    values : ndarray of float32, shape (N,)
+        Voxel values of the structured part of an image.
+    of_peak : float
+        Threshold as a fraction of the 99.9th percentile.
+
+    Returns
+    -------
+    float
+        0-1.
     """
     if values.size == 0:
         return 0.0
@@ -344,7 +395,18 @@ def bright_fraction(values: NDArray[np.float32], of_peak: float) -> float:
 
 
 def vessel_contrast(values: NDArray[np.float32]) -> float:
-    """99.9th percentile over the median (how far the brightest voxels stand out)."""
+    """99.9th percentile over the median (how far the brightest voxels stand out).
+
+    Parameters
+    ----------
+    values : ndarray of float32, shape (N,)
+        Voxel values of the structured part of an image.
+
+    Returns
+    -------
+    float
+        The ratio (dimensionless); large on a TOF angiogram.
+    """
     if values.size == 0:
         return 0.0
     median = float(np.median(values))

@@ -36,7 +36,7 @@ class LabelInfo:
 
     @property
     def hex(self) -> str:
-        """Colour as ``#rrggbb``."""
+        """Colour as ``#rrggbb`` (lower-case hexadecimal)."""
         return "#{:02x}{:02x}{:02x}".format(*self.rgb)
 
 
@@ -53,7 +53,23 @@ LABEL_TABLE: tuple[LabelInfo, ...] = (
 
 
 def slicer_color_table(table: tuple[LabelInfo, ...] = LABEL_TABLE) -> str:
-    """3D Slicer colour table (``.ctbl``): lines ``index name R G B A`` (names without spaces)."""
+    """3D Slicer colour table (``.ctbl``): lines ``index name R G B A`` (names without spaces).
+
+    Parameters
+    ----------
+    table : tuple of LabelInfo
+        The labels (default: ``LABEL_TABLE``); background 0 is added.
+
+    Returns
+    -------
+    str
+        The file's text, newline-terminated.
+
+    Examples
+    --------
+    >>> slicer_color_table().splitlines()[2:4]
+    ['0 background 0 0 0 0', '1 BS_brainstem 200 170 140 255']
+    """
     rows = ["# nvc label colours (3D Slicer colour table)", f"# {len(table) + 1} values"]
     rows.append("0 background 0 0 0 0")
     for t in table:
@@ -64,7 +80,23 @@ def slicer_color_table(table: tuple[LabelInfo, ...] = LABEL_TABLE) -> str:
 
 
 def itksnap_label_description(table: tuple[LabelInfo, ...] = LABEL_TABLE) -> str:
-    """ITK-SNAP label description file (Segmentation > Import Label Descriptions)."""
+    """ITK-SNAP label description file (Segmentation > Import Label Descriptions).
+
+    Parameters
+    ----------
+    table : tuple of LabelInfo
+        The labels (default: ``LABEL_TABLE``); "Clear Label" 0 is added.
+
+    Returns
+    -------
+    str
+        The file's text: one line per label (index, R G B, opacity, visibility, name).
+
+    Examples
+    --------
+    >>> itksnap_label_description().splitlines()[6]
+    '    1   200  170  140        1  1  1    "brainstem"'
+    """
     rows = [
         "################################################",
         "# ITK-SnAP Label Description File",
