@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage.graph import MCP_Geometric
 
-from nvc.nerves import _cheapest_path, _length
+from nvc.nerves.paths import cheapest_path, length
 
 
 def _full_search(cost, sp, targets, seeds):
@@ -16,7 +16,7 @@ def _full_search(cost, sp, targets, seeds):
     cand = np.where(seeds, cum, np.inf)
     end = np.unravel_index(int(np.argmin(cand)), cand.shape)
     path = np.array(mcp.traceback(end), float)[::-1]
-    return path, float(cand[end]) / max(_length(path, sp), 1e-6)
+    return path, float(cand[end]) / max(length(path, sp), 1e-6)
 
 
 @pytest.mark.parametrize("levels", [None, 3])
@@ -32,7 +32,7 @@ def test_cheapest_path_is_the_full_searchs(levels):
         seeds = rng.random(cost.shape) < 0.01
         seeds[:6] = False
         seeds[:4, 10:, 8:] = True
-        path, mean_cost = _cheapest_path(cost, sp, targets, seeds)
+        path, mean_cost = cheapest_path(cost, sp, targets, seeds)
         ref_path, ref_cost = _full_search(cost, sp, targets, seeds)
         np.testing.assert_array_equal(path, ref_path)
         assert mean_cost == ref_cost

@@ -10,16 +10,11 @@ from nvc.brainstem import Brainstem, segment_brainstem
 from nvc.intensity import T2Levels, normalize_t2, tube_darkness
 from nvc.labels import Label
 from nvc.morphology import distance_to_mask
-from nvc.nerves import (
-    NerveParams,
-    _attached_end,
-    _brainstem_frame,
-    _CanalTube,
-    _cost,
-    _into_canal,
-    _root_exit_index,
-    trace_nerves,
-)
+from nvc.nerves import NerveParams, trace_nerves
+from nvc.nerves.attached import attached_end, root_exit_index
+from nvc.nerves.canal import CanalTube, into_canal
+from nvc.nerves.cost import cost_per_mm
+from nvc.nerves.frame import brainstem_frame
 from nvc.phantom import PhantomParams, SideParams, make_case
 from nvc.phantom.curves import arc_length
 from nvc.vessels import tof_levels
@@ -117,31 +112,31 @@ def test_attached_end_bridges_short_gaps_and_arteries():
     on[16:] = False
     ridge[tuple(a[on] for a in idx)] = True
     far = np.full(ridge.shape, np.inf, np.float32)
-    assert _attached_end(path, sp, ridge, far, params) == 16  # the dilated ridge
+    assert attached_end(path, sp, ridge, far, params) == 16  # the dilated ridge
     # a longer gap ends the nerve before it
     ridge2 = ridge.copy()
     ridge2[tuple(a[13] for a in idx)] = False
-    assert _attached_end(path, sp, ridge2, far, params) == 8
+    assert attached_end(path, sp, ridge2, far, params) == 8
     # unless an artery lies on the nerve there (dark on T2 too: no ridge)
     artery = np.zeros(ridge.shape, bool)
     artery[12, 8, 5] = True  # 1.5 mm beside the path's voxel 10
-    assert _attached_end(path, sp, ridge2, distance_to_mask(artery, sp), params) == 16
+    assert attached_end(path, sp, ridge2, distance_to_mask(artery, sp), params) == 16
     # an artery running on beyond the nerve's end does not lengthen it
     ridge3 = np.zeros(ridge.shape, bool)
     ridge3[tuple(a[:8] for a in idx)] = True
     along = np.zeros(ridge.shape, bool)
     along[10:22, 8, 5] = True
-    assert _attached_end(path, sp, ridge3, distance_to_mask(along, sp), params) == 8
+    assert attached_end(path, sp, ridge3, distance_to_mask(along, sp), params) == 8
 
 
 def test_a_ridge_shorter_than_any_attached_segment_leaves_the_length_to_anatomy():
     params = NerveParams(min_seen_attached_mm=4.0, typical_attached_mm=9.0)
     arc = np.arange(0.0, 14.01, 0.5)  # a path 14 mm down the pons, 0.5 mm steps
-    assert _root_exit_index(arc, 12, params) == (12, False)  # 6 mm seen: the image decides
-    assert _root_exit_index(arc, 3, params) == (18, True)  # 1.5 mm seen: 9 mm from anatomy
+    assert root_exit_index(arc, 12, params) == (12, False)  # 6 mm seen: the image decides
+    assert root_exit_index(arc, 3, params) == (18, True)  # 1.5 mm seen: 9 mm from anatomy
     short = np.arange(0.0, 5.01, 0.5)  # the path itself ends sooner
-    assert _root_exit_index(short, 2, params) == (10, True)
-    assert _root_exit_index(short, 10, params) == (10, False)
+    assert root_exit_index(short, 2, params) == (10, True)
+    assert root_exit_index(short, 10, params) == (10, False)
 
 
 def test_cn7_mask_goes_into_the_canal(traced):
@@ -174,14 +169,14 @@ def test_into_canal_runs_along_the_canal_axis():
     offset = np.array([0.0, 0.0, 1.0]) - axis * axis[2]
     end = entrance + 0.3 * axis + offset
     path = np.array([end - 3 * axis, end]) / sp
-    course = _into_canal(path, _CanalTube.of(canal, sp), sp, 12.0) * sp
+    course = into_canal(path, CanalTube.of(canal, sp), sp, 12.0) * sp
     steps = np.diff(np.vstack([end, course]), axis=0)
     cosine = steps @ axis / np.linalg.norm(steps, axis=1)
     assert cosine.min() > np.cos(np.deg2rad(1.0))  # the voxelised tube's axis, within 1 degree
     depth = (course[-1] - entrance) @ axis
     assert 9.5 <= depth <= 10.6  # to the canal's end (within a voxel)
     assert (
-        len(_into_canal(path, _CanalTube.of(canal, sp), sp, 4.0)) * 0.25 <= 4.0 + 0.25
+        len(into_canal(path, CanalTube.of(canal, sp), sp, 4.0)) * 0.25 <= 4.0 + 0.25
     )  # or the cap
 
 
@@ -203,7 +198,7 @@ def test_brainstem_frame_follows_a_tilted_brainstem(roll_deg, pitch_deg):
     )
     offset = np.array([10.0, 5.0, 20.0])
     box = (60, 40, 50)
-    lateral, height = _brainstem_frame(bs, sp, box, offset, -1.0)
+    lateral, height = brainstem_frame(bs, sp, box, offset, -1.0)
     assert lateral.shape == height.shape == box
     rel = (np.indices(box).reshape(3, -1).T + offset - junction) * sp
     across = np.array([1.0, 0.0, 0.0]) - up[0] * up
@@ -227,9 +222,9 @@ def test_the_path_cost_prefers_a_thin_dark_tube_to_the_edge_of_bulky_tissue():
     csf, bone = t2 > 0.7, t2 < 0.08
     params = NerveParams()
     tube_dark = tube_darkness(t2, levels, sp, radius_mm=params.tube_radius_mm)
-    cost = _cost(tube_dark, csf, bone, None, sp, params, tof_bar=params.tof_bar_fraction)
+    cost = cost_per_mm(tube_dark, csf, bone, None, sp, params, tof_bar=params.tof_bar_fraction)
     plain_dark = tube_darkness(t2, levels, sp, radius_mm=None)
-    plain = _cost(plain_dark, csf, bone, None, sp, params, tof_bar=params.tof_bar_fraction)
+    plain = cost_per_mm(plain_dark, csf, bone, None, sp, params, tof_bar=params.tof_bar_fraction)
     on_tube, on_edge = cost[20, 26, 10], cost[20, 13, 10]
     assert on_tube < 0.1 * on_edge
     # darkness alone cannot tell them apart: the edge is as cheap as the tube, or cheaper
