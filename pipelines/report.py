@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from nvc import DISCLAIMER
-from nvc.io import save_label_map, write_text
+from nvc.io import VolumeLoadError, save_label_map, write_text
 from nvc.io.atomic import write_bytes
 from nvc.io.mesh import save_obj, save_stl
 from nvc.io.resources import package_text
@@ -102,6 +102,10 @@ def write_report(
     out = results_dir / "report" if out is None else Path(out)
     step("reading", 0.0)
     case = load_results(results_dir)
+    if case.mra_registered is None:
+        raise VolumeLoadError(
+            results_dir / "mra_registered.nii.gz", "missing: not a finished nvc results folder"
+        )
     layout = parse_layout(package_text("nvc.report", "layout.toml"), known_blocks=frozenset(BLOCKS))
     step("figures", 0.1)
     report = build_report(case, layout, include_identifiers=include_identifiers)

@@ -34,14 +34,16 @@ from qtpy.QtWidgets import (
 )
 
 from nvc import DISCLAIMER
+from nvc.findings import Findings, SideFindings
 from nvc.io import load_volume
+from nvc.vocabulary import SIDES, Side, closed
 from nvc.volume import Volume
-from pipelines.case import SIDES, CaseResult, run_case
+from pipelines.case import CaseResult, run_case
 from pipelines.config import PRESETS, PipelineConfig, load_config
 from pipelines.errors import Cancelled
 from pipelines.outputs import save_case
 from pipelines.report import write_report
-from pipelines.results import SavedCase
+from pipelines.results import saved_case
 from viewer_plugins.layers import REVERSE, LayerData, case_layers, contact_rows
 from viewer_plugins.view import center_on, radiological_axial, show_legend, sync_surfaces
 
@@ -102,7 +104,7 @@ class Analysis(NamedTuple):
     """What a run of the widget produced."""
 
     layers: list[LayerData]
-    findings: dict[str, Any]
+    findings: Findings
     #: The case as analysed, and what ``save_case`` needs to write it later.
     unsaved: Unsaved | None
     #: The results folder written (None when no output folder was given).
@@ -113,7 +115,7 @@ def analyse(
     t2: Source,
     mra: Source,
     *,
-    side: str | None,
+    side: Side | None,
     config: PipelineConfig,
     out: Path | None,
     progress: Callable[[str, float], None],
@@ -128,7 +130,7 @@ def analyse(
     if out is not None:
         save_case(result, out, config, inputs=inputs)
     progress("surfaces", 0.95)
-    case = SavedCase.from_result(result)
+    case = saved_case(result)
     unsaved = None if out is not None else Unsaved(result, config, inputs)
     return Analysis(case_layers(case), case.findings, unsaved, out)
 
@@ -240,7 +242,7 @@ class NvcWidget(QWidget):
         self._cancel = threading.Event()
         self._signal = _ProgressSignal()
         self._signal.changed.connect(self._on_progress)
-        self.findings: dict[str, Any] | None = None
+        self.findings: Findings | None = None
         self._pending: list[LayerData] = []
         #: Results folder of the case shown (a run saved it, or it was opened).
         self.results_dir: Path | None = None
@@ -346,7 +348,7 @@ class NvcWidget(QWidget):
             analyse,
             t2,
             mra,
-            side=None if side == "unknown" else side,
+            side=None if side == "unknown" else closed(side, SIDES, "side"),
             config=config,
             out=out,
             progress=progress,
@@ -496,23 +498,22 @@ class NvcWidget(QWidget):
                 self._follow_case(findings)
             QTimer.singleShot(0, lambda: self.show_case(findings))
 
-    def _follow_case(self, findings: dict[str, Any]) -> None:
+    def _follow_case(self, findings: Findings) -> None:
         """Inputs of an opened case: its own T2 and TOF, and its symptomatic side."""
         self.t2.follow_case()
         self.mra.follow_case()
-        side = findings.get("symptomatic_side")
-        self.side.setCurrentText(side if side in SIDES else "unknown")
+        self.side.setCurrentText(findings.symptomatic_side or "unknown")
 
     def _refresh_pickers(self, event: Any = None) -> None:
         self.t2.refresh()
         self.mra.refresh()
 
-    def show_case(self, findings: dict[str, Any]) -> None:
+    def show_case(self, findings: Findings) -> None:
         """Fill the tables, set the radiological axial view, the legend and 3D surfaces."""
         self.findings = findings
         rows = contact_rows(findings)
         for side in SIDES:
-            s = findings.get("sides", {}).get(side, {})
+            s = findings.sides.get(side)
             self.verdicts[side].setText(
                 f"<b>{side}</b>{_symptomatic(findings, side)}: {_verdict(s)}"
             )
@@ -565,15 +566,15 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _symptomatic(findings: dict[str, Any], side: str) -> str:
-    return " (symptomatic)" if findings.get("symptomatic_side") == side else ""
+def _symptomatic(findings: Findings, side: str) -> str:
+    return " (symptomatic)" if findings.symptomatic_side == side else ""
 
 
-def _verdict(side: dict[str, Any]) -> str:
-    if not side:
+def _verdict(side: SideFindings | None) -> str:
+    if side is None:
         return "not analysed"
-    if not side.get("nerve_found"):
+    if not side.nerve_found:
         return "facial nerve not found"
-    nvc = "NVC" if side.get("nvc") else "no NVC"
-    mvd = ", MVD candidate" if side.get("mvd_candidate") else ""
-    return f"{nvc}{mvd} (confidence {side.get('confidence', 0):.2f})"
+    nvc = "NVC" if side.nvc else "no NVC"
+    mvd = ", MVD candidate" if side.mvd_candidate else ""
+    return f"{nvc}{mvd} (confidence {side.confidence:.2f})"
