@@ -2,7 +2,8 @@
 
 Commands: ``run`` (analyse one patient), ``report`` (report of a results folder),
 ``phantom`` (write a phantom cohort), ``demo`` (the main job on the built-in phantom),
-``batch`` (a BIDS dataset on Dask).
+``batch`` (a BIDS dataset on Dask), ``view`` (napari), ``recompute`` (a review revision
+from an edited label map).
 Exit codes: 0 success, 2 usage, 3 unreadable input, 4 analysis impossible, 5 output not writable.
 """
 
@@ -18,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``nvc`` and its subcommands."""
     # Imported here, not at the top: processes that re-import the ``nvc`` script as their
     # main module (Dask's local worker processes are spawned) then stay free of image libraries.
-    from pipelines import batch, demo, phantom_cohort, report, run, view
+    from pipelines import batch, demo, phantom_cohort, report, review, run, view
 
     parser = argparse.ArgumentParser(
         prog="nvc",
@@ -33,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", demo, "run the main job on the built-in phantom"),
         ("batch", batch, "analyse a BIDS dataset on Dask (participant / group level)"),
         ("view", view, "open a results folder in napari (needs nvc[napari])"),
+        (
+            "recompute",
+            review,
+            "recompute contacts and verdict from an edited label map; save a review revision",
+        ),
     ):
         p = sub.add_parser(name, help=text, description=text)
         module.add_arguments(p)

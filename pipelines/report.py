@@ -19,6 +19,7 @@ from pathlib import Path
 from nvc import DISCLAIMER
 from nvc.io import VolumeLoadError, save_label_map, write_text
 from nvc.io.atomic import write_bytes
+from nvc.io.markups import write_markups
 from nvc.io.mesh import save_obj, save_stl
 from nvc.io.resources import package_text
 from nvc.io.results import load_results
@@ -147,3 +148,5 @@ def write_exports(case: ReportCase, folder: Path) -> None:
             continue
         save_stl(meshes / f"{stem}.stl", mesh.vertices, mesh.faces, name=stem)
         save_obj(meshes / f"{stem}.obj", mesh.vertices, mesh.faces, name=stem)
+    # CN VII centerlines, landmarks and contact sites: 3D Slicer markups, ITK-SNAP labels
+    write_markups(folder / "markups", case.findings, case.centerlines, reference=case.t2)

@@ -19,6 +19,7 @@ from nvc.io.errors import VolumeLoadError
 from nvc.io.labels import read_label_table
 from nvc.io.loader import load_volume
 from nvc.labels import LABEL_TABLE
+from nvc.nerve_geometry import NerveGeometry
 from nvc.results import Centerline, SavedCase
 from nvc.segments import SEGMENTS
 from nvc.vocabulary import SIDES, closed
@@ -44,6 +45,16 @@ def is_results_folder(path: str | Path) -> bool:
 def has_review(path: str | Path) -> bool:
     """True when the folder holds a saved review (``findings_reviewed.json`` is written last)."""
     return (Path(path) / REVIEWED_FINDINGS).is_file()
+
+
+def centerline_tsv(geom: NerveGeometry) -> str:
+    """CN VII centerline as TSV: RAS mm, arc length from the RExP, segment, distance to BS."""
+    rows = ["x_mm\ty_mm\tz_mm\tarc_mm\tsegment\tdistance_to_brainstem_mm"]
+    for p, s, seg, d in zip(
+        geom.points_ras, geom.arc_mm, geom.segments, geom.distance_to_brainstem_mm, strict=True
+    ):
+        rows.append(f"{p[0]:.3f}\t{p[1]:.3f}\t{p[2]:.3f}\t{s:.3f}\t{seg}\t{d:.3f}")
+    return "\n".join(rows) + "\n"
 
 
 def load_centerline(path: str | Path) -> Centerline:
