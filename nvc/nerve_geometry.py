@@ -225,6 +225,7 @@ def course_geometry(
     brainstem_distance_mm: NDArray[np.floating],
     *,
     rdp_mm: float | None,
+    resample: bool = True,
     params: GeometryParams = GeometryParams(),
 ) -> NerveGeometry:
     """Geometry of a course given in world mm (a reader's, or a saved centerline), unsmoothed.
@@ -243,16 +244,20 @@ def course_geometry(
         Arc length (mm) of the root detachment point; None finds it on the
         course's distance profile as ``centerline_geometry`` does (at the root
         exit point when the course never leaves the surface).
+    resample : bool
+        Resample the course every ``params.step_mm``; False takes its points as
+        they are (a saved centerline, already sampled).
 
     Returns
     -------
     NerveGeometry
     """
-    pts = np.asarray(points_ras, float)
-    s_raw = _arc(pts)
-    n = max(int(s_raw[-1] / params.step_mm) + 1, 2)
-    s = np.linspace(0.0, s_raw[-1], n)
-    course = np.stack([np.interp(s, s_raw, pts[:, i]) for i in range(3)], axis=1)
+    course = np.asarray(points_ras, float)
+    if resample:
+        s_raw = _arc(course)
+        n = max(int(s_raw[-1] / params.step_mm) + 1, 2)
+        s = np.linspace(0.0, s_raw[-1], n)
+        course = np.stack([np.interp(s, s_raw, course[:, i]) for i in range(3)], axis=1)
     arc = _arc(course)
     vox = apply_affine(np.linalg.inv(affine), course)
     field = np.asarray(brainstem_distance_mm, np.float32)

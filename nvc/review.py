@@ -19,6 +19,7 @@ from typing import Literal, TypeVar, get_args
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from nvc.labels import LABEL_TABLE, Label
@@ -265,3 +266,46 @@ def label_changes(
         for (a, b), n in zip(uniq, counts, strict=True)
     ]
     return sorted(rows, key=lambda r: -r[2])
+
+
+def vessel_piece(
+    labels: NDArray[np.integer],
+    seed: tuple[int, int, int],
+    spacing: NDArray[np.float64],
+    *,
+    reach_mm: float = 10.0,
+) -> NDArray[np.bool_]:
+    """The vessel a reader picked: its label's voxels connected to ``seed`` within ``reach_mm``.
+
+    The artery label is one tree (branches join the trunks), so the piece is
+    cut at ``reach_mm`` from the pick: the vessel lying along the nerve, not
+    the whole tree.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (I, J, K)
+    seed : tuple of int
+        Voxel (i, j, k) on the vessel (artery or vein label).
+    spacing : ndarray, shape (3,)
+        Voxel size (mm).
+
+    Returns
+    -------
+    ndarray of bool, shape (I, J, K)
+        Empty when ``seed`` is not an artery or vein voxel.
+    """
+    out = np.zeros(labels.shape, bool)
+    value = int(labels[seed])
+    if value not in (Label.ARTERY, Label.VEIN):
+        return out
+    sp = np.asarray(spacing, float)
+    reach = np.ceil(reach_mm / sp).astype(int)
+    lo = np.maximum(np.asarray(seed) - reach, 0)
+    hi = np.minimum(np.asarray(seed) + reach + 1, labels.shape)
+    box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+    grid = np.stack(np.meshgrid(*(np.arange(s.start, s.stop) for s in box), indexing="ij"), -1)
+    ball = np.linalg.norm((grid - np.asarray(seed)) * sp, axis=-1) <= reach_mm
+    pieces, _ = ndimage.label((labels[box] == value) & ball, structure=np.ones((3, 3, 3)))
+    local = tuple(int(s - a) for s, a in zip(seed, lo, strict=True))
+    out[box] = pieces == pieces[local]
+    return out

@@ -452,7 +452,14 @@ def _geometry(
             rdp = project_on_course(course, point_at(old, auto.rdp_mm))
         else:
             rdp = auto.rdp_mm
-    return course_geometry(course, ctx.affine, bs_dist, rdp_mm=rdp, params=ctx.config.geometry)
+    return course_geometry(
+        course,
+        ctx.affine,
+        bs_dist,
+        rdp_mm=rdp,
+        resample=side in hand_courses,
+        params=ctx.config.geometry,
+    )
 
 
 def _box(mask: NDArray[np.bool_], course_vox: NDArray[np.float64], sp: NDArray[np.float64]):

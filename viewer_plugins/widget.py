@@ -45,6 +45,7 @@ from pipelines.outputs import save_case
 from pipelines.report import write_report
 from pipelines.results import saved_case
 from viewer_plugins.layers import REVERSE, LayerData, case_layers, contact_rows
+from viewer_plugins.review import ReviewPanel
 from viewer_plugins.view import center_on, radiological_axial, show_legend, sync_surfaces
 
 #: Columns of the findings table (header, key of ``contact_rows``).
@@ -312,6 +313,9 @@ class NvcWidget(QWidget):
             layout.addWidget(table)
             self.verdicts[side], self.tables[side] = verdict, table
         self._rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SIDES}
+        #: The Review step (viewer_plugins.review): correct the anatomy, recompute, save.
+        self.review = ReviewPanel(self)
+        layout.addWidget(self.review)
 
         self.viewer.layers.events.inserted.connect(self._on_inserted)
         self.viewer.layers.events.removed.connect(self._refresh_pickers)
@@ -484,6 +488,7 @@ class NvcWidget(QWidget):
     def _update_export_button(self) -> None:
         ready = self.results_dir is not None or self._unsaved is not None
         self.export_button.setEnabled(ready and not self.busy)
+        self.review.refresh()
 
     # ----------------------------------------------------------------- showing
     def _on_inserted(self, event: Any) -> None:
@@ -508,8 +513,11 @@ class NvcWidget(QWidget):
         self.t2.refresh()
         self.mra.refresh()
 
-    def show_case(self, findings: Findings) -> None:
-        """Fill the tables, set the radiological axial view, the legend and 3D surfaces."""
+    def show_case(self, findings: Findings, *, recenter: bool = True) -> None:
+        """Fill the tables, set the radiological axial view, the legend and 3D surfaces.
+
+        ``recenter`` centres the view on the first contact (not after a recompute).
+        """
         self.findings = findings
         rows = contact_rows(findings)
         for side in SIDES:
@@ -534,8 +542,9 @@ class NvcWidget(QWidget):
                 show_legend(self.viewer, [t for t in table if t[0] in present])
         sync_surfaces(self.viewer)
         self._update_export_button()
+        self.review.case_changed(findings)
         first = next((r for r in rows if r["grade"]), rows[0] if rows else None)
-        if first is not None:
+        if first is not None and recenter:
             center_on(self.viewer, first["location_ras_mm"])
 
     def select_contact(self, side: str, row: int) -> None:
@@ -550,6 +559,8 @@ class NvcWidget(QWidget):
             return
         row = self._rows[side][selected[0].row()]
         center_on(self.viewer, row["location_ras_mm"])
+        if self.review.active:  # the row's vessel is the one picked for review
+            self.review.pick_vessel(row["location_ras_mm"])
 
 
 def _first_line(exc: BaseException) -> str:
