@@ -393,6 +393,11 @@ def _edited_labels(ctx: ReviewContext, edited: Volume | None) -> NDArray[np.uint
     if edited.shape == t2.shape and np.allclose(edited.affine, t2.affine, atol=1e-4):
         canon = reorient_canonical(Volume(np.asarray(edited.array), t2.affine))
     else:
+        lo, hi = edited.world_bounds()
+        t_lo, t_hi = t2.world_bounds()
+        slack = float(np.max(edited.spacing))
+        if np.any(lo > t_lo + slack) or np.any(hi < t_hi - slack):
+            raise VolumeLoadError("labels", "the edited label map does not cover the T2's grid")
         canon = reorient_canonical(resample_to(edited, t2, interpolation="nearest"))
     array = np.asarray(canon.array)
     if array.shape != ctx.t2c.shape:

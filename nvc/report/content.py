@@ -129,6 +129,8 @@ class Report:
     disclaimer: str
     generator: str
     sections: tuple[Section, ...]
+    #: "reviewed by reader ..." or "automated, not reviewed", shown on every page.
+    review_status: str = "automated, not reviewed"
 
 
 def case_id(findings: Findings) -> str:
@@ -182,7 +184,48 @@ def build_report(case: ReportCase, layout: Layout, *, include_identifiers: bool 
         disclaimer=DISCLAIMER,
         generator=f"nvc {__version__}",
         sections=tuple(sections),
+        review_status=review_status(case.findings),
     )
+
+
+def review_status(findings: Findings) -> str:
+    """What every page says of the review: by whom and when, or that there was none."""
+    review = findings.review
+    if review is None:
+        return "automated, not reviewed"
+    who = f" {review.reader}" if review.reader else ""
+    return f"reviewed by reader{who} ({review.time_utc})"
+
+
+def _review(ctx: _Context) -> list[Block]:
+    """The reader's changes and, per side, the automated verdict kept beside the reviewed one."""
+    review = ctx.case.findings.review
+    if review is None:
+        return [Text("Automated, not reviewed: no reader has corrected this analysis.")]
+    rows = []
+    for side in ctx.case.side_order():
+        auto, now = review.automated.get(side), ctx.case.findings.sides.get(side)
+        if auto is None or now is None:
+            continue
+        rows.append(
+            (
+                side,
+                _nvc_words(auto.nvc, auto.mvd_candidate),
+                _nvc_words(now.nvc, now.mvd_candidate),
+            )
+        )
+    changes = tuple((str(i + 1), e.description) for i, e in enumerate(review.edits))
+    return [
+        Table("Automated and reviewed verdicts", ("side", "automated", "reviewed"), tuple(rows)),
+        Facts(
+            f"Changes made by the reader ({review_status(ctx.case.findings)})",
+            changes or (("-", "no change: the reader confirmed the automated anatomy"),),
+        ),
+    ]
+
+
+def _nvc_words(nvc: bool, mvd: bool) -> str:
+    return ("NVC" if nvc else "no NVC") + (", MVD candidate" if mvd else "")
 
 
 def _case_facts(ctx: _Context) -> list[Block]:
@@ -442,6 +485,7 @@ BLOCKS: dict[str, Callable[[_Context], list[Block]]] = {
     "registration": _registration,
     "verdict": _verdict,
     "verdicts": _verdicts,
+    "review": _review,
     "registration_line": _registration_line,
     "contacts_table": _contacts_table,
     "contact_figures": _contact_figures,
