@@ -233,17 +233,8 @@ class ReviewPanel(QWidget):
             )
         names, pts = self._landmark_points(case.findings)
         self._landmarks = pts
-        layer = self.viewer.add_points(
-            to_world(pts),
-            name=LANDMARKS_LAYER,
-            size=1.6,
-            features={"landmark": names},
-            face_color=[LANDMARK_COLOURS[n.split()[1]] for n in names] or "white",
-            symbol="diamond",
-            text={"string": "{landmark}", "color": "white", "size": 10},
-            ndim=3,
-        )
-        layer.mode = "select"
+        data, kwargs, _ = _landmarks_layer(names, pts)
+        self.viewer.add_points(data, **kwargs).mode = "select"
         self.viewer.add_points(
             np.zeros((0, 3)), name=PICK_LAYER, size=1.2, face_color="magenta", ndim=3
         )
@@ -386,7 +377,12 @@ class ReviewPanel(QWidget):
 
     # -------------------------------------------------------------- recompute
     def _collect(self) -> Edits:
-        """The edits as they stand: the log, plus moved landmarks and course points."""
+        """The edits as they stand: the log, plus moved landmarks and course points.
+
+        A vessel deletion or class change undone in the labels layer leaves the log.
+        """
+        labels = self._labels_volume()
+        self.log = [e for e in self.log if _still_applies(e, labels)]
         for side in SIDES:
             name = course_layer_name(side)
             if name not in self.viewer.layers:
@@ -417,7 +413,7 @@ class ReviewPanel(QWidget):
                     self.courses[s] = move_end(self.courses[s], p, end="porus")
             self._landmarks = pts
         return Edits(
-            labels=self._labels_volume(),
+            labels=labels,
             log=tuple(self.log),
             reader=self.reader.text().strip() or None,
         )
@@ -455,9 +451,8 @@ class ReviewPanel(QWidget):
         _replace(self.viewer, centerline_layer(centerlines))
         _replace(self.viewer, contacts_layer(reviewed.findings, folder=self.folder))
         names, pts = self._landmark_points(reviewed.findings)
-        layer = self.viewer.layers[LANDMARKS_LAYER]
-        layer.data = to_world(pts)
-        layer.features = {"landmark": names}
+        _replace(self.viewer, _landmarks_layer(names, pts))
+        self.viewer.layers[LANDMARKS_LAYER].mode = "select"
         self._landmarks = pts
         self.owner.show_case(reviewed.findings, recenter=False)
         review = reviewed.findings.review
@@ -524,18 +519,56 @@ class ReviewPanel(QWidget):
         self.courses, self._controls = {}, {}
 
 
+def _landmarks_layer(names: list[str], pts: NDArray[np.float64]) -> tuple[Any, dict[str, Any], str]:
+    """The editable landmarks layer tuple (Points; names as features and text)."""
+    return (
+        to_world(pts),
+        {
+            "name": LANDMARKS_LAYER,
+            "size": 1.6,
+            "features": {"landmark": names},
+            "face_color": [LANDMARK_COLOURS[n.split()[1]] for n in names] or "white",
+            "symbol": "diamond",
+            "text": {"string": "{landmark}", "color": "white", "size": 10} if names else None,
+            "ndim": 3,
+        },
+        "points",
+    )
+
+
+def _still_applies(edit: Edit, labels: Volume) -> bool:
+    """Whether a vessel edit still shows in the labels (not undone): the vessel at its point."""
+    if edit.kind not in ("vessel_deleted", "vessel_class"):
+        return True
+    array = np.asarray(labels.array)
+    ijk = np.round(labels.world_to_voxel(np.asarray(edit.data["ras_mm"], float))).astype(int)
+    reach = np.ceil(2.0 / labels.spacing).astype(int)
+    lo, hi = np.maximum(ijk - reach, 0), np.minimum(ijk + reach + 1, array.shape)
+    box = array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+    if edit.kind == "vessel_deleted":
+        return not np.isin(box, (Label.ARTERY, Label.VEIN)).any()
+    value = Label.ARTERY if edit.data.get("class") == "artery" else Label.VEIN
+    return bool((box == value).any())
+
+
 def _replace(viewer: Any, layer_data: tuple[Any, dict[str, Any], str]) -> None:
-    """Replace an existing layer's data and look by a new layer tuple of the same name."""
+    """Replace a layer by a new layer tuple of the same name, at the same place in the list.
+
+    The new layer carries no ``nvc_findings`` metadata: it is not a case opened
+    (the dock widget shows the findings itself).
+    """
     data, kwargs, kind = layer_data
+    kwargs = dict(kwargs)
+    meta = {k: v for k, v in kwargs.get("metadata", {}).items() if k != "nvc_findings"}
+    kwargs["metadata"] = meta
     name = kwargs["name"]
-    if name not in viewer.layers:
-        getattr(viewer, f"add_{kind}")(data, **kwargs)
-        return
-    layer = viewer.layers[name]
-    layer.data = data
-    for key in ("features", "face_color", "metadata"):
-        if key in kwargs and kwargs[key] is not None:
-            setattr(layer, key, kwargs[key])
+    index = None
+    if name in viewer.layers:
+        index = viewer.layers.index(viewer.layers[name])
+        viewer.layers.remove(name)
+    layer = getattr(viewer, f"add_{kind}")(data, **kwargs)
+    if index is not None:
+        viewer.layers.move(viewer.layers.index(layer), index)
 
 
 def _first_line(exc: BaseException) -> str:
