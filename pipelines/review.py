@@ -208,6 +208,11 @@ class ReviewContext:
         """The automated CN VII courses (RAS mm)."""
         return {s: c.points_ras for s, c in self.case.centerlines.items()}
 
+    def forget_edited_trees(self) -> None:
+        """Drop the cached artery trees of edited masks (the automated one stays)."""
+        keep = hashlib.sha1(np.packbits(self.auto_labels == Label.ARTERY).tobytes()).hexdigest()
+        self._trees = {k: v for k, v in self._trees.items() if k == keep}
+
     def tree(self, arteries: NDArray[np.bool_]) -> ArteryTree:
         """The artery tree of a mask (cached: unedited arteries are not skeletonised again)."""
         key = hashlib.sha1(np.packbits(arteries).tobytes()).hexdigest()
