@@ -97,6 +97,7 @@ class ReviewPanel(QWidget):
         self._landmarks: NDArray[np.float64] = np.zeros((0, 3))
         self._pending_labels: list[Edit] = []
         self.pick: NDArray[np.float64] | None = None
+        self.worker: Any = None
 
         self.reader = QLineEdit()
         self.reader.setPlaceholderText("reader's initials")
@@ -161,7 +162,7 @@ class ReviewPanel(QWidget):
 
     def _enable(self) -> None:
         ready = self.folder is not None
-        self.start_button.setEnabled(ready and not self.active)
+        self.start_button.setEnabled(ready and not self.active and self.worker is None)
         for b in (
             self.recompute_button,
             self.set_vessel_button,
@@ -190,19 +191,39 @@ class ReviewPanel(QWidget):
 
     # ------------------------------------------------------------------ start
     def start(self) -> None:
-        """Prepare the case for review (``open_review``) and add the editable layers."""
+        """Prepare the case for review in a worker thread (``open_review``), then add the layers.
+
+        Preparing normalises the T2 and finds the brainstem's frame again (seconds on a
+        clinical-size case); the interface stays responsive meanwhile.
+        """
+        from napari.qt.threading import create_worker
+
         folder = self.folder
         if folder is None:
             self.status.setText("Review: save the results folder first (Export report saves it)")
             return
-        self.status.setText("Review: preparing…")
-        try:
-            self.context = open_review(folder)
-            current = load_results(folder)
-        except Exception as exc:  # one line in the status, never a traceback
-            self.context = None
-            self.status.setText(f"Review: cannot start: {_first_line(exc)}")
+        self.status.setText("Review: preparing the case…")
+        self.start_button.setEnabled(False)
+        self.worker = create_worker(
+            _prepare,
+            folder,
+            _start_thread=False,
+            _connect={"returned": self._started, "errored": self._start_failed},
+        )
+        self.worker.start()
+
+    def _start_failed(self, exc: BaseException) -> None:
+        self.context, self.worker = None, None
+        self.status.setText(f"Review: cannot start: {_first_line(exc)}")
+        self._enable()
+
+    def _started(self, prepared: tuple[ReviewContext, SavedCase]) -> None:
+        self.worker = None
+        context, current = prepared
+        if context.folder != self.folder:  # another case was opened meanwhile
+            self._enable()
             return
+        self.context = context
         previous = edits_of_review(current)
         self.log = list(previous.log)
         if previous.reader and not self.reader.text():
@@ -517,6 +538,11 @@ class ReviewPanel(QWidget):
                 self.viewer.layers.remove(name)
         self.context, self.reviewed, self.log = None, None, []
         self.courses, self._controls = {}, {}
+
+
+def _prepare(folder: Path) -> tuple[ReviewContext, SavedCase]:
+    """Body of the start worker: the review context and the case as it stands (reviewed or not)."""
+    return open_review(folder), load_results(folder)
 
 
 def _landmarks_layer(names: list[str], pts: NDArray[np.float64]) -> tuple[Any, dict[str, Any], str]:

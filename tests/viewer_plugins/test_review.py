@@ -59,6 +59,7 @@ def test_a_reader_corrects_the_anatomy_and_the_verdict_follows(
     review = widget.review
     assert "Automated, not reviewed" in review.status.text()
     review.start()
+    qtbot.waitUntil(lambda: review.active or "cannot" in review.status.text(), timeout=60_000)
     assert review.active, review.status.text()
     assert {"review landmarks", "CN VII course (right)", "vessel pick"} <= {
         layer.name for layer in viewer.layers
