@@ -392,7 +392,8 @@ def recompute(
     full = np.asarray(reorient_canonical(ctx.case.labels).array).astype(np.uint8)
     full[ctx.roi] = labels
     out_labels = reorient_like(ctx.t2c.with_array(full), ctx.case.t2)
-    log = list(edits.log)
+    # the label changes are measured afresh against the automated map (a saved review's are replaced)
+    log = [e for e in edits.log if not (e.kind == "labels" and "changes" in e.data)]
     changes = label_changes(ctx.auto_labels, before_rebuild, float(np.prod(ctx.spacing)))
     if changes:
         text = "; ".join(f"{a} -> {b}: {n} voxels ({v} mm3)" for a, b, n, v in changes[:8])
@@ -400,7 +401,7 @@ def recompute(
     review = Review(
         reader=edits.reader or None,
         time_utc=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        edits=tuple(e for e in log if e.kind != "labels" or "changes" in e.data),
+        edits=tuple(log),
         automated={s: AutomatedVerdict.of(f) for s, f in auto.sides.items()},
     )
     findings = replace(auto, sides=sides, review=review)
