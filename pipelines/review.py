@@ -392,7 +392,7 @@ def recompute(
     full = np.asarray(reorient_canonical(ctx.case.labels).array).astype(np.uint8)
     full[ctx.roi] = labels
     out_labels = reorient_like(ctx.t2c.with_array(full), ctx.case.t2)
-    # the label changes are measured afresh against the automated map (a saved review's are replaced)
+    # label changes are measured afresh against the automated map (a saved review's replaced)
     log = [e for e in edits.log if not (e.kind == "labels" and "changes" in e.data)]
     changes = label_changes(ctx.auto_labels, before_rebuild, float(np.prod(ctx.spacing)))
     if changes:
