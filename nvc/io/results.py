@@ -115,8 +115,6 @@ def load_results(folder: str | Path, *, reviewed: bool = True) -> SavedCase:
     folder = Path(folder)
     if not folder.is_dir():
         raise VolumeLoadError(folder, "results folder not found")
-    if not is_results_folder(folder):
-        raise VolumeLoadError(folder, f"not an nvc results folder (no {FINDINGS})")
     for name in REQUIRED:
         if not (folder / name).is_file():
             raise VolumeLoadError(folder / name, "missing: not a finished nvc results folder")
