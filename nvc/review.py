@@ -214,38 +214,81 @@ def rebuild_nerve(
     new_course: NDArray[np.float64],
     radius_mm: float,
     affine: NDArray[np.float64],
+    *,
+    value: int = Label.CN7,
+    beneath: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.bool_]:
-    """This side's CN VII mask rebuilt around an edited course, and ``labels`` updated in place.
+    """A side's nerve mask rebuilt around an edited course, and ``labels`` updated in place.
 
-    The old mask's voxels beside the old course are cleared (to CSF), those
-    beyond its last point (in the internal auditory canal) kept; a tube of
-    ``radius_mm`` around the new course is painted CN VII, except over
-    vessels and the other nerves (``KEEP_UNDER_NERVE``).
+    The old mask's voxels beside the old course are cleared (to brainstem where
+    ``beneath`` holds, else CSF), those beyond its last point (in the internal
+    auditory canal) kept; a tube of ``radius_mm`` around the new course is
+    painted ``value``, except over vessels and the other nerves.
 
     Parameters
     ----------
     labels : ndarray of int, shape (I, J, K)
         Label map (``nvc.labels.Label``), changed in place.
     old_mask : ndarray of bool
-        This side's CN VII voxels before the edit.
+        This side's nerve voxels before the edit.
     old_course, new_course : ndarray, float, shape (N, 3)
-        RAS mm, from the root exit point.
+        RAS mm, from the brainstem outwards.
+    value : int
+        The nerve's label (CN VII or CN VIII).
+    beneath : ndarray of bool, optional
+        The brainstem mask: a cleared voxel inside it becomes brainstem again.
 
     Returns
     -------
     ndarray of bool
-        The side's new CN VII voxels.
+        The side's new nerve voxels.
     """
     vox = np.argwhere(old_mask)
     if len(vox):
         _, k = cKDTree(np.asarray(old_course, float)).query(apply_affine(affine, vox.astype(float)))
-        beside = vox[k < len(old_course) - 1]
-        labels[tuple(beside.T)] = Label.CSF
+        beside = tuple(vox[k < len(old_course) - 1].T)
+        inside = beneath[beside] if beneath is not None else False
+        labels[beside] = np.where(inside, Label.BRAINSTEM, Label.CSF)
+    keep = {int(v) for v in (*KEEP_UNDER_NERVE, Label.CN7, Label.CN8)} - {int(value)}
     tube = tube_mask(new_course, radius_mm, labels.shape, affine)
-    tube &= ~np.isin(labels, [int(v) for v in KEEP_UNDER_NERVE])
-    labels[tube] = Label.CN7
-    canal = old_mask & (labels == Label.CN7)
+    tube &= ~np.isin(labels, sorted(keep))
+    labels[tube] = value
+    canal = old_mask & (labels == value)
     return tube | canal
+
+
+def course_from_mask(
+    mask: NDArray[np.bool_],
+    affine: NDArray[np.float64],
+    start_near: NDArray[np.float64],
+    *,
+    step_mm: float = 2.0,
+) -> NDArray[np.float64]:
+    """A nerve's course estimated from its mask: centroids of slabs along its long axis.
+
+    For a nerve whose traced path was not saved (CN VIII): the mask's voxels
+    are projected on their principal axis and the centroid of every
+    ``step_mm`` slab taken, from the end nearer to ``start_near`` (RAS mm,
+    e.g. CN VII's root exit point: the brainstem end).
+
+    Returns
+    -------
+    ndarray, float, shape (N, 3)
+        RAS mm; empty (0, 3) when the mask holds fewer than two slabs.
+    """
+    vox = np.argwhere(mask)
+    if len(vox) < 4:
+        return np.zeros((0, 3))
+    world = apply_affine(affine, vox.astype(float))
+    centre = world.mean(axis=0)
+    _, _, vt = np.linalg.svd(world - centre, full_matrices=False)
+    t = (world - centre) @ vt[0]
+    bins = np.floor((t - t.min()) / step_mm).astype(int)
+    pts = np.array([world[bins == b].mean(axis=0) for b in np.unique(bins)])
+    if len(pts) < 2:
+        return np.zeros((0, 3))
+    near = np.asarray(start_near, float)
+    return pts if np.linalg.norm(pts[0] - near) <= np.linalg.norm(pts[-1] - near) else pts[::-1]
 
 
 def label_changes(

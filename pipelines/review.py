@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,11 +53,13 @@ from nvc.quality import (
     Check,
     SideQuality,
     nerve_checks,
+    separation_check,
     symptomatic_check,
     unlabelled_tof_check,
 )
 from nvc.results import SavedCase
 from nvc.review import (
+    course_from_mask,
     label_changes,
     move_end,
     nerve_radius_mm,
@@ -73,6 +75,10 @@ from nvc.volume import Volume, reorient_canonical, reorient_like, resample_to
 from pipelines.case import _crop_brainstem, _find_brainstem, _roi, _shift
 from pipelines.config import PipelineConfig, load_config
 from pipelines.errors import EXIT_OK, UsageError, run_guarded
+
+#: The nerves whose course a reader can edit.
+Nerve = Literal["CN7", "CN8"]
+NERVES: tuple[Nerve, ...] = ("CN7", "CN8")
 
 #: Margin (mm) of the box around a nerve in which its contacts are measured: the
 #: reported distance (2 mm), the vessel-core search (2 mm) and a voxel or two.
@@ -99,11 +105,13 @@ class Edits:
     log: tuple[Edit, ...] = ()
     reader: str | None = None
 
-    def courses(self) -> dict[Side, NDArray[np.float64]]:
-        """Per side, the last course set by hand (RAS mm, RExP first)."""
+    def courses(self, nerve: Nerve = "CN7") -> dict[Side, NDArray[np.float64]]:
+        """Per side, the last course of ``nerve`` set by hand (RAS mm, brainstem end first)."""
         out: dict[Side, NDArray[np.float64]] = {}
         for e in self.log:
-            if e.side is not None and "course_ras_mm" in e.data:
+            if e.side is None or "course_ras_mm" not in e.data:
+                continue
+            if e.data.get("nerve", "CN7") == nerve:
                 out[e.side] = np.asarray(e.data["course_ras_mm"], float).reshape(-1, 3)
         return out
 
@@ -147,16 +155,17 @@ def landmark_edit(
     return Edit("landmark", side, f"{side} {landmark} moved to ({where}) mm RAS", data)
 
 
-def course_edit(side: Side, points: Any, what: str = "CN VII course edited") -> Edit:
-    """The log entry of a course set by hand (points RAS mm, RExP first)."""
+def course_edit(side: Side, points: Any, what: str = "", *, nerve: Nerve = "CN7") -> Edit:
+    """The log entry of a nerve's course set by hand (points RAS mm, brainstem end first)."""
     pts = np.asarray(points, float).reshape(-1, 3)
     if len(pts) < 2:
         raise ValueError("a course needs at least two points")
+    what = what or f"{'CN VII' if nerve == 'CN7' else 'CN VIII'} course edited"
     return Edit(
         "course",
         side,
         f"{side} {what} ({len(pts)} points)",
-        {"course_ras_mm": np.round(pts, 3).tolist()},
+        {"course_ras_mm": np.round(pts, 3).tolist(), "nerve": nerve},
     )
 
 
@@ -198,6 +207,7 @@ class ReviewContext:
     tof_bright: NDArray[np.bool_]
     bs_distance: NDArray[np.float32]
     _trees: dict[str, ArteryTree] = field(default_factory=dict)
+    _cn8: dict[Side, NDArray[np.float64]] | None = None
 
     @property
     def automated(self) -> Findings:
@@ -207,6 +217,29 @@ class ReviewContext:
     def courses(self) -> dict[Side, NDArray[np.float64]]:
         """The automated CN VII courses (RAS mm)."""
         return {s: c.points_ras for s, c in self.case.centerlines.items()}
+
+    def side_of_midline(self, side: Side) -> NDArray[np.bool_]:
+        """Voxels of the crop on the patient's ``side`` of the brainstem's midline."""
+        i = np.arange(self.auto_labels.shape[0])[:, None, None]
+        right = np.broadcast_to(i > self.brainstem.midline_i, self.auto_labels.shape)
+        return right if side == "right" else ~right
+
+    def cn8_courses(self) -> dict[Side, NDArray[np.float64]]:
+        """Per side, CN VIII's automated course estimated from its mask (``course_from_mask``)."""
+        if self._cn8 is None:
+            self._cn8 = {}
+            for side in SIDES:
+                mask = (self.auto_labels == Label.CN8) & self.side_of_midline(side)
+                cn7 = self.case.centerlines.get(side)
+                start = cn7.points_ras[0] if cn7 is not None else self._midline_point()
+                course = course_from_mask(mask, self.affine, start)
+                if len(course) >= 2:
+                    self._cn8[side] = course
+        return self._cn8
+
+    def _midline_point(self) -> NDArray[np.float64]:
+        ijk = np.asarray(self.brainstem.pmj_index, float)
+        return self.affine[:3, :3] @ ijk + self.affine[:3, 3]
 
     def forget_edited_trees(self) -> None:
         """Drop the cached artery trees of edited masks (the automated one stays)."""
@@ -353,18 +386,32 @@ def recompute(
     hand_courses = edits.courses()
     courses = auto_courses | hand_courses
     auto = ctx.automated
-    cn7 = side_masks(labels == Label.CN7, {s: courses[s] for s in courses}, ctx.affine)
+    before = {s: auto_courses.get(s, c) for s, c in courses.items()}
+    cn7 = side_masks(labels == Label.CN7, before, ctx.affine)
+    auto_cn7 = side_masks(ctx.auto_labels == Label.CN7, auto_courses, ctx.affine)
     for side, course in hand_courses.items():
-        old = auto_courses.get(side, course)
-        radius = nerve_radius_mm(
-            side_masks(ctx.auto_labels == Label.CN7, auto_courses, ctx.affine).get(
-                side, np.zeros(labels.shape, bool)
-            ),
-            old,
-            ctx.affine,
-            ctx.spacing,
+        old = before[side]
+        mask = auto_cn7.get(side, np.zeros(labels.shape, bool))
+        radius = nerve_radius_mm(mask, old, ctx.affine, ctx.spacing)
+        cn7[side] = rebuild_nerve(
+            labels, cn7[side], old, course, radius, ctx.affine, beneath=ctx.brainstem.mask
         )
-        cn7[side] = rebuild_nerve(labels, cn7[side], old, course, radius, ctx.affine)
+    drawn_cn8 = edits.courses("CN8")
+    for side, course in drawn_cn8.items():
+        old = ctx.cn8_courses().get(side, course)
+        now = (labels == Label.CN8) & ctx.side_of_midline(side)
+        auto_mask = (ctx.auto_labels == Label.CN8) & ctx.side_of_midline(side)
+        radius = nerve_radius_mm(auto_mask, old, ctx.affine, ctx.spacing, default_mm=1.0)
+        rebuild_nerve(
+            labels,
+            now,
+            old,
+            course,
+            radius,
+            ctx.affine,
+            value=Label.CN8,
+            beneath=ctx.brainstem.mask,
+        )
     bs_mask = _brainstem(ctx, labels)
     bs_dist = (
         ctx.bs_distance
@@ -387,7 +434,7 @@ def recompute(
         geom = _geometry(ctx, side, courses[side], bs_dist, hand_courses, rdp_points)
         geoms[side] = geom
         sides[side] = _side_findings(
-            ctx, side, geom, cn7[side], arteries, veins, name_of, registration_ok
+            ctx, side, geom, cn7[side], arteries, veins, name_of, registration_ok, side in drawn_cn8
         )
     full = np.asarray(reorient_canonical(ctx.case.labels).array).astype(np.uint8)
     full[ctx.roi] = labels
@@ -522,6 +569,7 @@ def _side_findings(
     veins: NDArray[np.bool_],
     name_of: Any,
     registration_ok: bool,
+    cn8_drawn: bool,
 ) -> SideFindings:
     """Contacts, self-checks and the verdict of one side, measured in a box around its nerve."""
     cfg = ctx.config
@@ -557,7 +605,10 @@ def _side_findings(
         params=cfg.decision,
     )
     auto = ctx.automated.sides.get(side)
-    kept = _automated_checks(auto, ("registration", "brainstem_behind_clivus", "cn8_traced_apart"))
+    # CN VIII drawn by the reader is apart from CN VII; otherwise the automated check stands
+    kept = _automated_checks(auto, ("registration", "brainstem_behind_clivus"))
+    separated = cn8_drawn or (auto is not None and auto.cn8_separated)
+    kept.append(separation_check(separated=separated))
     checks = SideQuality(
         (
             *kept,
@@ -581,7 +632,7 @@ def _side_findings(
         contacts=tuple(contacts),
         rdp_mm=round(geom.rdp_mm, 2),
         nerve_length_mm=round(float(geom.arc_mm[-1]), 2),
-        cn8_separated=auto.cn8_separated if auto is not None else False,
+        cn8_separated=separated,
         extra=dict(auto.extra) if auto is not None else {},
     )
 

@@ -46,7 +46,9 @@ from nvc.review import LANDMARKS, control_points, move_end, point_at, vessel_pie
 from nvc.vocabulary import SIDES, VESSEL_CLASSES, VESSEL_NAMES, Side
 from nvc.volume import Volume
 from pipelines.review import (
+    NERVES,
     Edits,
+    Nerve,
     ReviewContext,
     Reviewed,
     course_edit,
@@ -75,9 +77,14 @@ PICK_LAYER = "vessel pick"
 LANDMARK_COLOURS = {"RExP": "orange", "RDP": "white", "porus": "cyan"}
 
 
-def course_layer_name(side: str) -> str:
-    """Name of a side's editable CN VII course layer."""
-    return f"CN VII course ({side})"
+def course_layer_name(side: str, nerve: Nerve = "CN7") -> str:
+    """Name of a side's editable course layer of CN VII (or CN VIII)."""
+    return f"{'CN VII' if nerve == 'CN7' else 'CN VIII'} course ({side})"
+
+
+def _review_layers() -> list[str]:
+    names = [LANDMARKS_LAYER, PICK_LAYER]
+    return names + [course_layer_name(s, n) for s in SIDES for n in NERVES]
 
 
 class ReviewPanel(QWidget):
@@ -93,7 +100,7 @@ class ReviewPanel(QWidget):
         self.log: list[Edit] = []
         #: Per side, the course as it stands (RAS mm, RExP first).
         self.courses: dict[Side, NDArray[np.float64]] = {}
-        self._controls: dict[Side, NDArray[np.float64]] = {}
+        self._controls: dict[tuple[Side, Nerve], NDArray[np.float64]] = {}
         self._landmarks: NDArray[np.float64] = np.zeros((0, 3))
         self._pending_labels: list[Edit] = []
         self.pick: NDArray[np.float64] | None = None
@@ -238,20 +245,28 @@ class ReviewPanel(QWidget):
         self._enable()
 
     def _add_layers(self, case: SavedCase) -> None:
-        for name in [LANDMARKS_LAYER, PICK_LAYER, *(course_layer_name(s) for s in SIDES)]:
+        for name in _review_layers():
             if name in self.viewer.layers:
                 self.viewer.layers.remove(name)
+        assert self.context is not None
+        cn8 = self.context.cn8_courses()
         for side in SIDES:
-            pts = control_points(self.courses[side]) if side in self.courses else np.zeros((0, 3))
-            self._controls[side] = pts
-            self.viewer.add_points(
-                to_world(pts),
-                name=course_layer_name(side),
-                size=1.0,
-                face_color="yellow",
-                border_color="black",
-                ndim=3,
-            )
+            for nerve in NERVES:
+                pts = np.zeros((0, 3))
+                if nerve == "CN7" and side in self.courses:
+                    pts = control_points(self.courses[side])
+                elif nerve == "CN8" and side in cn8:
+                    pts = cn8[side]
+                self._controls[side, nerve] = pts
+                self.viewer.add_points(
+                    to_world(pts),
+                    name=course_layer_name(side, nerve),
+                    size=1.0,
+                    face_color="yellow" if nerve == "CN7" else "lime",
+                    border_color="black",
+                    ndim=3,
+                    visible=nerve == "CN7",
+                )
         names, pts = self._landmark_points(case.findings)
         self._landmarks = pts
         data, kwargs, _ = _landmarks_layer(names, pts)
@@ -286,9 +301,9 @@ class ReviewPanel(QWidget):
         data[names.index(f"{side} {landmark}")] = to_world(np.asarray(ras, float))
         layer.data = data
 
-    def set_course(self, side: Side, points: Any) -> None:
-        """Replace a side's course control points (RAS mm, RExP first), as clicking them does."""
-        self.viewer.layers[course_layer_name(side)].data = to_world(
+    def set_course(self, side: Side, points: Any, nerve: Nerve = "CN7") -> None:
+        """Replace a side's course points (RAS mm, brainstem end first), as clicking them does."""
+        self.viewer.layers[course_layer_name(side, nerve)].data = to_world(
             np.asarray(points, float).reshape(-1, 3)
         )
 
@@ -405,17 +420,19 @@ class ReviewPanel(QWidget):
         labels = self._labels_volume()
         self.log = [e for e in self.log if _still_applies(e, labels)]
         for side in SIDES:
-            name = course_layer_name(side)
-            if name not in self.viewer.layers:
-                continue
-            pts = from_world(np.asarray(self.viewer.layers[name].data, float).reshape(-1, 3))
-            if pts.shape != self._controls[side].shape or not np.allclose(
-                pts, self._controls[side], atol=1e-3
-            ):
+            for nerve in NERVES:
+                name = course_layer_name(side, nerve)
+                if name not in self.viewer.layers:
+                    continue
+                pts = from_world(np.asarray(self.viewer.layers[name].data, float).reshape(-1, 3))
+                shown = self._controls[side, nerve]
+                if pts.shape == shown.shape and np.allclose(pts, shown, atol=1e-3):
+                    continue
                 if len(pts) >= 2:
-                    self.log.append(course_edit(side, pts))
-                    self.courses[side] = pts
-                self._controls[side] = pts
+                    self.log.append(course_edit(side, pts, nerve=nerve))
+                    if nerve == "CN7":
+                        self.courses[side] = pts
+                self._controls[side, nerve] = pts
         if LANDMARKS_LAYER in self.viewer.layers:
             layer = self.viewer.layers[LANDMARKS_LAYER]
             names = list(layer.features["landmark"])
@@ -533,7 +550,7 @@ class ReviewPanel(QWidget):
         layer.data = np.asarray(data, layer.data.dtype)
 
     def _end(self) -> None:
-        for name in [LANDMARKS_LAYER, PICK_LAYER, *(course_layer_name(s) for s in SIDES)]:
+        for name in _review_layers():
             if name in self.viewer.layers:
                 self.viewer.layers.remove(name)
         self.context, self.reviewed, self.log = None, None, []

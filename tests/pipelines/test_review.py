@@ -187,3 +187,31 @@ def test_the_report_marks_every_page_reviewed_or_not(folder, context):
     text = json.dumps([list(map(list, b.rows)) for b in facts])
     assert "right RDP moved to" in text
     assert (folder / "review_markups" / "landmarks.mrk.json").is_file()
+
+
+def test_a_redrawn_course_rebuilds_the_nerve_around_it(analysed_phantom, context):
+    from scipy.spatial import cKDTree
+
+    from nvc.review import control_points
+    from pipelines.review import course_edit
+
+    course = context.case.centerlines["left"].points_ras
+    moved = control_points(course) + np.array([0.0, 1.5, 0.0])  # 1.5 mm anterior
+    moved[0] = course[0]  # from the same root exit point
+    cn8 = context.cn8_courses()["left"] + np.array([0.0, -1.0, 0.0])
+    log = (course_edit("left", moved), course_edit("left", cn8, nerve="CN8"))
+    reviewed = recompute(analysed_phantom.results, Edits(log=log), context=context)
+    labels = reviewed.labels
+    left = reviewed.centerlines["left"]
+    assert np.linalg.norm(left.points_ras[-1] - moved[-1]) < 1e-6
+    world = labels.voxel_to_world(np.argwhere(np.asarray(labels.array) == Label.CN7))
+    near_new = cKDTree(left.points_ras).query(world)[0] <= 1.5
+    near_old = cKDTree(course).query(world)[0] <= 0.3
+    right = cKDTree(context.case.centerlines["right"].points_ras).query(world)[0] <= 3.0
+    # the left CN VII lies around its new course (the canal part beyond the porus stays)
+    assert near_new.sum() > 0.5 * (~right).sum() and (near_old & ~near_new).sum() < 10
+    cn8_world = labels.voxel_to_world(np.argwhere(np.asarray(labels.array) == Label.CN8))
+    assert (cKDTree(cn8).query(cn8_world)[0] <= 1.6).sum() > 50
+    side = reviewed.findings.sides["left"]
+    assert side.cn8_separated and side.quality["checks"]["cn8_traced_apart"]["passed"]
+    assert [e.kind for e in reviewed.findings.review.edits][:2] == ["course", "course"]
