@@ -379,8 +379,9 @@ def recompute(
     """
     ctx = context or open_review(results_dir)
     t0 = time.perf_counter()
-    labels = _edited_labels(ctx, edits.labels)
-    before_rebuild = labels.copy()
+    full = _edited_labels(ctx, edits.labels)
+    edited_full = full.copy()  # as the reader left it, before a nerve is rebuilt
+    labels = full[ctx.roi].copy()
     cfg = ctx.config
     auto_courses = ctx.courses()
     hand_courses = edits.courses()
@@ -436,12 +437,12 @@ def recompute(
         sides[side] = _side_findings(
             ctx, side, geom, cn7[side], arteries, veins, name_of, registration_ok, side in drawn_cn8
         )
-    full = np.asarray(reorient_canonical(ctx.case.labels).array).astype(np.uint8)
     full[ctx.roi] = labels
     out_labels = reorient_like(ctx.t2c.with_array(full), ctx.case.t2)
     # label changes are measured afresh against the automated map (a saved review's replaced)
     log = [e for e in edits.log if not (e.kind == "labels" and "changes" in e.data)]
-    changes = label_changes(ctx.auto_labels, before_rebuild, float(np.prod(ctx.spacing)))
+    automated_full = np.asarray(reorient_canonical(ctx.case.labels).array)
+    changes = label_changes(automated_full, edited_full, float(np.prod(ctx.spacing)))
     if changes:
         text = "; ".join(f"{a} -> {b}: {n} voxels ({v} mm3)" for a, b, n, v in changes[:8])
         log.append(Edit("labels", None, f"labels edited: {text}", {"changes": changes}))
@@ -463,10 +464,12 @@ def recompute(
 
 
 def _edited_labels(ctx: ReviewContext, edited: Volume | None) -> NDArray[np.uint8]:
-    """The edited label map on the analysed crop of the canonical grid."""
-    if edited is None:
-        return ctx.auto_labels.copy()
+    """The edited label map on the T2's closest-canonical grid (uint8)."""
     t2 = ctx.case.t2
+    if edited is None:
+        return np.asarray(reorient_canonical(t2.with_array(ctx.case.labels.array)).array).astype(
+            np.uint8
+        )
     if edited.shape == t2.shape and np.allclose(edited.affine, t2.affine, atol=1e-4):
         canon = reorient_canonical(Volume(np.asarray(edited.array), t2.affine))
     else:
@@ -481,7 +484,7 @@ def _edited_labels(ctx: ReviewContext, edited: Volume | None) -> NDArray[np.uint
         raise VolumeLoadError("labels", "the edited label map does not cover the T2's grid")
     if array.size and (array.min() < 0 or array.max() > max(int(v) for v in Label)):
         raise VolumeLoadError("labels", "the edited label map holds values that are not nvc labels")
-    return np.asarray(array[ctx.roi]).astype(np.uint8)
+    return array.astype(np.uint8)
 
 
 def _brainstem(ctx: ReviewContext, labels: NDArray[np.uint8]) -> NDArray[np.bool_]:

@@ -215,3 +215,18 @@ def test_a_redrawn_course_rebuilds_the_nerve_around_it(analysed_phantom, context
     side = reviewed.findings.sides["left"]
     assert side.cn8_separated and side.quality["checks"]["cn8_traced_apart"]["passed"]
     assert [e.kind for e in reviewed.findings.review.edits][:2] == ["course", "course"]
+
+
+def test_label_edits_outside_the_analysed_box_are_kept(analysed_phantom, context):
+    from nvc.volume import reorient_canonical, reorient_like
+
+    canon = np.asarray(reorient_canonical(context.case.labels).array).copy()
+    inside = np.zeros(canon.shape, bool)
+    inside[context.roi] = True
+    assert not inside.all(), "the test phantom's analysed box is smaller than its grid"
+    ijk = tuple(np.argwhere(~inside)[0])
+    canon[ijk] = Label.VEIN
+    edited = reorient_like(context.t2c.with_array(canon), context.case.t2)
+    reviewed = recompute(analysed_phantom.results, Edits(labels=edited), context=context)
+    assert np.array_equal(reviewed.labels.array, edited.array)
+    assert "-> vein: 1 voxels" in reviewed.findings.review.edits[-1].description
