@@ -57,6 +57,7 @@ from nvc.quality import (
     symptomatic_check,
     unlabelled_tof_check,
 )
+from nvc.region import analysis_region, crop_brainstem
 from nvc.results import SavedCase
 from nvc.review import (
     course_from_mask,
@@ -72,7 +73,7 @@ from nvc.vessel_names import ArteryTree, artery_tree, name_artery
 from nvc.vessels import tof_levels
 from nvc.vocabulary import SIDES, VESSEL_NAMES, Side, VesselName, closed
 from nvc.volume import Volume, reorient_canonical, reorient_like, resample_to
-from pipelines.case import _crop_brainstem, _find_brainstem, _roi, _shift
+from pipelines.case import _find_brainstem, _shift
 from pipelines.config import PipelineConfig, load_config
 from pipelines.errors import EXIT_OK, UsageError, run_guarded
 
@@ -304,8 +305,8 @@ def open_review(results_dir: str | Path) -> ReviewContext:
     config = load_config(config_path) if config_path.is_file() else PipelineConfig()
     t2c = reorient_canonical(case.t2)
     norm_full, levels, bs_full = _find_brainstem(t2c, config)
-    roi = _roi(t2c, bs_full)
-    bs = _crop_brainstem(bs_full, roi)
+    roi = analysis_region(t2c.shape, t2c.spacing, bs_full, params=config.region)
+    bs = crop_brainstem(bs_full, roi)
     norm = norm_full[roi]
     sp = t2c.spacing
     auto = np.asarray(reorient_canonical(case.labels).array)[roi].astype(np.uint8)

@@ -1,75 +1,7 @@
-"""Surface meshes of labelled structures in world (RAS+ mm) coordinates."""
+"""Surface meshes of labelled structures (kept for its importers: see ``nvc.surface``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nvc.surface import Mesh, label_surface
 
-import numpy as np
-from numpy.typing import NDArray
-from scipy import ndimage
-from skimage.measure import marching_cubes
-
-from nvc.volume import apply_affine
-
-
-@dataclass(frozen=True)
-class Mesh:
-    """A triangle mesh.
-
-    Attributes
-    ----------
-    vertices : ndarray, shape (V, 3), float64
-        RAS+ mm.
-    faces : ndarray, shape (F, 3), int64
-        Vertex indices, counter-clockwise seen from outside (normals point outwards).
-    """
-
-    vertices: NDArray[np.float64]
-    faces: NDArray[np.int64]
-
-
-def label_surface(
-    mask: NDArray[np.bool_],
-    affine: NDArray[np.float64],
-    *,
-    smoothing_vox: float = 0.6,
-    step: int = 1,
-) -> Mesh:
-    """Iso-surface of a binary mask, placed in the world through the affine.
-
-    Parameters
-    ----------
-    mask : ndarray of bool, shape (I, J, K)
-        The structure on the volume's grid (axes i, j, k).
-    affine : ndarray, shape (4, 4)
-        Voxel indices to RAS+ mm of that grid.
-    smoothing_vox : float
-        Gaussian sigma (voxels) applied to the mask before the 0.5 iso-surface
-        (removes the voxel staircase; 0 keeps it).
-    step : int
-        Marching-cubes step (1 = full resolution; 2 = about four times fewer triangles).
-
-    Returns
-    -------
-    Mesh
-        Empty (no faces) when the mask is empty.
-    """
-    mask = np.asarray(mask, bool)
-    if not mask.any():
-        return Mesh(np.zeros((0, 3)), np.zeros((0, 3), np.int64))
-    idx = np.argwhere(mask)
-    lo = np.maximum(idx.min(axis=0) - 3, 0)
-    hi = np.minimum(idx.max(axis=0) + 4, mask.shape)
-    crop = mask[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
-    field = np.pad(crop.astype(np.float32), 1)
-    if smoothing_vox > 0:
-        field = ndimage.gaussian_filter(field, smoothing_vox)
-    verts, faces, _, _ = marching_cubes(field, 0.5, step_size=step, allow_degenerate=False)
-    ijk = verts - 1.0 + lo
-    world = apply_affine(affine, ijk)
-    faces = faces.astype(np.int64)
-    # In index space marching_cubes' triangles face the low side (inwards here); reverse them,
-    # unless the affine mirrors space (negative determinant), which reverses them already.
-    if np.linalg.det(np.asarray(affine)[:3, :3]) > 0:
-        faces = faces[:, ::-1]
-    return Mesh(world, np.ascontiguousarray(faces))
+__all__ = ["Mesh", "label_surface"]
