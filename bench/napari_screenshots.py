@@ -18,7 +18,7 @@ from qtpy.QtWidgets import QApplication
 
 from nvc.phantom import PhantomParams, SideParams, make_case
 from pipelines.case import run_case
-from pipelines.results import SavedCase
+from pipelines.results import saved_case
 from viewer_plugins.layers import case_layers, contact_rows
 from viewer_plugins.view import center_on, three_d_view
 from viewer_plugins.widget import NvcWidget
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     case = make_case(PARAMS)
     result = run_case(case.t2, case.mra, symptomatic_side=PARAMS.hfs_side)
-    saved = SavedCase.from_result(result)
+    saved = saved_case(result)
 
     viewer = napari.Viewer(title="nvc phantom case")
     viewer.window.resize(1500, 900)

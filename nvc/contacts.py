@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 from nvc.morphology import distance_to_mask
 from nvc.nerve_geometry import NerveGeometry
 from nvc.segments import Segment
+from nvc.vocabulary import Grade, Side, VesselClass, VesselName
 from nvc.volume import apply_affine
 
 
@@ -57,13 +58,13 @@ class ContactParams:
 class Contact:
     """One vessel near CN VII."""
 
-    vessel_class: str
-    vessel_name: str
+    vessel_class: VesselClass
+    vessel_name: VesselName
     min_distance_mm: float
     segment: Segment
     distance_from_rexp_mm: float
     in_vulnerable_zone: bool
-    grade: str | None
+    grade: Grade | None
     indentation_mm: float
     contact_length_mm: float
     position: str
@@ -182,12 +183,12 @@ def csf_gap_mm(
 def measure_contacts(
     nerve: NDArray[np.bool_],
     geometry: NerveGeometry,
-    vessels: dict[str, NDArray[np.bool_]],
+    vessels: dict[VesselClass, NDArray[np.bool_]],
     affine: NDArray[np.float64],
     spacing: NDArray[np.float64],
     *,
-    name_of: Callable[[NDArray[np.int_]], str],
-    side: str,
+    name_of: Callable[[NDArray[np.int_]], VesselName],
+    side: Side,
     t2: NDArray[np.floating] | None = None,
     params: ContactParams = ContactParams(),
 ) -> list[Contact]:
@@ -253,7 +254,7 @@ def measure_contacts(
             length = _contact_length(geometry, apply_affine(affine, touching.astype(float)), sp)
             indentation = _indentation(geometry, int(ci), vessel_pt)
             grade = _grade(min_gap, indentation, params)
-            name = name_of(vox) if vessel_class == "artery" else "vein"
+            name: VesselName = name_of(vox) if vessel_class == "artery" else "vein"
             contacts.append(
                 Contact(
                     vessel_class=vessel_class,
@@ -343,7 +344,7 @@ def _indentation(geometry: NerveGeometry, ci: int, vessel_pt: NDArray[np.float64
     return float(max(0.0, (dev @ away).max()))
 
 
-def _grade(gap: float, indentation: float, p: ContactParams) -> str | None:
+def _grade(gap: float, indentation: float, p: ContactParams) -> Grade | None:
     if gap > p.contact_mm:
         return None
     if indentation >= p.displacement_mm:

@@ -277,3 +277,53 @@ def _detachment(
         if coef[1] > 0 and residual < best:
             best, corner = residual, lo + h
     return corner
+
+
+def course_geometry(
+    points_ras: NDArray[np.float64],
+    affine: NDArray[np.float64],
+    brainstem_distance_mm: NDArray[np.floating],
+    *,
+    rdp_mm: float | None,
+    resample: bool = True,
+    params: GeometryParams = GeometryParams(),
+) -> NerveGeometry:
+    """Geometry of a course given in world mm (a reader's, or a saved centerline), unsmoothed.
+
+    Parameters
+    ----------
+    points_ras : ndarray, float, shape (N, 3)
+        The course from the root exit point (index 0) to the porus, RAS mm;
+        resampled every ``params.step_mm`` along its length, not smoothed
+        (a reader's course is taken as drawn).
+    affine : ndarray, shape (4, 4)
+        Voxel-to-world (RAS mm) of ``brainstem_distance_mm``'s grid.
+    brainstem_distance_mm : ndarray, float, shape (I, J, K)
+        Signed distance (mm) to the brainstem surface (``brainstem_surface_distance``).
+    rdp_mm : float or None
+        Arc length (mm) of the root detachment point; None finds it on the
+        course's distance profile as ``centerline_geometry`` does (at the root
+        exit point when the course never leaves the surface).
+    resample : bool
+        Resample the course every ``params.step_mm``; False takes its points as
+        they are (a saved centerline, already sampled).
+
+    Returns
+    -------
+    NerveGeometry
+    """
+    course = np.asarray(points_ras, float)
+    if resample:
+        s_raw = _arc(course)
+        n = max(int(s_raw[-1] / params.step_mm) + 1, 2)
+        s = np.linspace(0.0, s_raw[-1], n)
+        course = np.stack([np.interp(s, s_raw, course[:, i]) for i in range(3)], axis=1)
+    arc = _arc(course)
+    vox = apply_affine(np.linalg.inv(affine), course)
+    field = np.asarray(brainstem_distance_mm, np.float32)
+    dist = ndimage.map_coordinates(field, vox.T, order=1, mode="nearest").astype(float)
+    if rdp_mm is None:
+        i_rdp = _detachment(arc, dist, params)
+        rdp_mm = 0.0 if i_rdp is None else float(arc[i_rdp])
+    rdp = float(np.clip(rdp_mm, 0.0, arc[-1]))
+    return NerveGeometry(points_ras=course, arc_mm=arc, rdp_mm=rdp, distance_to_brainstem_mm=dist)

@@ -25,6 +25,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from skimage.morphology import skeletonize
 
+from nvc.vocabulary import VesselName
+
 
 @dataclass(frozen=True)
 class NamingParams:
@@ -276,7 +278,7 @@ def _bridges(points, radius, degree, edges, sp, params: NamingParams):
 
 def name_artery(
     tree: ArteryTree, near_voxels: NDArray[np.int_], *, params: NamingParams = NamingParams()
-) -> str:
+) -> VesselName:
     """Name the artery that passes through some voxels.
 
     Parameters
@@ -342,12 +344,12 @@ def name_artery(
     return "SCA" if height >= params.sca_above_pmj_mm else "AICA"
 
 
-def _trunk_name(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) -> str:
+def _trunk_name(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) -> VesselName:
     lateral = np.abs(tree.points[idx, 0] - tree.midline_i) * tree.spacing[0]
     return "BA" if float(np.median(lateral)) <= params.midline_mm else "VA"
 
 
-def _by_height(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) -> str:
+def _by_height(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) -> VesselName:
     """A branch that reaches no trunk: PICA when it descends well below the junction, else AICA.
 
     ``idx`` are the skeleton points of the branch (all that a walk reaches).

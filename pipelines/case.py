@@ -38,11 +38,11 @@ from nvc.region import analysis_region, crop_brainstem
 from nvc.registration import register_rigid
 from nvc.vessel_names import artery_tree, name_artery
 from nvc.vessels import segment_arteries, segment_veins, tof_levels
+from nvc.vocabulary import SIDES, Side, VesselName
 from nvc.volume import Volume, reorient_canonical, reorient_like, resample_to
 from pipelines.config import PipelineConfig
 from pipelines.errors import AnalysisError
 
-SIDES = ("left", "right")
 Progress = Callable[[str, float], None]
 
 
@@ -69,14 +69,14 @@ class CaseResult:
     labels: Volume
     mra_registered: Volume
     distance: Volume
-    centerlines: dict[str, NerveGeometry]
+    centerlines: dict[Side, NerveGeometry]
 
 
 def run_case(
     t2: Volume,
     mra: Volume,
     *,
-    symptomatic_side: str | None = None,
+    symptomatic_side: Side | None = None,
     config: PipelineConfig | None = None,
     progress: Progress | None = None,
 ) -> CaseResult:
@@ -200,7 +200,7 @@ def run_case(
         )
         bs_dist, distance_map = bs_dist_job.result(), distance_job.result()
 
-    def name_of(vox: NDArray[np.int_]) -> str:
+    def name_of(vox: NDArray[np.int_]) -> VesselName:
         return name_artery(tree, vox, params=config.naming)
 
     behind_clivus = _brainstem_check(norm, levels, bs, sp, config)
@@ -212,8 +212,8 @@ def run_case(
         agreement=agreement,
         minimum=config.quality.min_vessel_void_agreement,
     )
-    sides: dict[str, SideFindings] = {}
-    centerlines: dict[str, NerveGeometry] = {}
+    sides: dict[Side, SideFindings] = {}
+    centerlines: dict[Side, NerveGeometry] = {}
     for side in SIDES:
         trace = traces[side]
         symptomatic = None if symptomatic_side is None else side == symptomatic_side

@@ -31,6 +31,7 @@ from nvc import __version__
 from nvc.io import VolumeLoadError, load_volume
 from nvc.io.atomic import atomic_dir
 from nvc.io.jsonfile import write_json
+from nvc.vocabulary import SIDES, closed
 from pipelines.batch_case import BATCH_JSON, CaseJob, peak_rss_mb
 from pipelines.case import run_case
 from pipelines.config import config_from_dict
@@ -65,7 +66,7 @@ def run_job(job: CaseJob, *, log: logging.Logger, worker: str = "") -> float:
     result = run_case(
         t2,
         mra,
-        symptomatic_side=job.hfs_side,
+        symptomatic_side=None if job.hfs_side is None else closed(job.hfs_side, SIDES, "side"),
         config=config,
         progress=lambda stage, done: log.info("stage %s (%.0f%%)", stage, 100 * done),
     )

@@ -2,7 +2,8 @@
 
 Commands: ``run`` (analyse one patient), ``report`` (report of a results folder),
 ``phantom`` (write a phantom cohort), ``demo`` (the main job on the built-in phantom),
-``batch`` (a BIDS dataset on Dask), ``view`` (napari on a results folder).
+``batch`` (a BIDS dataset on Dask), ``view`` (napari on a results folder), ``recompute``
+(a review revision from an edited label map).
 Exit codes: 0 success, 2 usage, 3 unreadable input, 4 analysis impossible, 5 output not writable.
 
 Only the chosen command's module is imported (``nvc --help`` imports none, so it
@@ -43,6 +44,10 @@ COMMANDS = {
         "pipelines.batch", "analyse a BIDS dataset on Dask (participant / group level)"
     ),
     "view": Command("pipelines.view", "open a results folder in napari (needs nvc[napari])"),
+    "recompute": Command(
+        "pipelines.review",
+        "recompute contacts and verdict from an edited label map; save a review revision",
+    ),
 }
 
 

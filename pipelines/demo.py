@@ -10,6 +10,7 @@ from nvc import DISCLAIMER
 from nvc.io import load_volume
 from nvc.io.bids import read_participants
 from nvc.io.jsonfile import read_json
+from nvc.vocabulary import SIDES, closed
 from pipelines.case import run_case
 from pipelines.config import PipelineConfig
 from pipelines.errors import EXIT_OK, run_guarded
@@ -40,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
         config = PipelineConfig()
         t0 = time.perf_counter()
         result = run_case(
-            load_volume(t2_path), load_volume(mra_path), symptomatic_side=side, config=config
+            load_volume(t2_path),
+            load_volume(mra_path),
+            symptomatic_side=closed(side, SIDES, "side"),
+            config=config,
         )
         out = args.out / "results" / "sub-01"
         save_case(result, out, config, inputs={"t2": t2_path, "mra": mra_path})
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         for s, f in result.findings.sides.items():
             t = truth["sides"][s]
             mine = f"NVC={_yes(f.nvc)} MVD={_yes(f.mvd_candidate)}"
-            print(f"   {s:>5} nvc:   {mine} | {verdict_line(f.to_dict())}")
+            print(f"   {s:>5} nvc:   {mine} | {verdict_line(f)}")
             where = "no offender"
             if t["offender"] != "none":
                 where = f"{t['offender']} at {t['segment']}, gap {t['gap_mm']} mm"

@@ -18,15 +18,18 @@ import jinja2
 from matplotlib.figure import Figure
 
 from nvc import DISCLAIMER, __version__
+from nvc.contacts import Contact
+from nvc.findings import SideFindings
 from nvc.io import write_text
 from nvc.io.jsonfile import read_json
+from nvc.io.results import load_findings
+from nvc.vocabulary import SIDES
 from pipelines.batch_case import BATCH_JSON
 from pipelines.discovery import CaseSpec
 
 SUMMARY = "group_summary.tsv"
 REPORT = "group_report.html"
 FAILURES = "failures.tsv"
-SIDES = ("left", "right")
 
 #: Columns of group_summary.tsv (README "Batch runs").
 COLUMNS = (
@@ -62,22 +65,22 @@ class GroupOutputs:
     rows: int
 
 
-def offender(side: dict[str, Any]) -> dict[str, Any] | None:
+def offender(side: SideFindings) -> Contact | None:
     """The contact behind a side's verdict: touching in the vulnerable zone, arteries first.
 
     Returns None when no vessel touches the nerve in the vulnerable zone.
     """
-    touching = [c for c in side.get("contacts", []) if c["grade"] and c["in_vulnerable_zone"]]
+    touching = [c for c in side.contacts if c.grade and c.in_vulnerable_zone]
     if not touching:
         return None
-    return min(touching, key=lambda c: (c["vessel_class"] != "artery", c["min_distance_mm"]))
+    return min(touching, key=lambda c: (c.vessel_class != "artery", c.min_distance_mm))
 
 
-def verdict(side: dict[str, Any]) -> str:
+def verdict(side: SideFindings) -> str:
     """``NVC``, ``no NVC`` or ``nerve not found``."""
-    if not side["nerve_found"]:
+    if not side.nerve_found:
         return "nerve not found"
-    return "NVC" if side["nvc"] else "no NVC"
+    return "NVC" if side.nvc else "no NVC"
 
 
 def read_failures(out_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
@@ -125,33 +128,33 @@ def summary_rows(out_dir: Path, cases: list[CaseSpec]) -> list[dict[str, Any]]:
                     }
                 )
             continue
-        findings = read_json(findings_path)
+        findings = load_findings(findings_path)
         meta = read_json(case_dir / BATCH_JSON) if (case_dir / BATCH_JSON).is_file() else {}
         link = _results_link(out_dir, case_dir)
         for side in SIDES:
-            s = findings["sides"][side]
+            s = findings.sides[side]
             off = offender(s)
-            nearest = min((c["min_distance_mm"] for c in s["contacts"]), default=None)
+            nearest = min((c.min_distance_mm for c in s.contacts), default=None)
             rows.append(
                 base
                 | {
                     "side": side,
-                    "symptomatic": _symptomatic(findings.get("symptomatic_side"), side),
+                    "symptomatic": _symptomatic(findings.symptomatic_side, side),
                     "status": "done",
                     "verdict": verdict(s),
-                    "mvd_candidate": "yes" if s["mvd_candidate"] else "no",
-                    "confidence": s["confidence"],
-                    "offender": off["vessel_name"] if off else "",
-                    "vessel_class": off["vessel_class"] if off else "",
-                    "segment": off["segment"] if off else "",
-                    "min_distance_mm": off["min_distance_mm"] if off else "",
-                    "distance_from_rexp_mm": off["distance_from_rexp_mm"] if off else "",
-                    "grade": off["grade"] if off else "",
+                    "mvd_candidate": "yes" if s.mvd_candidate else "no",
+                    "confidence": s.confidence,
+                    "offender": off.vessel_name if off else "",
+                    "vessel_class": off.vessel_class if off else "",
+                    "segment": off.segment if off else "",
+                    "min_distance_mm": off.min_distance_mm if off else "",
+                    "distance_from_rexp_mm": off.distance_from_rexp_mm if off else "",
+                    "grade": off.grade if off else "",
                     "nearest_vessel_mm": nearest if nearest is not None else "",
-                    "rdp_mm": s.get("rdp_mm"),
+                    "rdp_mm": s.rdp_mm,
                     "seconds": meta.get("seconds", ""),
                     "results": link,
-                    "reason": s["reasons"][0] if s["reasons"] else "",
+                    "reason": s.reasons[0] if s.reasons else "",
                 }
             )
     return rows

@@ -14,7 +14,7 @@ import numpy as np
 from nvc.io import save_label_map, save_nifti, staged_folder, write_text
 from nvc.io.hashing import sha256_of
 from nvc.io.jsonfile import write_json
-from nvc.nerve_geometry import NerveGeometry
+from nvc.io.results import centerline_tsv
 from pipelines.case import CaseResult
 from pipelines.config import PipelineConfig
 
@@ -48,16 +48,6 @@ def provenance(config: PipelineConfig, inputs: dict[str, Path]) -> dict[str, Any
         "config_sha256": config.sha256(),
         "inputs_sha256": {k: sha256_of(p) for k, p in inputs.items()},
     }
-
-
-def centerline_tsv(geom: NerveGeometry) -> str:
-    """CN VII centerline as TSV: RAS mm, arc length from the RExP, segment, distance to BS."""
-    rows = ["x_mm\ty_mm\tz_mm\tarc_mm\tsegment\tdistance_to_brainstem_mm"]
-    for p, s, seg, d in zip(
-        geom.points_ras, geom.arc_mm, geom.segments, geom.distance_to_brainstem_mm, strict=True
-    ):
-        rows.append(f"{p[0]:.3f}\t{p[1]:.3f}\t{p[2]:.3f}\t{s:.3f}\t{seg}\t{d:.3f}")
-    return "\n".join(rows) + "\n"
 
 
 def save_case(

@@ -147,9 +147,17 @@ def findings_schema() -> dict[str, Any]:
     schema = TypeAdapter(Findings).json_schema(mode="serialization")
     for definition in [schema, *schema.get("$defs", {}).values()]:
         if definition.get("type") == "object" and "properties" in definition:
-            # ``to_dict`` writes every field (``dataclasses.asdict``), defaults included
+            # ``extra`` holds keys read back that this version does not know: not written
+            definition["properties"].pop("extra", None)
+            # ``to_dict`` writes every field, defaults included
             definition["required"] = list(definition["properties"])
             definition["additionalProperties"] = False
+    # the ``review`` block is written in a reviewed revision only (findings_reviewed.json)
+    schema["required"] = [k for k in schema["required"] if k != "review"]
+    review = schema["properties"]["review"]
+    review["description"] = (
+        "Present in findings_reviewed.json only (a reader's review, docs/review.md)."
+    )
     added = {
         "schema_version": {
             "const": SCHEMA_VERSION,

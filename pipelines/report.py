@@ -17,8 +17,9 @@ import argparse
 from pathlib import Path
 
 from nvc import DISCLAIMER
-from nvc.io import save_label_map, write_text
+from nvc.io import VolumeLoadError, save_label_map, write_text
 from nvc.io.atomic import write_bytes
+from nvc.io.markups import write_markups
 from nvc.io.mesh import save_obj, save_stl
 from nvc.io.resources import package_text
 from nvc.io.results import load_results
@@ -102,6 +103,10 @@ def write_report(
     out = results_dir / "report" if out is None else Path(out)
     step("reading", 0.0)
     case = load_results(results_dir)
+    if case.mra_registered is None:
+        raise VolumeLoadError(
+            results_dir / "mra_registered.nii.gz", "missing: not a finished nvc results folder"
+        )
     layout = parse_layout(package_text("nvc.report", "layout.toml"), known_blocks=frozenset(BLOCKS))
     step("figures", 0.1)
     report = build_report(case, layout, include_identifiers=include_identifiers)
@@ -143,3 +148,5 @@ def write_exports(case: ReportCase, folder: Path) -> None:
             continue
         save_stl(meshes / f"{stem}.stl", mesh.vertices, mesh.faces, name=stem)
         save_obj(meshes / f"{stem}.obj", mesh.vertices, mesh.faces, name=stem)
+    # CN VII centerlines, landmarks and contact sites: 3D Slicer markups, ITK-SNAP labels
+    write_markups(folder / "markups", case.findings, case.centerlines, reference=case.t2)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nvc import DISCLAIMER
+from nvc.findings import Findings, SideFindings
 from nvc.io import load_volume
 from nvc.volume import Volume
 from pipelines.case import run_case
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             path = save_case(result, args.out, config, inputs=inputs, identifiers=identifiers)
             progress("analysed", 1.0)
         print(f"{DISCLAIMER}")
-        print("\n".join(findings_lines(result.findings.to_dict())))
+        print("\n".join(findings_lines(result.findings)))
         print(f"wrote {path.parent}")
         if write_report is not None:
             with TerminalProgress(quiet=args.quiet) as progress:
@@ -129,18 +130,17 @@ def side_name(text: str) -> str:
     return side
 
 
-def verdict_line(side: dict[str, Any]) -> str:
+def verdict_line(side: SideFindings) -> str:
     """One line per side: needs review first, then NVC / MVD candidate, with the leading reason."""
-    review = _review(side)
-    prefix = f"NEEDS REVIEW ({'; '.join(review[1])}); " if review[0] else ""
-    if not side["nerve_found"]:
-        reason = side["reasons"][0] if side["reasons"] else "no reason given"
+    prefix = f"NEEDS REVIEW ({'; '.join(side.review_reasons)}); " if side.needs_review else ""
+    if not side.nerve_found:
+        reason = side.reasons[0] if side.reasons else "no reason given"
         return f"{prefix}facial nerve not found ({reason})"
-    reason = side["reasons"][0] if side["reasons"] else ""
+    reason = side.reasons[0] if side.reasons else ""
     return f"{prefix}{_verdict(side)}: {reason}"
 
 
-def findings_lines(findings: dict[str, Any]) -> list[str]:
+def findings_lines(findings: Findings) -> list[str]:
     """What ``nvc run`` prints: per side its verdict and every reason, then every warning.
 
     A side that needs review says so on its first line, with why. The
@@ -148,19 +148,19 @@ def findings_lines(findings: dict[str, Any]) -> list[str]:
     registration or a side carry, are printed as ``warning:`` lines.
     """
     lines = []
-    for name, side in findings.get("sides", {}).items():
-        needs, why = _review(side)
+    for name, side in findings.sides.items():
+        why = side.review_reasons
         head = f"{name:>5}: "
-        if needs:
+        if side.needs_review:
             lines.append(f"{head}NEEDS REVIEW: {'; '.join(why) or 'see the report'}")
             head = " " * len(head)
-        if not side.get("nerve_found"):
+        if not side.nerve_found:
             lines.append(f"{head}facial nerve not found")
         else:
             lines.append(f"{head}{_verdict(side)}")
-        lines += [f"         - {r}" for r in side.get("reasons", ()) if r not in why]
-        lines += [f"warning: {name}: {w}" for w in side.get("warnings", ())]
-    registration = findings.get("registration", {})
+        lines += [f"         - {r}" for r in side.reasons if r not in why]
+        lines += [f"warning: {name}: {w}" for w in side.extra.get("warnings", ())]
+    registration = findings.registration
     if registration.get("quality") not in (None, "good"):
         agreement = registration.get("vessel_void_agreement")
         detail = "" if agreement is None else f" (vessel-void agreement {agreement:.2f})"
@@ -169,21 +169,14 @@ def findings_lines(findings: dict[str, Any]) -> list[str]:
             " check the registration checkerboard in the report"
         )
     lines += [f"warning: registration: {w}" for w in registration.get("warnings", ())]
-    lines += [f"warning: {w}" for w in findings.get("warnings", ())]
+    lines += [f"warning: {w}" for w in findings.extra.get("warnings", ())]
     return lines
 
 
-def _review(side: dict[str, Any]) -> tuple[bool, list[str]]:
-    """Whether a side needs review and why (keys absent in findings written before them)."""
-    return bool(side.get("needs_review", False)), [str(r) for r in side.get("review_reasons", ())]
-
-
-def _verdict(side: dict[str, Any]) -> str:
-    if side.get("nvc") is None:
-        return "no verdict"
-    nvc = "NVC" if side["nvc"] else "no NVC"
-    mvd = "MVD candidate" if side.get("mvd_candidate") else "not an MVD candidate"
-    return f"{nvc}, {mvd} (confidence {side.get('confidence', 0.0):.2f})"
+def _verdict(side: SideFindings) -> str:
+    nvc = "NVC" if side.nvc else "no NVC"
+    mvd = "MVD candidate" if side.mvd_candidate else "not an MVD candidate"
+    return f"{nvc}, {mvd} (confidence {side.confidence:.2f})"
 
 
 def _naming_inputs(message: str, t2: Path, mra: Path) -> str:

@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from nvc.findings import Findings
 from nvc.labels import LABEL_TABLE, Label, LabelInfo
 from nvc.surface import label_surface
+from nvc.vocabulary import Side
 from nvc.volume import Volume, reorient_canonical, resample_to
 from pipelines.results import Centerline, SavedCase
 
@@ -160,8 +162,8 @@ def labels_layer(
     )
 
 
-def contact_rows(findings: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per reported vessel near CN VII, both sides (findings.json form).
+def contact_rows(findings: Findings) -> list[dict[str, Any]]:
+    """One row per reported vessel near CN VII, both sides.
 
     Keys: side, vessel (name), vessel_class, segment, distance_from_rexp_mm,
     min_distance_mm, grade ("" when apart), mvd (this contact makes its side an
@@ -169,32 +171,31 @@ def contact_rows(findings: dict[str, Any]) -> list[dict[str, Any]]:
     candidate), location_ras_mm (x, y, z).
     """
     rows = []
-    for side, s in findings.get("sides", {}).items():
-        for c in s.get("contacts", []):
-            touches = c.get("grade") is not None
+    for side, s in findings.sides.items():
+        for c in s.contacts:
             rows.append(
                 {
                     "side": side,
-                    "vessel": c["vessel_name"],
-                    "vessel_class": c["vessel_class"],
-                    "segment": c["segment"],
-                    "distance_from_rexp_mm": float(c["distance_from_rexp_mm"]),
-                    "min_distance_mm": float(c["min_distance_mm"]),
-                    "grade": c.get("grade") or "",
+                    "vessel": c.vessel_name,
+                    "vessel_class": c.vessel_class,
+                    "segment": c.segment,
+                    "distance_from_rexp_mm": c.distance_from_rexp_mm,
+                    "min_distance_mm": c.min_distance_mm,
+                    "grade": c.grade or "",
                     "mvd": bool(
-                        s.get("mvd_candidate")
-                        and c["vessel_class"] == "artery"
-                        and c.get("in_vulnerable_zone")
-                        and touches
+                        s.mvd_candidate
+                        and c.vessel_class == "artery"
+                        and c.in_vulnerable_zone
+                        and c.grade is not None
                     ),
-                    "location_ras_mm": tuple(float(v) for v in c["location_ras_mm"]),
+                    "location_ras_mm": c.location_ras_mm,
                 }
             )
     return rows
 
 
 def contacts_layer(
-    findings: dict[str, Any], name: str = "contact sites", *, folder: Any = None
+    findings: Findings, name: str = "contact sites", *, folder: Any = None
 ) -> LayerData:
     """Points at the contact sites (RAS mm) with the findings as features and the vessel as text.
 
@@ -235,7 +236,7 @@ def contacts_layer(
 
 
 def centerline_layer(
-    centerlines: dict[str, Centerline], name: str = "CN VII centerline"
+    centerlines: dict[Side, Centerline], name: str = "CN VII centerline"
 ) -> LayerData:
     """Points along both CN VII centerlines (RAS mm) coloured by segment."""
     pts, segs, sides, arcs = [], [], [], []

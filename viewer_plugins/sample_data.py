@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nvc.phantom import make_case
 from pipelines.case import run_case
-from pipelines.results import SavedCase
+from pipelines.results import saved_case
 from viewer_plugins.layers import LayerData, case_layers, image_layer, labels_layer
 
 #: Phantom seed of the sample case (a right-sided AICA contact).
@@ -31,4 +31,4 @@ def phantom_results_sample(seed: int = SAMPLE_SEED) -> list[LayerData]:
     """The same phantom analysed by ``run_case`` (as ``nvc run`` does; about 30 s)."""
     case = make_case(seed)
     result = run_case(case.t2, case.mra, symptomatic_side=case.truth.hfs_side)
-    return case_layers(SavedCase.from_result(result))
+    return case_layers(saved_case(result))

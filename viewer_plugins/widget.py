@@ -34,15 +34,18 @@ from qtpy.QtWidgets import (
 )
 
 from nvc import DISCLAIMER
+from nvc.findings import Findings, SideFindings
 from nvc.io import load_volume
+from nvc.vocabulary import SIDES, Side, closed
 from nvc.volume import Volume
-from pipelines.case import SIDES, CaseResult, run_case
+from pipelines.case import CaseResult, run_case
 from pipelines.config import PRESETS, PipelineConfig, load_config
 from pipelines.errors import Cancelled
 from pipelines.outputs import save_case
 from pipelines.report import write_report
-from pipelines.results import SavedCase
+from pipelines.results import saved_case
 from viewer_plugins.layers import REVERSE, LayerData, case_layers, contact_rows
+from viewer_plugins.review import ReviewPanel
 from viewer_plugins.view import center_on, radiological_axial, show_legend, sync_surfaces
 
 #: Columns of the findings table (header, key of ``contact_rows``).
@@ -102,7 +105,7 @@ class Analysis(NamedTuple):
     """What a run of the widget produced."""
 
     layers: list[LayerData]
-    findings: dict[str, Any]
+    findings: Findings
     #: The case as analysed, and what ``save_case`` needs to write it later.
     unsaved: Unsaved | None
     #: The results folder written (None when no output folder was given).
@@ -113,7 +116,7 @@ def analyse(
     t2: Source,
     mra: Source,
     *,
-    side: str | None,
+    side: Side | None,
     config: PipelineConfig,
     out: Path | None,
     progress: Callable[[str, float], None],
@@ -128,7 +131,7 @@ def analyse(
     if out is not None:
         save_case(result, out, config, inputs=inputs)
     progress("surfaces", 0.95)
-    case = SavedCase.from_result(result)
+    case = saved_case(result)
     unsaved = None if out is not None else Unsaved(result, config, inputs)
     return Analysis(case_layers(case), case.findings, unsaved, out)
 
@@ -240,7 +243,7 @@ class NvcWidget(QWidget):
         self._cancel = threading.Event()
         self._signal = _ProgressSignal()
         self._signal.changed.connect(self._on_progress)
-        self.findings: dict[str, Any] | None = None
+        self.findings: Findings | None = None
         self._pending: list[LayerData] = []
         #: Results folder of the case shown (a run saved it, or it was opened).
         self.results_dir: Path | None = None
@@ -310,6 +313,9 @@ class NvcWidget(QWidget):
             layout.addWidget(table)
             self.verdicts[side], self.tables[side] = verdict, table
         self._rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SIDES}
+        #: The Review step (viewer_plugins.review): correct the anatomy, recompute, save.
+        self.review = ReviewPanel(self)
+        layout.addWidget(self.review)
 
         self.viewer.layers.events.inserted.connect(self._on_inserted)
         self.viewer.layers.events.removed.connect(self._refresh_pickers)
@@ -346,7 +352,7 @@ class NvcWidget(QWidget):
             analyse,
             t2,
             mra,
-            side=None if side == "unknown" else side,
+            side=None if side == "unknown" else closed(side, SIDES, "side"),
             config=config,
             out=out,
             progress=progress,
@@ -482,6 +488,7 @@ class NvcWidget(QWidget):
     def _update_export_button(self) -> None:
         ready = self.results_dir is not None or self._unsaved is not None
         self.export_button.setEnabled(ready and not self.busy)
+        self.review.refresh()
 
     # ----------------------------------------------------------------- showing
     def _on_inserted(self, event: Any) -> None:
@@ -496,23 +503,25 @@ class NvcWidget(QWidget):
                 self._follow_case(findings)
             QTimer.singleShot(0, lambda: self.show_case(findings))
 
-    def _follow_case(self, findings: dict[str, Any]) -> None:
+    def _follow_case(self, findings: Findings) -> None:
         """Inputs of an opened case: its own T2 and TOF, and its symptomatic side."""
         self.t2.follow_case()
         self.mra.follow_case()
-        side = findings.get("symptomatic_side")
-        self.side.setCurrentText(side if side in SIDES else "unknown")
+        self.side.setCurrentText(findings.symptomatic_side or "unknown")
 
     def _refresh_pickers(self, event: Any = None) -> None:
         self.t2.refresh()
         self.mra.refresh()
 
-    def show_case(self, findings: dict[str, Any]) -> None:
-        """Fill the tables, set the radiological axial view, the legend and 3D surfaces."""
+    def show_case(self, findings: Findings, *, recenter: bool = True) -> None:
+        """Fill the tables, set the radiological axial view, the legend and 3D surfaces.
+
+        ``recenter`` centres the view on the first contact (not after a recompute).
+        """
         self.findings = findings
         rows = contact_rows(findings)
         for side in SIDES:
-            s = findings.get("sides", {}).get(side, {})
+            s = findings.sides.get(side)
             self.verdicts[side].setText(
                 f"<b>{side}</b>{_symptomatic(findings, side)}: {_verdict(s)}"
             )
@@ -533,8 +542,9 @@ class NvcWidget(QWidget):
                 show_legend(self.viewer, [t for t in table if t[0] in present])
         sync_surfaces(self.viewer)
         self._update_export_button()
+        self.review.case_changed(findings)
         first = next((r for r in rows if r["grade"]), rows[0] if rows else None)
-        if first is not None:
+        if first is not None and recenter:
             center_on(self.viewer, first["location_ras_mm"])
 
     def select_contact(self, side: str, row: int) -> None:
@@ -549,6 +559,8 @@ class NvcWidget(QWidget):
             return
         row = self._rows[side][selected[0].row()]
         center_on(self.viewer, row["location_ras_mm"])
+        if self.review.active:  # the row's vessel is the one picked for review
+            self.review.pick_vessel(row["location_ras_mm"])
 
 
 def _first_line(exc: BaseException) -> str:
@@ -565,15 +577,15 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _symptomatic(findings: dict[str, Any], side: str) -> str:
-    return " (symptomatic)" if findings.get("symptomatic_side") == side else ""
+def _symptomatic(findings: Findings, side: str) -> str:
+    return " (symptomatic)" if findings.symptomatic_side == side else ""
 
 
-def _verdict(side: dict[str, Any]) -> str:
-    if not side:
+def _verdict(side: SideFindings | None) -> str:
+    if side is None:
         return "not analysed"
-    if not side.get("nerve_found"):
+    if not side.nerve_found:
         return "facial nerve not found"
-    nvc = "NVC" if side.get("nvc") else "no NVC"
-    mvd = ", MVD candidate" if side.get("mvd_candidate") else ""
-    return f"{nvc}{mvd} (confidence {side.get('confidence', 0):.2f})"
+    nvc = "NVC" if side.nvc else "no NVC"
+    mvd = ", MVD candidate" if side.mvd_candidate else ""
+    return f"{nvc}{mvd} (confidence {side.confidence:.2f})"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from nvc import DISCLAIMER, __version__
+from nvc.findings import SCHEMA_VERSION, Findings, SideFindings
 from nvc.report.case import ReportCase, contact_label
 from nvc.report.cpr import cpr_figure
 from nvc.report.drawing import to_png
@@ -21,6 +21,7 @@ from nvc.report.layout import Layout
 from nvc.report.render3d import render_figure
 from nvc.report.slices import contact_figure, sides_figure
 from nvc.segments import VULNERABLE_BEYOND_RDP_MM
+from nvc.vocabulary import Side
 
 #: At most this many contact figures per side (the table lists every contact).
 MAX_CONTACT_FIGURES = 4
@@ -128,12 +129,15 @@ class Report:
     disclaimer: str
     generator: str
     sections: tuple[Section, ...]
+    #: "reviewed by reader ..." or "automated, not reviewed", shown on every page.
+    review_status: str = "automated, not reviewed"
 
 
-def case_id(findings: dict[str, Any]) -> str:
+def case_id(findings: Findings) -> str:
     """Pseudonymous case ID from the input files' hashes (no name, date or file name)."""
-    hashes = findings.get("provenance", {}).get("inputs_sha256", {})
-    text = "|".join(f"{k}={hashes[k]}" for k in sorted(hashes)) or repr(findings.get("sides"))
+    hashes = findings.provenance.get("inputs_sha256", {})
+    sides = {k: v.to_dict() for k, v in findings.sides.items()}
+    text = "|".join(f"{k}={hashes[k]}" for k in sorted(hashes)) or repr(sides)
     return "NVC-" + hashlib.sha256(text.encode()).hexdigest()[:10].upper()
 
 
@@ -142,7 +146,7 @@ class _Context:
     case: ReportCase
     layout: Layout
     include_identifiers: bool
-    side: str | None = None
+    side: Side | None = None
 
 
 def build_report(case: ReportCase, layout: Layout, *, include_identifiers: bool = False) -> Report:
@@ -166,7 +170,7 @@ def build_report(case: ReportCase, layout: Layout, *, include_identifiers: bool 
             blocks: list[Block] = []
             for name in spec.blocks:
                 blocks.extend(BLOCKS[name](ctx))
-            symptomatic = side is not None and case.findings.get("symptomatic_side") == side
+            symptomatic = side is not None and case.findings.symptomatic_side == side
             fields = {
                 "side": side or "",
                 "Side": (side or "").capitalize(),
@@ -180,20 +184,61 @@ def build_report(case: ReportCase, layout: Layout, *, include_identifiers: bool 
         disclaimer=DISCLAIMER,
         generator=f"nvc {__version__}",
         sections=tuple(sections),
+        review_status=review_status(case.findings),
     )
+
+
+def review_status(findings: Findings) -> str:
+    """What every page says of the review: by whom and when, or that there was none."""
+    review = findings.review
+    if review is None:
+        return "automated, not reviewed"
+    who = f" {review.reader}" if review.reader else ""
+    return f"reviewed by reader{who} ({review.time_utc})"
+
+
+def _review(ctx: _Context) -> list[Block]:
+    """The reader's changes and, per side, the automated verdict kept beside the reviewed one."""
+    review = ctx.case.findings.review
+    if review is None:
+        return [Text("Automated, not reviewed: no reader has corrected this analysis.")]
+    rows = []
+    for side in ctx.case.side_order():
+        auto, now = review.automated.get(side), ctx.case.findings.sides.get(side)
+        if auto is None or now is None:
+            continue
+        rows.append(
+            (
+                side,
+                _nvc_words(auto.nvc, auto.mvd_candidate),
+                _nvc_words(now.nvc, now.mvd_candidate),
+            )
+        )
+    changes = tuple((str(i + 1), e.description) for i, e in enumerate(review.edits))
+    return [
+        Table("Automated and reviewed verdicts", ("side", "automated", "reviewed"), tuple(rows)),
+        Facts(
+            f"Changes made by the reader ({review_status(ctx.case.findings)})",
+            changes or (("-", "no change: the reader confirmed the automated anatomy"),),
+        ),
+    ]
+
+
+def _nvc_words(nvc: bool, mvd: bool) -> str:
+    return ("NVC" if nvc else "no NVC") + (", MVD candidate" if mvd else "")
 
 
 def _case_facts(ctx: _Context) -> list[Block]:
     f = ctx.case.findings
     rows = [
         ("case ID (pseudonymous)", case_id(f)),
-        ("symptomatic side (as given)", f.get("symptomatic_side") or "not given"),
-        ("findings schema", str(f.get("schema_version", "?"))),
+        ("symptomatic side (as given)", f.symptomatic_side or "not given"),
+        ("findings schema", SCHEMA_VERSION),
         ("analysis software", _software(f)),
     ]
     blocks: list[Block] = [Facts("Case", tuple(rows))]
     if ctx.include_identifiers:
-        ids = f.get("identifiers")
+        ids = f.extra.get("identifiers")
         if ids:
             id_rows = []
             for image, values in sorted(ids.items()):
@@ -212,8 +257,8 @@ def _case_facts(ctx: _Context) -> list[Block]:
     return blocks
 
 
-def _software(f: dict[str, Any]) -> str:
-    prov = f.get("provenance", {})
+def _software(f: Findings) -> str:
+    prov = f.provenance
     pkg = prov.get("packages", {})
     cfg = str(prov.get("config_sha256", ""))[:12]
     return f"nvc {pkg.get('nvc', '?')}, configuration {cfg or '?'}"
@@ -224,7 +269,7 @@ def _image_name(key: str) -> str:
 
 
 def _acquisition(ctx: _Context) -> list[Block]:
-    acq = ctx.case.findings.get("acquisition", {})
+    acq = ctx.case.findings.acquisition
     header = (
         "image",
         "sequence / series",
@@ -258,7 +303,7 @@ def _acquisition(ctx: _Context) -> list[Block]:
 
 
 def _registration(ctx: _Context) -> list[Block]:
-    reg = ctx.case.findings.get("registration", {})
+    reg = ctx.case.findings.registration
     agreement = reg.get("vessel_void_agreement")
     rows = (
         ("TOF to T2 registration", str(reg.get("quality", "unknown"))),
@@ -271,23 +316,26 @@ def _registration(ctx: _Context) -> list[Block]:
     return [Facts("Registration quality", rows)]
 
 
-def _side(ctx: _Context) -> dict[str, Any]:
+def _side(ctx: _Context) -> SideFindings:
     assert ctx.side is not None
-    return dict(ctx.case.findings["sides"].get(ctx.side, {}))
+    found = ctx.case.findings.sides.get(ctx.side)
+    if found is None:  # a side the analysis did not report: nothing found
+        return SideFindings(ctx.side, False, False, False, 0.0, ("not analysed",))
+    return found
 
 
 def _verdict(ctx: _Context) -> list[Block]:
     s = _side(ctx)
-    sym = ctx.case.findings.get("symptomatic_side")
+    sym = ctx.case.findings.symptomatic_side
     return [
         Verdict(
             side=str(ctx.side),
             symptomatic=None if sym is None else sym == ctx.side,
-            nerve_found=bool(s.get("nerve_found")),
-            nvc=bool(s.get("nvc")),
-            mvd_candidate=bool(s.get("mvd_candidate")),
-            confidence=float(s.get("confidence", 0.0)),
-            reasons=tuple(str(r) for r in s.get("reasons", [])),
+            nerve_found=s.nerve_found,
+            nvc=s.nvc,
+            mvd_candidate=s.mvd_candidate,
+            confidence=s.confidence,
+            reasons=s.reasons,
         )
     ]
 
@@ -295,13 +343,13 @@ def _verdict(ctx: _Context) -> list[Block]:
 def _verdicts(ctx: _Context) -> list[Block]:
     out: list[Block] = []
     for side in ctx.case.side_order():
-        if side in ctx.case.findings["sides"]:
+        if side in ctx.case.findings.sides:
             out.extend(_verdict(_Context(ctx.case, ctx.layout, ctx.include_identifiers, side)))
     return out
 
 
 def _registration_line(ctx: _Context) -> list[Block]:
-    reg = ctx.case.findings.get("registration", {})
+    reg = ctx.case.findings.registration
     quality = reg.get("quality", "unknown")
     text = f"TOF to T2 registration: {quality}."
     if quality != "good":
@@ -311,10 +359,10 @@ def _registration_line(ctx: _Context) -> list[Block]:
 
 def _contacts_table(ctx: _Context) -> list[Block]:
     s = _side(ctx)
-    if not s.get("nerve_found"):
+    if not s.nerve_found:
         return []
-    contacts = s.get("contacts", [])
-    rdp = s.get("rdp_mm")
+    contacts = s.contacts
+    rdp = s.rdp_mm
     note = ""
     if rdp is not None:
         note = (
@@ -341,15 +389,15 @@ def _contacts_table(ctx: _Context) -> list[Block]:
         rows.append(
             (
                 contact_label(str(ctx.side), i),
-                str(c.get("vessel_name", "")),
-                str(c.get("vessel_class", "")),
-                str(c.get("segment", "")),
-                f"{float(c['distance_from_rexp_mm']):.1f}",
-                f"{float(c['min_distance_mm']):.1f}",
-                str(c.get("grade") or "apart"),
-                f"{float(c.get('indentation_mm', 0.0)):.1f}",
-                str(c.get("position", "")),
-                "yes" if c.get("in_vulnerable_zone") else "no",
+                c.vessel_name,
+                c.vessel_class,
+                c.segment,
+                f"{c.distance_from_rexp_mm:.1f}",
+                f"{c.min_distance_mm:.1f}",
+                c.grade or "apart",
+                f"{c.indentation_mm:.1f}",
+                c.position,
+                "yes" if c.in_vulnerable_zone else "no",
             )
         )
     return [Table("Vessels within 2 mm of the facial nerve", header, tuple(rows), note)]
@@ -359,20 +407,20 @@ def _contact_figures(ctx: _Context) -> list[Block]:
     s = _side(ctx)
     side = str(ctx.side)
     out: list[Block] = []
-    contacts = s.get("contacts", [])
+    contacts = s.contacts
     for i, c in enumerate(contacts[:MAX_CONTACT_FIGURES]):
         label = contact_label(side, i)
-        vessel = f"{c['vessel_name']} ({c['vessel_class']})"
+        vessel = f"{c.vessel_name} ({c.vessel_class})"
         fig = contact_figure(ctx.case, c, title=f"{label}: {vessel}, {side} side")
         caption = ctx.layout.captions["contact"].format(
             label=label,
             side=side,
             vessel=vessel,
-            segment=c["segment"],
-            segment_name=SEGMENT_NAMES.get(c["segment"], c["segment"]),
-            from_rexp=float(c["distance_from_rexp_mm"]),
-            distance=float(c["min_distance_mm"]),
-            position=c.get("position", ""),
+            segment=c.segment,
+            segment_name=SEGMENT_NAMES.get(c.segment, c.segment),
+            from_rexp=c.distance_from_rexp_mm,
+            distance=c.min_distance_mm,
+            position=c.position,
         )
         out.append(Figure(f"contact-{label}", to_png(fig), caption, 0.9))
     if len(contacts) > MAX_CONTACT_FIGURES:
@@ -437,6 +485,7 @@ BLOCKS: dict[str, Callable[[_Context], list[Block]]] = {
     "registration": _registration,
     "verdict": _verdict,
     "verdicts": _verdicts,
+    "review": _review,
     "registration_line": _registration_line,
     "contacts_table": _contacts_table,
     "contact_figures": _contact_figures,

@@ -17,6 +17,7 @@ from matplotlib.patches import Rectangle
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from nvc.contacts import Contact
 from nvc.report.case import Centerline, ReportCase, contact_label
 from nvc.report.drawing import (
     MARKER_COLOUR,
@@ -105,7 +106,7 @@ def cpr_figure(case: ReportCase, *, half_height_mm: float = 6.0, step_mm: float 
     drawn: set[int] = set()
     for row, side in enumerate(sides):
         line = case.centerlines[side]
-        info = case.findings["sides"][side]
+        info = case.findings.sides[side]
         for col, (ref, letters) in enumerate(
             (((0.0, 0.0, 1.0), ("S", "I")), ((0.0, 1.0, 0.0), ("A", "P")))
         ):
@@ -117,8 +118,8 @@ def cpr_figure(case: ReportCase, *, half_height_mm: float = 6.0, step_mm: float 
             drawn |= set(draw_labels(ax, labels, extent, linewidth=1.0))
             ax.set_xlim(-0.5, length + 0.5)
             ax.set_ylim(-half_height_mm - 2.4, half_height_mm + 1.4)
-            _segment_strip(ax, info.get("rdp_mm"), float(line.arc_mm[-1]), half_height_mm)
-            _contacts(ax, side, info.get("contacts", []), half_height_mm)
+            _segment_strip(ax, info.rdp_mm, float(line.arc_mm[-1]), half_height_mm)
+            _contacts(ax, side, info.contacts, half_height_mm)
             ax.set_xticks(np.arange(0, length + 0.1, 5.0))
             ax.tick_params(labelsize=8)
             for y, letter, va in (
@@ -201,10 +202,10 @@ def _segment_strip(ax: Axes, rdp_mm: float | None, end_mm: float, h: float) -> N
         ax.plot([x, x], [-h, h], color=SEGMENT_COLOURS[name], linestyle="--", linewidth=1.2)
 
 
-def _contacts(ax: Axes, side: str, contacts: list[dict[str, Any]], h: float) -> None:
+def _contacts(ax: Axes, side: str, contacts: tuple[Contact, ...], h: float) -> None:
     """Triangles over the image at each contact's arc length, with its label and vessel."""
     for i, c in enumerate(contacts):
-        s = float(c["distance_from_rexp_mm"])
+        s = float(c.distance_from_rexp_mm)
         ax.plot(
             [s],
             [h + 0.55],
@@ -218,7 +219,7 @@ def _contacts(ax: Axes, side: str, contacts: list[dict[str, Any]], h: float) -> 
         ax.text(
             s - 0.5 if near_end else s + 0.5,
             h + 0.55,
-            f"{contact_label(side, i)} {c['vessel_name']}",
+            f"{contact_label(side, i)} {c.vessel_name}",
             color="black",
             fontsize=8,
             fontweight="bold",

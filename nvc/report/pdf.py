@@ -104,7 +104,7 @@ def render_pdf(report: c.Report) -> bytes:
     )
     story: list[Flowable] = [
         _p(report.title, st["title"]),
-        _p(f"Case {report.case_id} · {report.generator}", st["small"]),
+        _p(f"Case {report.case_id} · {report.generator} · {report.review_status}", st["small"]),
         Spacer(1, 3 * mm),
     ]
     for section in report.sections:
@@ -121,7 +121,11 @@ def render_pdf(report: c.Report) -> bytes:
         canvas.rect(0, h - 11 * mm, w, 11 * mm, fill=1, stroke=0)
         canvas.setFillColor(colors.white)
         canvas.setFont(_BOLD, 9)
-        canvas.drawString(15 * mm, h - 7 * mm, f"{report.disclaimer}  Case {report.case_id}")
+        canvas.drawString(
+            15 * mm,
+            h - 7 * mm,
+            f"{report.disclaimer}  Case {report.case_id} · {report.review_status}",
+        )
         canvas.setFillColor(colors.HexColor("#444444"))
         canvas.setFont(_FONT, 7.5)
         canvas.drawString(15 * mm, 8 * mm, f"{report.disclaimer} {report.generator}")

@@ -37,9 +37,9 @@ def crop_box(case: ReportCase, *, margin_mm: float = 8.0) -> tuple[slice, slice,
     lab = case.labels.array
     idx = np.argwhere((lab == Label.CN7) | (lab == Label.CN8))
     pts = [idx]
-    for side in case.findings["sides"].values():
-        for c in side.get("contacts", []):
-            pts.append(np.round(case.labels.world_to_voxel(c["location_ras_mm"]))[None].astype(int))
+    for side in case.findings.sides.values():
+        for c in side.contacts:
+            pts.append(np.round(case.labels.world_to_voxel(c.location_ras_mm))[None].astype(int))
     if not len(idx):
         idx = np.argwhere(lab == Label.BRAINSTEM)
         pts = [idx]
@@ -128,9 +128,9 @@ def render_figure(case: ReportCase, *, meshes: dict[int, Mesh] | None = None) ->
 
 
 def _contact_markers(ax: Any, case: ReportCase) -> None:
-    for side in case.findings["sides"].values():
-        for c in side.get("contacts", []):
-            x, y, z = c["location_ras_mm"]
+    for side in case.findings.sides.values():
+        for c in side.contacts:
+            x, y, z = c.location_ras_mm
             ax.scatter(
                 [x],
                 [y],

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
+from nvc.contacts import Contact
 from nvc.report.case import ReportCase
 from nvc.report.drawing import (
     MARKER_COLOUR,
@@ -26,6 +27,7 @@ from nvc.report.drawing import (
     scale_bar,
     show_gray,
 )
+from nvc.vocabulary import Side
 from nvc.volume import Volume
 
 Plane = Literal["axial", "coronal"]
@@ -107,7 +109,7 @@ def sample(volume: Volume, points_ras: NDArray[np.float64], *, order: int) -> ND
 
 def contact_figure(
     case: ReportCase,
-    contact: dict[str, Any],
+    contact: Contact,
     *,
     title: str,
     half_width_mm: float = 12.0,
@@ -119,8 +121,8 @@ def contact_figure(
     ----------
     case : ReportCase
         Loaded outputs.
-    contact : dict
-        A contact of findings.json (``location_ras_mm`` is the panel centre).
+    contact : Contact
+        A contact of the findings (``location_ras_mm`` is the panel centre).
     title : str
         Figure title.
 
@@ -128,7 +130,7 @@ def contact_figure(
     -------
     matplotlib.figure.Figure
     """
-    loc = np.asarray(contact["location_ras_mm"], float)
+    loc = np.asarray(contact.location_ras_mm, float)
     fig = new_figure(8.6, 4.9)
     axes = fig.subplots(1, 2)
     drawn: set[int] = set()
@@ -182,7 +184,8 @@ def sides_figure(
     axes = fig.subplots(1, 2)
     right, up = PLANES["axial"]
     drawn: set[int] = set()
-    for ax, side in zip(axes, ("right", "left"), strict=True):
+    order: tuple[Side, Side] = ("right", "left")
+    for ax, side in zip(axes, order, strict=True):
         line = case.centerlines.get(side)
         if line is None:
             ax.text(
@@ -213,8 +216,8 @@ def sides_figure(
         assert image is not None and labels is not None
         show_gray(ax, image, grid.extent)
         drawn |= set(draw_labels(ax, labels, grid.extent, linewidth=1.0))
-        for c in case.findings["sides"][side].get("contacts", []):
-            p = np.asarray(c["location_ras_mm"], float) - centre
+        for c in case.findings.sides[side].contacts:
+            p = np.asarray(c.location_ras_mm, float) - centre
             x, y = float(p @ np.asarray(right)), float(p @ np.asarray(up))
             if abs(p[2]) <= slab_mm and max(abs(x), abs(y)) < half_width_mm:
                 ax.plot(

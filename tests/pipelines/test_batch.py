@@ -29,6 +29,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from nvc.findings import SideFindings
 from nvc.io.bids import write_dataset_description, write_participants
 from nvc.phantom import draw_params, make_case
 from pipelines.cli import main
@@ -127,20 +128,21 @@ def test_group_summary_matches_the_per_case_findings(first_run, cohort):
         case = out / row["participant_id"]
         findings = json.loads((case / "findings.json").read_text(encoding="utf-8"))
         side = findings["sides"][row["side"]]
-        assert row["verdict"] == verdict(side)
+        typed = SideFindings.from_dict(side)
+        assert row["verdict"] == verdict(typed)
         assert row["verdict"] == ("NVC" if side["nvc"] else "no NVC") or not side["nerve_found"]
         assert row["mvd_candidate"] == ("yes" if side["mvd_candidate"] else "no")
         assert float(row["confidence"]) == side["confidence"]
         sym = findings["symptomatic_side"]
         assert row["symptomatic"] == ("yes" if sym == row["side"] else "no")
-        off = offender(side)
+        off = offender(typed)
         if off is None:
             assert row["offender"] == row["min_distance_mm"] == row["segment"] == "n/a"
         else:
-            assert row["offender"] == off["vessel_name"]
-            assert row["segment"] == off["segment"]
-            assert float(row["min_distance_mm"]) == off["min_distance_mm"]
-            assert float(row["distance_from_rexp_mm"]) == off["distance_from_rexp_mm"]
+            assert row["offender"] == off.vessel_name
+            assert row["segment"] == off.segment
+            assert float(row["min_distance_mm"]) == off.min_distance_mm
+            assert float(row["distance_from_rexp_mm"]) == off.distance_from_rexp_mm
         nearest = min((c["min_distance_mm"] for c in side["contacts"]), default=None)
         assert row["nearest_vessel_mm"] == ("n/a" if nearest is None else str(nearest))
         meta = json.loads((case / "batch.json").read_text(encoding="utf-8"))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from nvc.contacts import Contact
+from nvc.findings import SideFindings
 from nvc.io.atomic import atomic_dir, remove_temporaries
 from pipelines.cli import main
 from pipelines.discovery import discover
@@ -201,21 +202,29 @@ def test_dry_run_prints_the_slurm_job_script(dataset: Path, tmp_path: Path, caps
 
 def test_offender_is_the_arterial_contact_in_the_vulnerable_zone():
     def contact(cls, d, zone=True, grade="contact"):
-        return {
-            "vessel_class": cls,
-            "vessel_name": "vein" if cls == "vein" else "AICA",
-            "min_distance_mm": d,
-            "in_vulnerable_zone": zone,
-            "grade": grade,
-        }
+        return Contact(
+            vessel_class=cls,
+            vessel_name="vein" if cls == "vein" else "AICA",
+            min_distance_mm=d,
+            segment="AS",
+            distance_from_rexp_mm=3.0,
+            in_vulnerable_zone=zone,
+            grade=grade,
+            indentation_mm=0.0,
+            contact_length_mm=1.0,
+            position="anterior",
+            location_ras_mm=(0.0, 0.0, 0.0),
+        )
 
-    side = {
-        "contacts": [contact("vein", 0.0), contact("artery", 0.3), contact("artery", 0.0, False)]
-    }
-    assert offender(side) == side["contacts"][1]
-    assert offender({"contacts": [contact("artery", 1.2, grade=None)]}) is None
-    assert offender({"contacts": [contact("vein", 0.1)]})["vessel_class"] == "vein"
-    assert json.dumps(offender({"contacts": []})) == "null"
+    def side(*contacts):
+        return SideFindings("left", True, True, True, 0.9, (), contacts=contacts)
+
+    s = side(contact("vein", 0.0), contact("artery", 0.3), contact("artery", 0.0, False))
+    assert offender(s) == s.contacts[1]
+    assert offender(side(contact("artery", 1.2, grade=None))) is None
+    off = offender(side(contact("vein", 0.1)))
+    assert off is not None and off.vessel_class == "vein"
+    assert offender(side()) is None
 
 
 def test_the_worker_side_imports_no_image_library():

@@ -12,6 +12,7 @@ import pytest
 
 import pipelines.phantom_cohort
 import pipelines.run
+from nvc.findings import Findings
 from pipelines.cli import build_parser, main
 from pipelines.progress import TerminalProgress
 
@@ -58,7 +59,8 @@ def fake_analysis(monkeypatch, tmp_path):
         seen["side"] = symptomatic_side
         for stage, done in (("registration", 0.0), ("nerves", 0.55), ("done", 1.0)):
             progress(stage, done)
-        return SimpleNamespace(findings=SimpleNamespace(to_dict=lambda: FINDINGS))
+        sides = {k: {**v, "side": k} for k, v in FINDINGS["sides"].items()}
+        return SimpleNamespace(findings=Findings.from_dict({**FINDINGS, "sides": sides}))
 
     def save_case(result, out, config, **kwargs):
         return Path(out) / "findings.json"

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+from nvc.findings import Findings
 from pipelines.cli import main
 from viewer_plugins.layers import CONTACT_RGBA, contact_rows
 
@@ -146,7 +147,7 @@ def test_widget_runs_the_pipeline_and_shows_the_contact(
     expected = json.loads((analysed_phantom.results / "findings.json").read_text())
     saved = json.loads((tmp_path / "out" / "findings.json").read_text())
     assert saved["sides"] == expected["sides"]
-    rows = [r for r in contact_rows(expected) if r["side"] == "right"]
+    rows = [r for r in contact_rows(Findings.from_dict(expected)) if r["side"] == "right"]
     table = widget.tables["right"]
     assert table.rowCount() == len(rows) >= 1
     assert [table.horizontalHeaderItem(j).text() for j in range(table.columnCount())] == [
@@ -403,7 +404,7 @@ def test_sample_data_analysed_phantom(make_napari_viewer, qtbot, analysed_phanto
     assert kinds["labels"] == "Labels" and kinds["artery (3D)"] == "Surface"
     assert kinds["contact sites"] == kinds["CN VII centerline"] == "Points"
     contacts = viewer.layers["contact sites"]
-    expected = contact_rows(analysed_phantom.result.findings.to_dict())
+    expected = contact_rows(analysed_phantom.result.findings)
     assert contacts.features["vessel"].tolist() == [r["vessel"] for r in expected]
     # the widget shows the sample's findings (no results folder: nothing to export)
     qtbot.waitUntil(lambda: widget.findings is not None, timeout=10_000)

@@ -167,7 +167,7 @@ def test_results_folder_read_back_matches_the_files(analysed_phantom, tmp_path):
     from pipelines.results import load_results
 
     case = load_results(analysed_phantom.results)
-    assert case.findings["symptomatic_side"] == "right"
+    assert case.findings.symptomatic_side == "right"
     rows = read_tsv(analysed_phantom.results / "cn7_centerline_right.tsv")
     np.testing.assert_allclose(
         case.centerlines["right"].points_ras[0],
@@ -175,7 +175,7 @@ def test_results_folder_read_back_matches_the_files(analysed_phantom, tmp_path):
     )
     assert case.centerlines["right"].segments[0] == "RExP"
     assert case.labels.shape == case.t2.shape
-    with pytest.raises(VolumeLoadError, match="not an nvc results folder"):
+    with pytest.raises(VolumeLoadError, match="not a finished nvc results folder"):
         load_results(tmp_path)
 
 
