@@ -266,15 +266,15 @@ def task_vessels(folder: Path) -> dict[str, Any]:
     from nvc.brainstem import segment_brainstem
     from nvc.intensity import normalize_t2
     from nvc.labels import Label
+    from nvc.region import analysis_region, crop_brainstem
     from nvc.vessels import segment_arteries, tof_levels
-    from pipelines.case import _crop_brainstem, _roi
 
     t2c, tof, labels, _ = _inputs_on_t2_grid(folder)
     sp = tof.spacing
     norm, t2_levels = normalize_t2(t2c.array, sp)
     brainstem = segment_brainstem(norm, t2_levels, sp)
-    roi = _roi(t2c, brainstem)
-    bs, csf = _crop_brainstem(brainstem, roi).mask, norm[roi] > t2_levels.csf_threshold
+    roi = analysis_region(t2c.shape, sp, brainstem)
+    bs, csf = crop_brainstem(brainstem, roi).mask, norm[roi] > t2_levels.csf_threshold
     truth = labels == Label.ARTERY
     sampler = RssSampler()
     sampler.mark("ours")

@@ -119,3 +119,32 @@ def crop_brainstem(brainstem: Brainstem, region: tuple[slice, slice, slice]) -> 
         pmj_index=brainstem.pmj_index - np.array([i0, j0, k0], float),
         axis=brainstem.axis,
     )
+
+
+def region_affine(
+    affine: NDArray[np.float64], region: tuple[slice, slice, slice]
+) -> NDArray[np.float64]:
+    """Voxel-to-world affine of the grid cropped to ``region``.
+
+    Parameters
+    ----------
+    affine : ndarray, float, shape (4, 4)
+        Voxel-to-world (RAS mm) of the full grid.
+    region : tuple of slice
+        From ``analysis_region``.
+
+    Returns
+    -------
+    ndarray, float, shape (4, 4)
+        ``affine`` composed with the shift to the region's first voxel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> box = (slice(10, 20), slice(0, 5), slice(3, 9))
+    >>> region_affine(np.diag([0.5, 0.5, 1.0, 1.0]), box)[:3, 3]
+    array([5., 0., 3.])
+    """
+    shift = np.eye(4)
+    shift[:3, 3] = [s.start for s in region]
+    return np.asarray(affine, float) @ shift

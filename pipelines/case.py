@@ -34,7 +34,7 @@ from nvc.quality import (
     unlabelled_tof_check,
     vessel_void_agreement,
 )
-from nvc.region import analysis_region, crop_brainstem
+from nvc.region import analysis_region, crop_brainstem, region_affine
 from nvc.registration import register_rigid
 from nvc.vessel_names import artery_tree, name_artery
 from nvc.vessels import segment_arteries, segment_veins, tof_levels
@@ -113,7 +113,7 @@ def run_case(
     # (numpy, scipy and ITK release the GIL; the registration's threads leave a core idle
     # part of the time)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        found = pool.submit(_find_brainstem, t2c, config)
+        found = pool.submit(find_brainstem, t2c, config)
         try:
             reg = register_rigid(t2, mra, params=config.registration)
         except RuntimeError as exc:
@@ -125,7 +125,7 @@ def run_case(
         except ValueError as exc:
             raise AnalysisError(f"T2: {exc}") from None
     roi = analysis_region(t2c.shape, t2c.spacing, bs_full, params=config.region)
-    crop = Volume(t2c.array[roi], t2c.affine @ _shift(roi), t2c.metadata)
+    crop = Volume(t2c.array[roi], region_affine(t2c.affine, roi), t2c.metadata)
     norm = norm_full[roi]
     bs = crop_brainstem(bs_full, roi)
     sp = crop.spacing
@@ -348,7 +348,7 @@ def _brainstem_check(norm, levels: T2Levels, bs: Brainstem, sp, config: Pipeline
     )
 
 
-def _find_brainstem(
+def find_brainstem(
     t2c: Volume, config: PipelineConfig
 ) -> tuple[NDArray[np.float32], T2Levels, Brainstem]:
     """Normalised T2, its levels and the brainstem, on the closest-canonical T2 ``t2c``.
@@ -368,12 +368,6 @@ def check_inputs(t2: Volume, mra: Volume, *, params: inputs.InputCheckParams | N
         inputs.check_inputs(t2, mra, params=params)
     except inputs.InputRefused as exc:
         raise AnalysisError(str(exc)) from None
-
-
-def _shift(roi: tuple[slice, slice, slice]) -> NDArray[np.float64]:
-    m = np.eye(4)
-    m[:3, 3] = [s.start for s in roi]
-    return m
 
 
 def _acquisition(vol: Volume) -> dict[str, object]:

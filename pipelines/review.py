@@ -57,7 +57,7 @@ from nvc.quality import (
     symptomatic_check,
     unlabelled_tof_check,
 )
-from nvc.region import analysis_region, crop_brainstem
+from nvc.region import analysis_region, crop_brainstem, region_affine
 from nvc.results import SavedCase
 from nvc.review import (
     course_from_mask,
@@ -73,7 +73,7 @@ from nvc.vessel_names import ArteryTree, artery_tree, name_artery
 from nvc.vessels import tof_levels
 from nvc.vocabulary import SIDES, VESSEL_NAMES, Side, VesselName, closed
 from nvc.volume import Volume, reorient_canonical, reorient_like, resample_to
-from pipelines.case import _find_brainstem, _shift
+from pipelines.case import find_brainstem
 from pipelines.config import PipelineConfig, load_config
 from pipelines.errors import EXIT_OK, UsageError, run_guarded
 
@@ -304,7 +304,7 @@ def open_review(results_dir: str | Path) -> ReviewContext:
     config_path = folder / "config.toml"
     config = load_config(config_path) if config_path.is_file() else PipelineConfig()
     t2c = reorient_canonical(case.t2)
-    norm_full, levels, bs_full = _find_brainstem(t2c, config)
+    norm_full, levels, bs_full = find_brainstem(t2c, config)
     roi = analysis_region(t2c.shape, t2c.spacing, bs_full, params=config.region)
     bs = crop_brainstem(bs_full, roi)
     norm = norm_full[roi]
@@ -322,7 +322,7 @@ def open_review(results_dir: str | Path) -> ReviewContext:
         config=config,
         t2c=t2c,
         roi=roi,
-        affine=t2c.affine @ _shift(roi),
+        affine=region_affine(t2c.affine, roi),
         spacing=sp,
         norm=norm,
         brainstem=bs,
