@@ -7,6 +7,8 @@ from typing import Any
 
 from nvc import DISCLAIMER
 from nvc.contacts import Contact
+from nvc.vascular_context import NearbyArtery, Offender
+from nvc.vertebrobasilar import Vertebrobasilar
 
 #: Version of the findings.json layout (see README "Outputs").
 SCHEMA_VERSION = "1.0"
@@ -29,10 +31,17 @@ class SideFindings:
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
     quality: dict[str, Any] = field(default_factory=dict)
+    #: The nearest one or two arteries, whatever the reporting threshold (additive, 1.0).
+    nearest_arteries: tuple[NearbyArtery, ...] = ()
+    #: The primary arterial offender, its origin, course and porus distance (additive, 1.0).
+    offender: Offender | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (contract: README 'Outputs')."""
         d = asdict(self)
+        d["nearest_arteries"] = [
+            asdict(a) | {"location_ras_mm": list(a.location_ras_mm)} for a in self.nearest_arteries
+        ]
         d["reasons"] = list(self.reasons)
         d["review_reasons"] = list(self.review_reasons)
         d["contacts"] = [
@@ -50,6 +59,8 @@ class Findings:
     registration: dict[str, Any]
     acquisition: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: Deviation, dominance and dolichoectasia of the vertebrobasilar system (additive, 1.0).
+    vertebrobasilar: Vertebrobasilar | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary with ``schema_version`` first."""
@@ -61,4 +72,7 @@ class Findings:
             "registration": self.registration,
             "acquisition": self.acquisition,
             "provenance": self.provenance,
+            "vertebrobasilar": None
+            if self.vertebrobasilar is None
+            else asdict(self.vertebrobasilar),
         }

@@ -20,6 +20,8 @@ from nvc.nerve_geometry import GeometryParams
 from nvc.nerves import NerveParams
 from nvc.quality import SelfCheckParams
 from nvc.registration import RegistrationParams
+from nvc.vascular_context import ContextParams
+from nvc.vertebrobasilar import VertebrobasilarParams
 from nvc.vessel_names import NamingParams
 from nvc.vessels import VesselParams
 from pipelines.errors import UsageError
@@ -57,6 +59,8 @@ class PipelineConfig:
     decision: DecisionParams = field(default_factory=DecisionParams)
     quality: QualityParams = field(default_factory=QualityParams)
     checks: SelfCheckParams = field(default_factory=SelfCheckParams)
+    context: ContextParams = field(default_factory=ContextParams)
+    vertebrobasilar: VertebrobasilarParams = field(default_factory=VertebrobasilarParams)
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain dictionary (tuples as lists)."""
