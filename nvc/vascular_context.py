@@ -323,7 +323,7 @@ def describe_offender(
     c = contacts[index]
     sp = np.asarray(tree.spacing, float)
     loc = np.asarray(c.location_ras_mm, float)
-    piece = _vessel_near(arteries, loc, affine, sp, params.course_radius_mm)
+    piece = vessel_near(arteries, loc, affine, sp, params.course_radius_mm)
     origin, origin_side = _origin(tree, piece, c.vessel_name, naming)
     loop = _loop(piece, loc, affine, sp, params)
     between = _between(piece, cn7, cn8, sp, params.between_nerves_mm)
@@ -376,14 +376,18 @@ def _rounded(p: NDArray[np.float64]) -> tuple[float, float, float]:
     return (round(float(p[0]), 2), round(float(p[1]), 2), round(float(p[2]), 2))
 
 
-def _vessel_near(
+def vessel_near(
     arteries: NDArray[np.bool_],
     loc: NDArray[np.float64],
     affine: NDArray[np.float64],
     sp: NDArray[np.float64],
     radius_mm: float,
 ) -> NDArray[np.int_]:
-    """Voxels (indices) of the artery through the contact, within ``radius_mm`` of it."""
+    """Voxel indices, shape (N, 3), of the vessel through a point, within ``radius_mm`` of it.
+
+    The connected piece of ``arteries`` (inside the ball) holding the voxel
+    nearest ``loc`` (RAS mm); empty when the ball holds no artery.
+    """
     centre = apply_affine(np.linalg.inv(affine), loc)
     r = np.ceil(radius_mm / sp).astype(int)
     lo = np.maximum(np.floor(centre).astype(int) - r, 0)
