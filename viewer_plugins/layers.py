@@ -102,8 +102,6 @@ def display_volume(volume: Volume, *, labels: bool = False) -> Volume:
 
 #: CSF fills the cisterns: not tinted at all, so that the T2 under it reads as it is.
 FAINT_LABELS = {int(Label.CSF): 0.0}
-#: Labels are drawn as outlines this many pixels wide (napari ``contour``), never as fills.
-CONTOUR_PX = 1
 
 
 def label_colors(
@@ -203,6 +201,9 @@ def contact_rows(findings: dict[str, Any]) -> list[dict[str, Any]]:
 
 #: The contact marker is a small cross this far (mm) beside the contact, so it never covers it.
 MARKER_OFFSET_MM = 1.8
+#: Size (mm) of a contact's cross, and of the primary offender's.
+MARKER_SIZE_MM = 1.5
+OFFENDER_MARKER_SIZE_MM = 2.2
 
 
 def marker_position(row: dict[str, Any]) -> NDArray[np.float64]:
@@ -244,7 +245,8 @@ def contacts_layer(
         {
             "name": name,
             "features": features,
-            "size": [2.2 if r["offender"] else 1.5 for r in rows] or 1.5,
+            "size": [OFFENDER_MARKER_SIZE_MM if r["offender"] else MARKER_SIZE_MM for r in rows]
+            or MARKER_SIZE_MM,
             "face_color": [CONTACT_RGBA],
             "border_color": [CONTACT_RGBA],
             "border_width": 0.0,
@@ -412,6 +414,27 @@ def vessel_window(volume: Volume) -> tuple[float, float]:
     return float(lo), float(max(hi, lo + 1e-6))
 
 
+def axial_outlines(labels: NDArray[np.integer]) -> NDArray[np.integer]:
+    """Each label's outline in its axial slice (napari order (k, j, i)); interiors set to 0.
+
+    A voxel is kept when one of its four in-slice neighbours holds another
+    value, so an axial view shows every structure as an outline one voxel
+    wide and the T2 inside it stays visible (thin nerves and vessels, two or
+    three voxels across, stay whole). napari's own ``contour`` does the same
+    in 2D but warns whenever the layer is sliced in 3D.
+    """
+    a = np.asarray(labels)
+    edge = np.zeros(a.shape, bool)
+    for axis in (1, 2):
+        differs = np.diff(a, axis=axis) != 0
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        edge[tuple(lo)] |= differs
+        edge[tuple(hi)] |= differs
+    return np.where(edge, a, 0).astype(a.dtype, copy=False)
+
+
 def offender_layers(case: SavedCase) -> list[LayerData]:
     """Orange surfaces of each side's primary offender near its contact (hidden; 3D)."""
     from nvc.vascular_context import vessel_near
@@ -446,7 +469,8 @@ def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
 
     The 2D default is the "T2 + TOF fusion" a reader sets up in 3D Slicer:
     the T2 in grey, the registered TOF over it in red with a vessel window
-    (``vessel_window``), labels as outlines without a CSF tint. Every layer's
+    (``vessel_window``), labels as outlines in the axial slices
+    (``axial_outlines``) without a CSF tint. Every layer's
     metadata carries ``nvc_case``, a key of this case (a second case's
     layers can be told from the first's).
     """
@@ -475,9 +499,9 @@ def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
                 visible=False,
             )
         )
-    layers.append(
-        labels_layer(case.labels, "labels", table=case.label_table, opacity=0.9, contour=CONTOUR_PX)
-    )
+    data, kwargs, kind = labels_layer(case.labels, "labels", table=case.label_table, opacity=0.9)
+    kwargs["metadata"] = {**kwargs["metadata"], "nvc_outlines": True}
+    layers.append((axial_outlines(data), kwargs, kind))
     if surfaces:
         layers += surface_layers(case.labels, table=case.label_table, visible=False)
         layers += offender_layers(case)

@@ -239,7 +239,8 @@ def center_on(viewer: napari.Viewer, xyz: Sequence[float], *, zoom_mm: float = 6
 
 #: Display presets of a case's layers: layer name -> settings (``apply_display_preset``).
 #: "T2 + TOF fusion" is what readers set up in 3D Slicer with CISS and TOF: the T2 in grey,
-#: the registered TOF over it in red with a vessel window, labels as outlines.
+#: the registered TOF over it in red with a vessel window, labels as outlines (a case's label
+#: layer holds outlines: ``viewer_plugins.layers.axial_outlines``).
 DISPLAY_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "T2 + TOF fusion": {
         "T2": {"visible": True, "colormap": "gray", "opacity": 1.0},
@@ -250,12 +251,12 @@ DISPLAY_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "opacity": 0.8,
             "vessel_window": True,
         },
-        "labels": {"visible": True, "contour": 1, "opacity": 0.9},
+        "labels": {"visible": True, "opacity": 0.9},
     },
     "T2 and labels": {
         "T2": {"visible": True, "colormap": "gray", "opacity": 1.0},
         "TOF (registered)": {"visible": False},
-        "labels": {"visible": True, "contour": 1, "opacity": 0.9},
+        "labels": {"visible": True, "opacity": 0.9},
     },
     "TOF alone": {
         "T2": {"visible": False},
@@ -266,7 +267,7 @@ DISPLAY_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "opacity": 1.0,
             "vessel_window": False,
         },
-        "labels": {"visible": True, "contour": 1, "opacity": 0.9},
+        "labels": {"visible": True, "opacity": 0.9},
     },
 }
 DEFAULT_PRESET = "T2 + TOF fusion"

@@ -67,11 +67,13 @@ COLUMNS = (
     ("vessel", "vessel"),
     ("class", "vessel_class"),
     ("seg.", "segment"),
-    ("RExP mm", "distance_from_rexp_mm"),
-    ("gap mm", "min_distance_mm"),
+    ("RExP\nmm", "distance_from_rexp_mm"),
+    ("gap\nmm", "min_distance_mm"),
     ("grade", "grade"),
-    ("offender", "offender"),
+    ("offen-\nder", "offender"),
 )
+#: The dock is at least this wide (px), so that every column fits it.
+MIN_WIDTH_PX = 440
 TOOLTIPS = (
     "vessel name",
     "artery or vein",
@@ -344,6 +346,7 @@ class NvcWidget(QWidget):
             cameras.addWidget(button)
             self.camera_buttons[key] = button
 
+        self.setMinimumWidth(MIN_WIDTH_PX)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -366,7 +369,8 @@ class NvcWidget(QWidget):
             # every column in the dock's width: no horizontal scrolling to find a column
             header = table.horizontalHeader()
             assert header is not None
-            header.setSectionResizeMode(QHeaderView.Stretch)
+            header.setSectionResizeMode(QHeaderView.ResizeToContents)
+            header.setStretchLastSection(True)
             header.setMinimumSectionSize(24)
             table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             rows_header = table.verticalHeader()
@@ -699,7 +703,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return f"{value:.1f}"
     return str(value)
 
 
