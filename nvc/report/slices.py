@@ -264,6 +264,7 @@ def contact_figure(
         if plane == "oblique":
             assert line is not None
             _centerline_overlay(ax, ob, line, case.findings["sides"].get(side, {}).get("rdp_mm"))
+            _own_course(ax, ob, line, float(contact.get("distance_from_rexp_mm", 0.0)))
         mark = ObliquePlane(centre, right, up).project(loc[None])[0]
         ax.plot(
             [mark[0]],
@@ -292,10 +293,42 @@ def contact_figure(
         handles += [
             Line2D([], [], color=CENTERLINE_COLOUR, linewidth=2, label="CN VII centerline"),
             Line2D([], [], color=ATTACHED_COLOUR, linewidth=2, label="attached segment"),
+            Line2D([], [], color="0.5", linestyle="--", linewidth=1.4, label="nerve's own course"),
         ]
     fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False)
     fig.subplots_adjust(left=0.02, right=0.98, top=0.86, bottom=0.15, wspace=0.05)
     return fig
+
+
+def own_course(
+    line: Centerline, s0: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """The nerve's own course across a contact at arc ``s0``, and the traced one, RAS mm.
+
+    A quadratic in arc length fitted to the centerline 2-6 mm on both sides of
+    the contact (as ``nvc.contacts`` measures indentation), evaluated within
+    2 mm of it: where the traced centerline departs from it, the vessel
+    indents the nerve. Returns (fitted, traced) points, or None when the
+    centerline is too short around the contact.
+    """
+    arc = np.asarray(line.arc_mm, float)
+    pts = np.asarray(line.points_ras, float)
+    ring = (np.abs(arc - s0) >= 2.0) & (np.abs(arc - s0) <= 6.0)
+    inner = np.abs(arc - s0) < 2.0
+    if ring.sum() < 6 or not inner.any():
+        return None
+    fit = [np.polyfit(arc[ring] - s0, pts[ring, a], 2) for a in range(3)]
+    base = np.stack([np.polyval(f, arc[inner] - s0) for f in fit], axis=1)
+    return base, pts[inner]
+
+
+def _own_course(ax: Any, plane: ObliquePlane, line: Centerline, s0: float) -> None:
+    """The nerve's fitted own course across the contact, dashed white (indentation shown)."""
+    course = own_course(line, s0)
+    if course is None:
+        return
+    xy = plane.project(course[0])
+    ax.plot(xy[:, 0], xy[:, 1], color="white", linestyle="--", linewidth=1.4)
 
 
 #: Colours of the CN VII centerline drawn over the oblique plane.
