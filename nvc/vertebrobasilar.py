@@ -16,9 +16,10 @@ is not scored.
 
 Pure functions of the artery tree (``nvc.vessel_names.ArteryTree``): its
 skeleton points thicker than the trunk radius are the vertebral and basilar
-trunks. Levels are taken along the grid's k axis (closest to superior) from
-the pontomedullary junction, lateral offsets along i (closest to patient
-right) from the brainstem's midline.
+trunks. Levels are taken along the brainstem's axis from the pontomedullary
+junction, lateral offsets across it (toward the patient's right) from the
+brainstem's midline: a head rolled in the scanner tilts the whole system, and
+measured along the grid's axes it would read as a deviation.
 """
 
 from __future__ import annotations
@@ -53,12 +54,18 @@ class VertebrobasilarParams:
         Trunk points at one level farther apart than this laterally belong to
         two vertebral arteries (below their junction): more than a vertebral
         diameter (3-4 mm).
+    junction_margin_mm : float
+        The basilar artery's position is read above this height over the
+        vertebrobasilar junction: where the two vertebral arteries merge, the
+        trunk widens and its skeleton wanders over about one vertebral
+        diameter (3-4 mm).
     """
 
     ectasia_diameter_mm: float = 4.5
     dolichosis_lateral_mm: float = 10.0
     dominance_mm: float = 0.3
     split_mm: float = 4.0
+    junction_margin_mm: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,8 @@ def vertebrobasilar(
     tree: ArteryTree,
     affine: NDArray[np.float64],
     *,
+    axis: NDArray[np.float64] | None = None,
+    origin_index: NDArray[np.float64] | None = None,
     naming: NamingParams | None = None,
     params: VertebrobasilarParams = VertebrobasilarParams(),
 ) -> Vertebrobasilar:
@@ -129,6 +138,14 @@ def vertebrobasilar(
         brainstem's midline (index i) and pontomedullary junction (index k).
     affine : ndarray, shape (4, 4)
         Voxel indices of that grid to RAS+ mm.
+    axis : ndarray, shape (3,), optional
+        The brainstem's axis (unit, mm along i, j, k, pointing up;
+        ``nvc.brainstem.Brainstem.axis``). Heights are taken along it and
+        lateral offsets across it, so that a head rolled in the scanner does
+        not read as a deviated basilar artery. Default: the grid's k axis.
+    origin_index : ndarray, shape (3,), optional
+        A point of the midline (voxel indices), e.g. the pontomedullary
+        junction (``Brainstem.pmj_index``). Default: ``(tree.midline_i, 0, tree.pmj_k)``.
     naming : NamingParams, optional
         ``trunk_radius_mm`` tells the trunks from their branches.
     params : VertebrobasilarParams
@@ -145,8 +162,19 @@ def vertebrobasilar(
     pts = tree.points[trunk].astype(float)
     # lumen radius: the skeleton's distance to the nearest background voxel (to about a voxel)
     radius = tree.radius_mm[trunk]
-    lateral = (pts[:, 0] - tree.midline_i) * sp[0]
-    level = np.round(pts[:, 2]).astype(int)
+    # the brainstem's frame: up along its axis, lateral (toward the patient's right) across it
+    up = np.array([0.0, 0.0, 1.0]) if axis is None else np.asarray(axis, float)
+    up = up / max(float(np.linalg.norm(up)), 1e-9)
+    across = np.array([1.0, 0.0, 0.0]) - up[0] * up
+    across /= max(float(np.linalg.norm(across)), 1e-9)
+    origin = (
+        np.array([tree.midline_i, 0.0, float(tree.pmj_k)])
+        if origin_index is None
+        else np.asarray(origin_index, float)
+    )
+    rel = (pts - origin) * sp
+    lateral = rel @ across
+    level = np.round((rel @ up) / float(sp[2])).astype(int)
     basilar = np.zeros(len(pts), bool)
     vertebral = np.zeros(len(pts), bool)
     levels = np.unique(level)
@@ -179,9 +207,15 @@ def vertebrobasilar(
     ba_side = "midline"
     ectasia = dolichosis = False
     if basilar.any():
-        # the basilar artery's centre per level (median: a branch's root is not its course)
+        # the basilar artery's centre per level (median: a branch's root is not its course),
+        # above the junction's merging zone when the basilar artery reaches that high
+        ba_levels = np.unique(level[basilar])
+        above = ba_levels[ba_levels >= ba_levels.min() + params.junction_margin_mm / sp[2]]
         centres = np.array(
-            [np.median(lateral[basilar & (level == k)]) for k in np.unique(level[basilar])]
+            [
+                np.median(lateral[basilar & (level == k)])
+                for k in (above if above.size else ba_levels)
+            ]
         )
         ba_lateral = round(float(centres[int(np.argmax(np.abs(centres)))]), 1) + 0.0
         ba_r = float(np.median(radius[basilar]))
@@ -189,7 +223,7 @@ def vertebrobasilar(
         ba_side = _side(ba_lateral, ba_r)
         low = np.flatnonzero(basilar)[level[basilar] == level[basilar].min()]
         j = pts[low].mean(axis=0)
-        junction_lateral = round(float((j[0] - tree.midline_i) * sp[0]), 1) + 0.0
+        junction_lateral = round(float(((j - origin) * sp) @ across), 1) + 0.0
         junction = tuple(round(float(v), 2) for v in apply_affine(affine, j))
         ectasia = ba_diameter > params.ectasia_diameter_mm
         dolichosis = abs(ba_lateral) > params.dolichosis_lateral_mm

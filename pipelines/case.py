@@ -328,7 +328,12 @@ def run_case(
         },
         acquisition={"t2": _acquisition(t2), "mra": _acquisition(mra)},
         vertebrobasilar=vertebrobasilar(
-            tree, crop.affine, naming=config.naming, params=config.vertebrobasilar
+            tree,
+            crop.affine,
+            axis=bs.axis,
+            origin_index=bs.pmj_index,
+            naming=config.naming,
+            params=config.vertebrobasilar,
         ),
     )
     report("done", 1.0)

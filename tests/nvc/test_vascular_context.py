@@ -156,3 +156,28 @@ def test_a_loop_coming_up_from_below_between_the_nerves_is_caudal_and_between_th
     assert off is not None and off.loop == "caudal" and off.between_cn7_cn8
     assert off.to_porus_along_nerve_mm == pytest.approx(geom.arc_mm[-1] - 5.0, abs=0.1)
     assert "caudal loop" in off.description and "between CN VII and CN VIII" in off.description
+
+
+def test_a_rolled_head_is_not_a_deviated_basilar_artery():
+    """The whole system tilted 15 degrees in the scanner: measured across the brainstem's axis."""
+    shape = (90, 50, 90)
+    mid, k0 = 45, 30
+    tilt = np.radians(15.0)
+    up = np.array([np.sin(tilt), 0.0, np.cos(tilt)])  # mm along (i, j, k); isotropic grid
+
+    def at(lateral_mm, height_mm):
+        p = (
+            np.array([mid, 25.0, k0])
+            + (lateral_mm * np.array([np.cos(tilt), 0, -np.sin(tilt)]) + height_mm * up) / 0.5
+        )
+        return tuple(p)
+
+    mask = _tube(shape, [at(-7, -15), at(-2, -1), at(0, 1)], 1.7)
+    mask |= _tube(shape, [at(7, -15), at(2, -1), at(0, 1)], 1.7)
+    mask |= _tube(shape, [at(0, 1), at(0, 28)], 1.5)
+    tree = artery_tree(mask, SP, midline_i=mid, pmj_k=k0)
+    affine = np.diag([*SP, 1.0])
+    vb = vertebrobasilar(tree, affine, axis=up, origin_index=np.array([mid, 25.0, k0]))
+    assert vb.basilar_deviation == "midline" and abs(vb.basilar_lateral_mm) < 1.0
+    # along the grid's axes the same anatomy would read as deviated
+    assert vertebrobasilar(tree, affine).basilar_deviation != "midline"
