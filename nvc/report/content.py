@@ -297,7 +297,12 @@ def _verdict(ctx: _Context) -> list[Block]:
             nvc=bool(s.get("nvc")),
             mvd_candidate=bool(s.get("mvd_candidate")),
             confidence=float(s.get("confidence", 0.0)),
-            reasons=tuple(str(r) for r in s.get("reasons", [])),
+            # the unsegmented TOF signal has its own evidence line: not repeated as a reason
+            reasons=tuple(
+                str(r)
+                for r in s.get("reasons", [])
+                if not (ev.unsegmented_tof_line(s) and str(r).startswith(ev.UNSEGMENTED_REASON))
+            ),
             status=ev.verdict_status(s, symptomatic),
             finding=ev.finding_line(s, symptomatic),
             confidence_note=ev.confidence_line(s, max(voxel) if voxel else None)
@@ -434,7 +439,7 @@ def _offender_figure(ctx: _Context) -> list[Block]:
             indentation=float(o["indentation_mm"]),
             distance=float(c["min_distance_mm"]),
         )
-        return [Figure("offender", to_png(fig), caption, 0.9)]
+        return [Figure("offender", to_png(fig), caption, 0.45)]
     return []
 
 

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from nvc.segments import VULNERABLE_BEYOND_RDP_MM
 
 Status = Literal["positive", "negative", "review"]
+#: How the self-check's reason starts (``nvc.quality.unlabelled_tof_check``).
+UNSEGMENTED_REASON = "unsegmented TOF signal near the nerve"
 
 #: Segment names as a surgeon reads them.
 SEGMENT_NAMES = {
