@@ -163,6 +163,14 @@ def analyse(
     return Analysis(case_layers(case), case.findings, unsaved, out)
 
 
+def open_results(folder: Path) -> Analysis:
+    """Body of the open worker: read a results folder and build its layers (off the GUI thread)."""
+    from pipelines.results import load_results
+
+    case = load_results(folder)
+    return Analysis(case_layers(case), case.findings, None, Path(folder))
+
+
 def export_report(folder: Path, unsaved: Unsaved | None = None) -> Path:
     """Body of the export worker: ``write_report`` (as ``nvc report``) into ``folder/report``.
 
@@ -310,7 +318,13 @@ class NvcWidget(QWidget):
         )
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
+        self.open_button = QPushButton("Open results…")
+        self.open_button.setToolTip(
+            "open a results folder (read in the background: the window stays responsive)"
+        )
+        self.open_button.clicked.connect(self._choose_results)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.export_button)
@@ -384,6 +398,8 @@ class NvcWidget(QWidget):
             layout.addWidget(table)
             self.verdicts[side], self.tables[side] = verdict, table
         self._rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SIDES}
+        #: Findings of a case opened with ``open_folder``, until its layers are added.
+        self._follow_findings: dict[str, Any] | None = None
         #: Asked when a second case arrives while one is shown: True replaces its layers.
         self.ask_replace: Callable[[], bool] = self._ask_replace
 
@@ -441,6 +457,39 @@ class NvcWidget(QWidget):
         self.status.setText("running…")
         self.worker.start()
 
+    def open_folder(self, folder: str | Path) -> None:
+        """Open a results folder: read in a worker thread, layers added one per event-loop turn.
+
+        ``viewer.open`` reads on the GUI thread (the window stops for the time it
+        takes to load the volumes and build the surfaces); this does not.
+        """
+        from napari.qt.threading import create_worker
+
+        self.worker = create_worker(
+            open_results,
+            Path(folder),
+            _start_thread=False,
+            _connect={
+                "returned": self._on_opened,
+                "errored": self._on_errored,
+                "finished": self._on_finished,
+            },
+        )
+        self.run_button.setEnabled(False)
+        self.open_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+        self.status.setText(f"opening {folder}…")
+        self.worker.start()
+
+    def _on_opened(self, value: Analysis) -> None:
+        self._follow_findings = value.findings  # inputs follow the opened case once it is shown
+        self._on_returned(value)
+
+    def _choose_results(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Open an nvc results folder")
+        if chosen:
+            self.open_folder(chosen)
+
     def cancel(self) -> None:
         """Ask the running analysis to stop at its next step."""
         self._cancel.set()
@@ -483,7 +532,11 @@ class NvcWidget(QWidget):
                 return
         self.progress.setValue(100)
         self.status.setText(f"done. {DISCLAIMER}")
+        if self._follow_findings is not None:
+            self._follow_case(self._follow_findings)
+            self._follow_findings = None
         self.run_button.setEnabled(True)
+        self.open_button.setEnabled(True)
         self._update_export_button()
 
     def _on_errored(self, exc: BaseException) -> None:
@@ -498,6 +551,7 @@ class NvcWidget(QWidget):
         self.worker = None
         if not self._pending:
             self.run_button.setEnabled(True)
+            self.open_button.setEnabled(True)
             self._update_export_button()
 
     @property

@@ -575,3 +575,23 @@ def test_navigation_ras_coordinates_cpa_camera_progress_and_a_second_case(
     viewer.open(str(analysed_phantom.results), plugin="nvc")
     qtbot.waitUntil(lambda: len(asked) == 2, timeout=10_000)
     assert len(viewer.layers) == 2 * n_layers  # kept both, as the reader chose
+
+
+def test_opening_a_results_folder_from_the_widget_keeps_the_window_responsive(
+    make_napari_viewer, qtbot, analysed_phantom
+):
+    from viewer_plugins.widget import NvcWidget
+
+    viewer = make_napari_viewer(show=True)
+    widget = NvcWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.open_folder(analysed_phantom.results)
+    assert widget.busy and not widget.open_button.isEnabled()
+    reading, adding = _wait_for_widget(qtbot, widget)
+    qtbot.waitUntil(lambda: widget.findings is not None, timeout=10_000)
+    assert reading < 0.5, f"the window froze for {reading:.2f} s while the folder was read"
+    assert adding < 4.0, f"the window froze for {adding:.2f} s adding layers"
+    print(f"open: longest GUI stall {reading:.2f} s reading, {adding:.2f} s adding layers")
+    assert "contact sites" in viewer.layers and "T2" in viewer.layers
+    assert widget.results_dir == analysed_phantom.results and widget.export_button.isEnabled()
+    assert widget.side.currentText() == "right" and widget.t2.combo.currentText() == "T2"
