@@ -315,3 +315,21 @@ def test_report_draws_progress_on_a_terminal_only(results, tmp_path, monkeypatch
     monkeypatch.setattr(sys, "stdout", Terminal())
     assert main(["report", str(results), "--out", str(tmp_path / "r2"), "--quiet"]) == 0
     assert "%" not in sys.stdout.getvalue()
+
+
+def test_3d_vessel_surfaces_are_whole_one_piece_per_labelled_vessel(results):
+    from scipy import ndimage
+
+    from nvc.io.results import load_results
+    from nvc.report.render3d import crop_box, mesh_components, offender_mesh, scene_meshes
+
+    case = load_results(results)
+    meshes = scene_meshes(case)
+    arteries = case.labels.array[crop_box(case)] == Label.ARTERY
+    _, pieces = ndimage.label(arteries, structure=np.ones((3, 3, 3)))
+    assert mesh_components(meshes[int(Label.ARTERY)]) == pieces
+    # the offender's surface near its contact is drawn, on the artery surface
+    offender = offender_mesh(case, "right")
+    assert offender is not None and len(offender.faces) > 100
+    dist, _ = cKDTree(meshes[int(Label.ARTERY)].vertices).query(offender.vertices)
+    assert np.median(dist) < 0.5
