@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.nvc-installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,12 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/nvc demo --out demo_out
+
+# The documentation site (MkDocs): the generated reference pages, then the site in site/.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+docs: $(STAMP)
+	$(PY) -m pipelines.reference
+	$(MKDOCS) build
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -30,6 +36,7 @@ XLIBS := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-icc
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
 
 test: lint
+	$(MKDOCS) build --strict --quiet
 	command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y poppler-utils)
 	@(command -v Xvfb >/dev/null && command -v xauth >/dev/null \
 	  && ldconfig -p | grep -q libxcb-icccm.so.4 && ldconfig -p | grep -q libxcb-xinerama.so.0 \
@@ -38,4 +45,4 @@ test: lint
 	$(XVFB) $(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) demo_out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo_out site .pytest_cache .mypy_cache .ruff_cache

@@ -75,7 +75,30 @@ def nerve_distance_map(
 ) -> NDArray[np.float32]:
     """Distance (mm) from each voxel centre to CN VII's surface; 0 inside.
 
-    The surface lies half a voxel outside the outermost nerve voxel centres.
+    The surface lies half a voxel (the mean voxel side) outside the outermost
+    nerve voxel centres.
+
+    Parameters
+    ----------
+    nerve : ndarray of bool, shape (I, J, K)
+        CN VII mask.
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+
+    Returns
+    -------
+    ndarray of float32, shape (I, J, K)
+        Distance in mm, 0 on and inside the nerve.
+
+    Examples
+    --------
+    A nerve one voxel thick along k, on 0.5 mm voxels:
+
+    >>> import numpy as np
+    >>> nerve = np.zeros((9, 9, 9), bool)
+    >>> nerve[4, 4, :] = True
+    >>> nerve_distance_map(nerve, np.array([0.5, 0.5, 0.5]))[4, :, 4].tolist()
+    [1.75, 1.25, 0.75, 0.25, 0.0, 0.25, 0.75, 1.25, 1.75]
     """
     sp = np.asarray(spacing, float)
     d = distance_to_mask(nerve, sp)
@@ -122,6 +145,19 @@ def csf_gap_mm(
     float
         CSF-equivalent width in mm (0 when the cores touch); NaN when either
         core is not dark (the points do not lie on a nerve and a vessel).
+
+    Examples
+    --------
+    A dark nerve (x < 1 mm) and a dark vessel (x > 2 mm) with five CSF voxels of
+    0.25 mm between them:
+
+    >>> import numpy as np
+    >>> x = np.arange(40) * 0.25
+    >>> norm = np.ones((40, 4, 4))
+    >>> norm[x < 1.0], norm[x > 2.0] = 0.1, 0.2
+    >>> affine = np.diag([0.25, 0.25, 0.25, 1.0])
+    >>> round(csf_gap_mm(norm, affine, np.array([0.0, 0.5, 0.5]), np.array([2.25, 0.5, 0.5])), 2)
+    1.25
     """
     span = vessel_pt - nerve_pt
     length = float(np.linalg.norm(span))
@@ -159,12 +195,18 @@ def measure_contacts(
 
     Parameters
     ----------
-    nerve : ndarray of bool
+    nerve : ndarray of bool, shape (I, J, K)
         CN VII mask on the analysis grid.
-    vessels : dict
+    geometry : NerveGeometry
+        CN VII's centerline (RAS mm) with arc lengths and its RDP.
+    vessels : dict of str to ndarray of bool, shape (I, J, K)
         ``{"artery": mask, "vein": mask}`` on the same grid.
+    affine : ndarray, shape (4, 4)
+        Voxel indices to RAS+ mm of the grid.
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
     name_of : callable
-        Names an artery from the voxel indices of its piece near the nerve.
+        Names an artery from the voxel indices, shape (M, 3), of its piece near the nerve.
     side : str
         ``"left"`` or ``"right"`` (to say medial/lateral).
     t2 : ndarray, float, shape (I, J, K), optional
@@ -172,6 +214,16 @@ def measure_contacts(
         minimal distance is the CSF width between nerve and vessel measured
         from partial volume (``csf_gap_mm``), to a fraction of a voxel;
         otherwise it is the gap between the two masks, in whole voxels.
+    params : ContactParams
+        Reporting distance and grading thresholds (mm).
+
+    Returns
+    -------
+    list of Contact
+        One per vessel piece (connected component) near the nerve, nearest first:
+        class, name, minimal distance (mm), segment and arc length from the RExP
+        (mm) where it comes nearest the nerve's axis, grade, indentation (mm),
+        contact length (mm), position around the nerve, RAS location (mm).
     """
     sp = np.asarray(spacing, float)
     edt, nearest = ndimage.distance_transform_edt(~nerve, sampling=sp, return_indices=True)

@@ -56,6 +56,15 @@ def decide(
 
     Parameters
     ----------
+    contacts : list of Contact
+        The side's vessels within the reporting distance of CN VII
+        (``nvc.contacts.measure_contacts``), nearest first.
+    rdp_mm : float
+        Arc length of the root detachment point from the root exit point, mm.
+    symptomatic : bool or None
+        Whether this is the symptomatic side; None when not given.
+    registration_ok : bool
+        False when the registration was rated poor (lowers the confidence).
     nerve_quality : float
         0-1, how clearly CN VII was traced.
     contact_mm : float
@@ -65,6 +74,34 @@ def decide(
         Largest voxel side of the T2 (mm): distances are measured to about a
         voxel, so a distance within a voxel of ``contact_mm`` lowers the
         confidence, the more the nearer.
+    params : DecisionParams
+        Margins that lower the confidence.
+
+    Returns
+    -------
+    SideVerdict
+        ``nvc``, ``mvd_candidate``, ``confidence`` (0-1) and the reasons (text),
+        the contact behind the verdict first.
+
+    Examples
+    --------
+    >>> from nvc.contacts import Contact
+    >>> aica = Contact(
+    ...     vessel_class="artery", vessel_name="AICA", min_distance_mm=0.1, segment="AS",
+    ...     distance_from_rexp_mm=3.0, in_vulnerable_zone=True, grade="contact",
+    ...     indentation_mm=0.0, contact_length_mm=2.5, position="anterior-inferior",
+    ...     location_ras_mm=(10.0, -2.0, -30.0),
+    ... )
+    >>> verdict = decide([aica], rdp_mm=8.0, symptomatic=True, registration_ok=True,
+    ...                  nerve_quality=1.0, contact_mm=0.5)
+    >>> verdict.nvc, verdict.mvd_candidate, verdict.confidence
+    (True, True, 0.95)
+    >>> print(verdict.reasons[0])
+    AICA (artery) contact at AS, 3.0 mm from the root exit point, 0.1 mm from the nerve,
+    anterior-inferior
+    >>> decide([], rdp_mm=8.0, symptomatic=False, registration_ok=True, nerve_quality=1.0,
+    ...        contact_mm=0.5).reasons
+    ('no vessel within 2 mm of the facial nerve',)
     """
     reasons: list[str] = []
     touching = [c for c in contacts if c.grade is not None]

@@ -11,10 +11,23 @@ from scipy import ndimage
 def ellipsoid_footprint(radius_mm: float, spacing: NDArray[np.float64]) -> NDArray[np.bool_]:
     """A ball of ``radius_mm`` on a grid of voxel size ``spacing`` (an ellipsoid in voxels).
 
+    Parameters
+    ----------
+    radius_mm : float
+        Radius of the ball, mm.
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+
     Returns
     -------
     ndarray of bool, shape (2*ri+1, 2*rj+1, 2*rk+1)
-        ``ri = max(1, round(radius_mm / spacing[0]))`` and so on.
+        ``ri = max(1, round(radius_mm / spacing[0]))`` and so on; True inside the ball.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ellipsoid_footprint(1.0, np.array([0.5, 0.5, 1.0])).shape
+    (5, 5, 3)
     """
     radius = np.maximum(np.round(radius_mm / np.asarray(spacing, float)).astype(int), 1)
     grids = np.ogrid[tuple(slice(-int(r), int(r) + 1) for r in radius)]

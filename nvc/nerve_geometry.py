@@ -84,16 +84,36 @@ class NerveGeometry:
     distance_to_brainstem_mm: NDArray[np.float64]
 
     def segment_at(self, s_mm: float) -> Segment:
-        """Segment name at an arc length."""
+        """Segment name at an arc length.
+
+        Parameters
+        ----------
+        s_mm : float
+            Arc length from the root exit point, mm.
+
+        Returns
+        -------
+        {"RExP", "AS", "RDP", "TZ", "cisternal"}
+        """
         return segment_at(s_mm, self.rdp_mm)
 
     def in_vulnerable_zone(self, s_mm: float) -> bool:
-        """Whether an arc length lies in the vulnerable zone (RExP to RDP + 4 mm)."""
+        """Whether an arc length lies in the vulnerable zone (RExP to RDP + 4 mm).
+
+        Parameters
+        ----------
+        s_mm : float
+            Arc length from the root exit point, mm.
+
+        Returns
+        -------
+        bool
+        """
         return in_vulnerable_zone(s_mm, self.rdp_mm)
 
     @property
     def segments(self) -> list[Segment]:
-        """Segment name of every centerline point."""
+        """Segment name of every centerline point: list of N names, in order along ``arc_mm``."""
         return [self.segment_at(float(s)) for s in self.arc_mm]
 
 
@@ -108,6 +128,8 @@ def brainstem_surface_distance(
         Brainstem mask.
     spacing : ndarray, shape (3,)
         Voxel size (mm) along i, j, k.
+    radius_mm : float
+        Radius of the ball that opens the mask, mm (0 keeps the mask).
 
     Returns
     -------
@@ -116,6 +138,17 @@ def brainstem_surface_distance(
         ``radius_mm`` (bumps thinner than twice that taken off; 0 keeps the
         mask): positive outside, negative inside, 0 on the opened mask's
         outermost voxels.
+
+    Examples
+    --------
+    A flat brainstem surface at i = 9 (0.5 mm voxels):
+
+    >>> import numpy as np
+    >>> brainstem = np.zeros((40, 20, 60), bool)
+    >>> brainstem[:10] = True
+    >>> distance = brainstem_surface_distance(brainstem, np.array([0.5, 0.5, 0.5]), radius_mm=2.0)
+    >>> (distance[8:13, 10, 30] + 0.0).tolist()  # + 0.0 turns -0.0 into 0.0
+    [-0.5, 0.0, 0.5, 1.0, 1.5]
     """
     sp = np.asarray(spacing, float)
     mask = np.asarray(mask, bool)
@@ -141,12 +174,39 @@ def centerline_geometry(
     Parameters
     ----------
     path_voxels : ndarray, shape (N, 3)
-        Path from the root exit point, voxel indices of the grid of ``affine``.
+        Path from the root exit point, voxel indices (i, j, k) of the grid of ``affine``.
+    affine : ndarray, shape (4, 4)
+        Voxel indices to RAS+ mm of that grid.
     brainstem_distance_mm : ndarray, shape (I, J, K)
         Signed distance (mm) from each voxel to the brainstem surface, as
         ``brainstem_surface_distance`` returns (negative inside).
     rdp_hint_index : int
         Path index where the trace along the brainstem surface ended.
+    params : GeometryParams
+        Resampling step and smoothing (mm), detachment rules.
+
+    Returns
+    -------
+    NerveGeometry
+        The centerline resampled every ``params.step_mm`` (RAS mm, from the root
+        exit point), its arc lengths (mm), the RDP's arc length (mm) and each
+        point's signed distance to the brainstem surface (mm).
+
+    Examples
+    --------
+    A nerve lying on a flat brainstem surface for 8 mm, then leaving it at 45°:
+
+    >>> import numpy as np
+    >>> brainstem = np.zeros((40, 20, 60), bool)
+    >>> brainstem[:10] = True
+    >>> distance = brainstem_surface_distance(brainstem, np.array([0.5, 0.5, 0.5]), radius_mm=2.0)
+    >>> on_surface = [(10, 10, k) for k in range(10, 26)]
+    >>> leaving = [(10 + n, 10, 26 + n) for n in range(1, 25)]
+    >>> path = np.array(on_surface + leaving, float)
+    >>> geometry = centerline_geometry(path, np.diag([0.5, 0.5, 0.5, 1.0]), distance,
+    ...                                rdp_hint_index=15)
+    >>> round(geometry.rdp_mm, 1), geometry.segments[0], geometry.segment_at(geometry.rdp_mm)
+    (7.5, 'RExP', 'RDP')
     """
     world = apply_affine(affine, path_voxels)
     s_raw = _arc(world)

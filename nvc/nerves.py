@@ -83,10 +83,57 @@ class NerveParams:
         nerves have no inflow and stay at or below tissue, while a small
         artery's flow void, as dark on T2 as a nerve, is only partly bright
         on TOF (partial volume).
+    tof_bright_fraction : float
+        TOF signal from this fraction of the way from stationary tissue to the
+        brightest arteries is an artery's lumen (a 1 mm artery at half its
+        peak, partial volume): never nerve, in the attached-segment ridge and
+        in the grown nerve masks.
+    cpa_lateral_mm, cpa_posterior_mm, cpa_anterior_mm : float
+        The cerebellopontine angle searched: from the midline to this far
+        lateral (the fundus of the internal auditory canal lies 30-40 mm from
+        the midline), and this far behind and in front of the brainstem's
+        centre at the junction (mm).
+    cpa_below_mm, cpa_above_canal_mm : float
+        It reaches this far below the pontomedullary junction (the root exit
+        zone lies 0-6 mm above it; the flocculus and CN IX/X below), and this
+        far above the highest canal searched (``canal_above_mm``), mm.
+    canal_lateral_margin_mm : float
+        The canal lies at least this far beyond the brainstem's half width (mm;
+        the cisternal segment is 12-17 mm long).
+    radius_reach_mm : float
+        A path's dark tube is measured within this distance of it (mm; the
+        widest nerve, CN VIII, is up to 3 mm across, plus partial volume).
+    cost_floor, cost_light : float
+        Cost per mm of the paths on the darkest tube voxels, and the added cost
+        for a voxel as bright as CSF (``cost_light * (1 - darkness)**3``): a
+        path prefers a long dark course to a short bright shortcut.
+    cost_off_csf_per_mm : float
+        Added cost per mm for every mm a voxel lies beyond 1 mm from CSF (the
+        cisternal nerve floats in CSF; tissue is dark too).
+    cost_bulky_bone, cost_bone : float
+        Added cost in bulky bone (survives an opening by two voxels), and in any
+        voxel darker than the bone level (thin bone and flow voids are darker
+        than any nerve).
+    cost_artery, artery_ramp_fraction : float
+        Added cost in TOF-bright voxels, ramping from ``tof_bar_fraction`` over
+        ``artery_ramp_fraction`` of the TOF span (soft at the arteries' walls).
+    cost_brainstem_interior, cost_rise : float
+        Added cost inside the brainstem (beyond its outer voxel layer) and above
+        the root-exit-zone window plus ``max_rise_mm`` (CN V climbs there; CN
+        VII/VIII do not).
+    cost_barrier : float
+        Added cost where a path may not go (outside the attached band, inside
+        the first nerve for the second one): far above any nerve's whole cost.
     attached_gap_mm : float
         The attached segment, followed from the RDP down the pons, ends (at the
         root exit point) before the first stretch longer than this off a thin
         dark ridge.
+    min_seen_attached_mm, typical_attached_mm : float
+        Attached segments run 8-10 mm on the pons (Tomii et al., Neurosurgery
+        2003; Campos-Benitez & Kaufmann, J Neurosurg 2008); none shorter than
+        about 4 mm is reported. A ridge that ends sooner is taken as not seen on
+        the image, and the root exit point is placed ``typical_attached_mm``
+        down the pons from the detachment point (flagged for review).
     attached_bridge_mm, attached_bridge_span_mm : float
         An artery lying on the attached segment interrupts its ridge: path
         voxels within ``attached_bridge_mm`` of a TOF-bright voxel do not count
@@ -131,12 +178,32 @@ class NerveParams:
     attached_lift_cost: float = 10.0
     attached_gap_mm: float = 1.5
     attached_end_mm: float = 0.0
+    min_seen_attached_mm: float = 4.0
+    typical_attached_mm: float = 9.0
     attached_bridge_mm: float = 2.0
     attached_bridge_span_mm: float = 5.0
     canal_nerve_mm: float = 12.0
     tube_radius_mm: float = 2.0
     max_tube_mm: float = 2.0
     tof_bar_fraction: float = 0.15
+    tof_bright_fraction: float = 0.35
+    cpa_lateral_mm: float = 45.0
+    cpa_posterior_mm: float = 22.0
+    cpa_anterior_mm: float = 30.0
+    cpa_below_mm: float = 14.0
+    cpa_above_canal_mm: float = 6.0
+    canal_lateral_margin_mm: float = 3.0
+    radius_reach_mm: float = 2.5
+    cost_floor: float = 0.05
+    cost_light: float = 20.0
+    cost_off_csf_per_mm: float = 50.0
+    cost_bulky_bone: float = 200.0
+    cost_bone: float = 30.0
+    cost_artery: float = 300.0
+    artery_ramp_fraction: float = 0.3
+    cost_brainstem_interior: float = 200.0
+    cost_rise: float = 100.0
+    cost_barrier: float = 1000.0
     converge_mm: float = 3.0
     max_path_cost: float = 400.0
     second_path_cost: float = 9.0
@@ -161,6 +228,10 @@ class NerveTrace:
         Mean cost per mm of the CN VII/VIII complex path (lower = darker, clearer nerve).
     separated : bool
         Whether CN VIII was traced apart from CN VII.
+    attached_from_anatomy : bool
+        The attached segment could not be followed on the image (it ended
+        before ``NerveParams.min_seen_attached_mm``): the root exit point was
+        placed ``typical_attached_mm`` down the pons instead. A reader must check it.
     """
 
     side: Side
@@ -173,6 +244,7 @@ class NerveTrace:
     cn8: NDArray[np.bool_]
     path_cost: float
     separated: bool
+    attached_from_anatomy: bool = False
 
 
 def trace_nerves(
@@ -223,7 +295,7 @@ def trace_nerves(
     offset = np.array([s.start for s in box], float)
     lateral, height = _brainstem_frame(brainstem, sp, sub.shape, offset, sign)
     bs_half = _brainstem_half_width(brainstem, sp)
-    canal &= lateral > bs_half + 3.0
+    canal &= lateral > bs_half + params.canal_lateral_margin_mm
     canal &= (height >= -params.rez_below_mm) & (height <= params.canal_above_mm)
     labels, n = ndimage.label(canal)
     if n == 0:
@@ -241,13 +313,23 @@ def trace_nerves(
     canal = labels == (1 + int(ok[np.argmin(score[ok])]))
 
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
-    surface_cost = _cost(tube_darkness(sub, levels, sp, radius_mm=None), csf, bone, art_sub, sp)
+    surface_cost = _cost(
+        tube_darkness(sub, levels, sp, radius_mm=None),
+        csf,
+        bone,
+        art_sub,
+        sp,
+        params,
+        tof_bar=params.tof_bright_fraction,
+    )
     tube_dark = tube_darkness(sub, levels, sp, radius_mm=params.tube_radius_mm)
-    tube_cost = _cost(tube_dark, csf, bone, art_sub, sp, params.tof_bar_fraction)
-    free_cost = tube_cost + 200.0 * ndimage.binary_erosion(bs_sub, iterations=1)
+    tube_cost = _cost(tube_dark, csf, bone, art_sub, sp, params, tof_bar=params.tof_bar_fraction)
+    free_cost = tube_cost + params.cost_brainstem_interior * ndimage.binary_erosion(
+        bs_sub, iterations=1
+    )
     # CN VII/VIII run laterally from the root exit zone: nothing climbs far above it (CN V does)
     cost = free_cost.copy()
-    cost += 100.0 * (height > params.rez_above_mm + params.max_rise_mm)
+    cost += params.cost_rise * (height > params.rez_above_mm + params.max_rise_mm)
     rez = _rez_seeds(bs_sub, height, lateral, bs_half, params)
     if not rez.any():
         return fail(f"no root exit zone on the {side} of the brainstem")
@@ -255,7 +337,7 @@ def trace_nerves(
     path_a, cost_a = _cheapest_path(cost, sp, canal, rez)
     if path_a is None or cost_a > params.max_path_cost:
         return fail(f"no nerve reaches the {side} internal auditory canal")
-    radius_a = _mean_radius(sub, sp, path_a, bs_sub)
+    radius_a = _mean_radius(sub, sp, path_a, bs_sub, params.radius_reach_mm)
     exclusion = float(
         np.clip(
             radius_a + params.separation_margin_mm, params.separation_mm, params.max_separation_mm
@@ -273,7 +355,9 @@ def trace_nerves(
     inside_a = _tube_of(path_a, tube_dark, d_a, sp, exclusion, params)
     inside_a = np.where(near_root, d_a <= exclusion, inside_a) & ~near_canal
     apart = ~inside_a & (d_a <= params.pair_corridor_mm)
-    path_b, cost_b = _cheapest_path(np.where(apart, free_cost, free_cost + 1e3), sp, canal, rez)
+    path_b, cost_b = _cheapest_path(
+        np.where(apart, free_cost, free_cost + params.cost_barrier), sp, canal, rez
+    )
     separated = (
         path_b is not None
         and cost_b < max(2.5 * cost_a, params.second_path_cost)
@@ -291,21 +375,24 @@ def trace_nerves(
     attached_cost = surface_cost
     if cn8_path is not None:
         attached_cost = np.where(
-            _near(cn8_path, sub.shape, sp, exclusion), surface_cost + 1e3, surface_cost
+            _near(cn8_path, sub.shape, sp, exclusion),
+            surface_cost + params.cost_barrier,
+            surface_cost,
         )
     # arteries touching the nerve are dark on T2 too: take TOF-bright voxels out, so that a
     # nerve with an artery on it is still a thin ridge
     dark = sub < levels.csf_threshold
     tof_bright_mm = np.full(sub.shape, np.inf, np.float32)
     if art_sub is not None:
-        dark &= art_sub < 0.35
-        if (art_sub >= 0.35).any():
-            tof_bright_mm = distance_to_mask(art_sub >= 0.35, sp)
+        artery = art_sub >= params.tof_bright_fraction
+        dark &= ~artery
+        if artery.any():
+            tof_bright_mm = distance_to_mask(artery, sp)
     ridge = _ridges(dark, sp, params.ridge_width_mm)
     # the attached nerve lies on the pons, not in it: its centre is above the smooth surface
     above = brainstem_surface_distance(bs_sub, sp, radius_mm=params.surface_smoothing_mm)
     sunk = params.attached_lift_cost * np.clip(params.attached_lift_mm - above, 0.0, None)
-    attached = _attached_path(
+    attached, from_anatomy = _attached_path(
         attached_cost + sunk,
         sp,
         bs_sub,
@@ -339,6 +426,7 @@ def trace_nerves(
         cn8=cn8,
         path_cost=cost_a,
         separated=separated,
+        attached_from_anatomy=from_anatomy,
     )
 
 
@@ -360,15 +448,16 @@ def _brainstem_half_width(bs: Brainstem, sp: NDArray[np.float64]) -> float:
 
 
 def _cpa_box(shape, sp, bs: Brainstem, sign: float, params: NerveParams):
-    """Index box of one cerebellopontine angle: midline to 45 mm lateral, around the PMJ."""
+    """Index box of one cerebellopontine angle: from the midline outward, around the PMJ."""
     mid = bs.midline_i
-    i_lat = mid + sign * 45.0 / sp[0]
+    i_lat = mid + sign * params.cpa_lateral_mm / sp[0]
     i0, i1 = sorted((mid, i_lat))
     jc = np.nanmean(bs.center_j[max(bs.pmj_k - 3, 0) : bs.pmj_k + 4])
     if np.isnan(jc):
         return None
-    j0, j1 = jc - 22.0 / sp[1], jc + 30.0 / sp[1]
-    k0, k1 = bs.pmj_k - 14.0 / sp[2], bs.pmj_k + (params.canal_above_mm + 6.0) / sp[2]
+    j0, j1 = jc - params.cpa_posterior_mm / sp[1], jc + params.cpa_anterior_mm / sp[1]
+    k0 = bs.pmj_k - params.cpa_below_mm / sp[2]
+    k1 = bs.pmj_k + (params.canal_above_mm + params.cpa_above_canal_mm) / sp[2]
     lo = np.maximum(np.floor([i0, j0, k0]).astype(int), 0)
     hi = np.minimum(np.ceil([i1, j1, k1]).astype(int) + 1, shape)
     if np.any(hi - lo < 8):
@@ -384,15 +473,22 @@ def _canal(csf, bone, sp, params: NerveParams):
     return closed & ~bone
 
 
-def _cost(dark, csf, bone, art_sub, sp, tof_bar: float = 0.35):
-    """Cost per mm: cheap on dark voxels (``tube_darkness``); dear far from CSF, bone, arteries."""
+def _cost(dark, csf, bone, art_sub, sp, params: NerveParams, *, tof_bar: float):
+    """Cost per mm: cheap on dark voxels (``tube_darkness``); dear far from CSF, bone, arteries.
+
+    The weights are ``NerveParams.cost_*``; TOF signal costs from ``tof_bar``
+    (fraction of the way from tissue to the brightest arteries) upward.
+    """
+    p = params
     d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
-    cost = 0.05 + 20.0 * (1.0 - dark) ** 3 + 50.0 * np.clip(d_csf - 1.0, 0.0, None)
-    cost += 200.0 * ndimage.binary_opening(bone, iterations=2)
-    cost += 30.0 * bone  # thin bone and flow voids are darker than any nerve
+    cost = p.cost_floor + p.cost_light * (1.0 - dark) ** 3
+    cost = cost + p.cost_off_csf_per_mm * np.clip(d_csf - 1.0, 0.0, None)
+    cost += p.cost_bulky_bone * ndimage.binary_opening(bone, iterations=2)
+    cost += p.cost_bone * bone  # thin bone and flow voids are darker than any nerve
     if art_sub is not None:
         # TOF-bright voxels are arteries (dark on T2 like nerves): bar them, softly at the walls
-        cost += 300.0 * np.clip((art_sub - tof_bar) / 0.3, 0.0, 1.0)
+        ramp = np.clip((art_sub - tof_bar) / p.artery_ramp_fraction, 0.0, 1.0)
+        cost += p.cost_artery * ramp
     return cost.astype(np.float64)
 
 
@@ -492,15 +588,15 @@ def _length(path, sp) -> float:
     return float(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1).sum())
 
 
-def _mean_radius(sub, sp, path, bs_sub) -> float:
+def _mean_radius(sub, sp, path, bs_sub, reach_mm: float) -> float:
     """Mean radius (mm) of the dark tube around a path: volume / (pi * length).
 
     Dark means below half-way between the path's own core intensity and CSF (1);
-    only voxels within 2.5 mm of the path and outside the brainstem count.
+    only voxels within ``reach_mm`` of the path and outside the brainstem count.
     """
     idx = np.round(path).astype(int)
     core = float(np.percentile(sub[tuple(idx.T)], 20))
-    near = _near(path, sub.shape, sp, 2.5) & ~bs_sub
+    near = _near(path, sub.shape, sp, reach_mm) & ~bs_sub
     volume = float(np.count_nonzero(near & (sub < 0.5 * (core + 1.0)))) * float(np.prod(sp))
     return float(np.sqrt(volume / (np.pi * max(_length(path, sp), 1e-6))))
 
@@ -558,23 +654,54 @@ def _attached_path(
     ridge (``_attached_end``). The path runs down until ``height`` (mm above
     the pontomedullary junction along the brainstem's axis, shape of
     ``cost``) is at most ``attached_end_mm``.
+
+    Where the ridge ends before ``min_seen_attached_mm`` (shorter than any
+    attached segment measured in anatomy: on a coarse grid the nerve lying on
+    the pons makes no ridge), the image does not show where the nerve leaves
+    the brainstem: the path is kept down to ``typical_attached_mm``, and the
+    second value returned is True so that the side is reviewed.
+
+    Returns
+    -------
+    path : ndarray, float, shape (N, 3)
+        Voxel indices, RDP first, root exit point last; (0, 3) when none.
+    from_anatomy : bool
+        Whether the length comes from anatomy rather than from the image.
     """
     # the attached nerve lies on the surface, partly inside a mask drawn at the tissue level
     d_in = ndimage.distance_transform_edt(bs_sub, sampling=sp)
     band = (d_out <= params.attached_band_mm) & (d_in <= params.attached_depth_mm)
-    band_cost = np.where(band, cost, cost + 1e3)
+    band_cost = np.where(band, cost, cost + params.cost_barrier)
     targets = band & (height <= params.attached_end_mm)
     if not targets.any():
-        return np.zeros((0, 3))
+        return np.zeros((0, 3)), False
     mcp = _ToCheapestEnd(band_cost, targets, sp)
     start_idx = tuple(int(v) for v in np.round(start))
     cum, _ = mcp.find_costs([start_idx])
     cand = np.where(targets, cum, np.inf)
     end = np.unravel_index(int(np.argmin(cand)), cand.shape)
     if not np.isfinite(cand[end]):
-        return np.zeros((0, 3))
+        return np.zeros((0, 3)), False
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
-    return path[: _attached_end(path, sp, ridge, tof_bright_mm, params) + 1]
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1))])
+    rexp, from_anatomy = _root_exit_index(
+        arc, _attached_end(path, sp, ridge, tof_bright_mm, params), params
+    )
+    return path[: rexp + 1], from_anatomy
+
+
+def _root_exit_index(arc, seen: int, params: NerveParams) -> tuple[int, bool]:
+    """Index of the root exit point on the attached path, and whether anatomy placed it.
+
+    ``arc`` is the arc length (mm) along the path from the RDP, ``seen`` the
+    index where the image's ridge ends. A ridge shorter than
+    ``min_seen_attached_mm`` is not taken as the nerve's end: the path is kept
+    to ``typical_attached_mm`` (or its end, if shorter).
+    """
+    if arc[seen] >= params.min_seen_attached_mm or arc[-1] <= arc[seen]:
+        return seen, False
+    typical = int(np.searchsorted(arc, params.typical_attached_mm))
+    return min(typical, len(arc) - 1), True
 
 
 def _attached_end(path, sp, ridge, tof_bright_mm, params: NerveParams) -> int:
@@ -659,7 +786,8 @@ def _grow(sub, sp, nerve7, nerve8, bs_sub, bone, art_sub, params: NerveParams):
     idx7 = np.round(path7).astype(int)
     core = np.percentile(sub[tuple(idx7.T)], 20)
     threshold = 0.5 * (core + 1.0)
-    radius = float(np.clip(_mean_radius(sub, sp, path7, bs_sub), 0.5, params.max_radius_mm))
+    radius = _mean_radius(sub, sp, path7, bs_sub, params.radius_reach_mm)
+    radius = float(np.clip(radius, 0.5, params.max_radius_mm))
     m7 = np.zeros(sub.shape, bool)
     m7[tuple(idx7.T)] = True
 
@@ -678,7 +806,7 @@ def _grow(sub, sp, nerve7, nerve8, bs_sub, bone, art_sub, params: NerveParams):
     d8 = distance(path8, in8)
     dark = sub < threshold
     if art_sub is not None:
-        dark &= art_sub < 0.35  # TOF-bright: an artery, never a nerve
+        dark &= art_sub < params.tof_bright_fraction  # an artery, never a nerve
     candidate = dark & ~bs_sub
     inside = dark & bs_sub & (d7 <= radius)
     cn7 = ((candidate & (d7 <= params.max_radius_mm)) | inside) & (d7 <= d8)

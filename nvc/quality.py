@@ -44,6 +44,10 @@ class SelfCheckParams:
     min_tof_near_mm3 : float
         ... when they add up to at least this volume (a voxel or two of noise
         does not count; an artery 1 mm wide over 1 mm is 0.8 mm3).
+    min_trace_quality : float
+        The trace's clarity (``trace_quality``) enters the confidence at no
+        less than this: a nerve traced through bright voxels lowers the
+        confidence, it does not erase it (the self-checks do that).
     review_confidence : float
         Highest confidence of a side that needs review.
     max_prepontine_mm, max_clivus_mm : float
@@ -78,6 +82,7 @@ class SelfCheckParams:
     tof_near_mm: float = 2.0
     min_tof_near_mm3: float = 0.8
     review_confidence: float = 0.4
+    min_trace_quality: float = 0.3
     max_prepontine_mm: float = 12.0
     max_clivus_mm: float = 30.0
     min_clivus_mm: float = 4.0
@@ -167,6 +172,7 @@ def nerve_checks(
     *,
     nerve_mask: NDArray[np.bool_],
     spacing: NDArray[np.float64],
+    attached_from_anatomy: bool = False,
     params: SelfCheckParams = SelfCheckParams(),
 ) -> list[Check]:
     """Checks of a traced CN VII against anatomy.
@@ -179,11 +185,15 @@ def nerve_checks(
         The grown CN VII mask of this side.
     spacing : ndarray, shape (3,)
         Voxel size (mm) of the mask's grid.
+    attached_from_anatomy : bool
+        The attached segment was not seen on the image and its length was
+        taken from anatomy (``nvc.nerves.NerveTrace.attached_from_anatomy``).
 
     Returns
     -------
     list of Check
-        Length, attached segment, root exit point on the surface, calibre.
+        Length, attached segment (seen, and its length), root exit point on
+        the surface, calibre.
     """
     length = float(geometry.arc_mm[-1]) if len(geometry.arc_mm) else 0.0
     volume = float(np.count_nonzero(nerve_mask)) * float(np.prod(spacing))
@@ -192,6 +202,17 @@ def nerve_checks(
     p = params
     return [
         _range_check("nerve_length", length, p.min_nerve_mm, p.max_nerve_mm, "CN VII traced over"),
+        Check(
+            name="attached_segment_seen",
+            passed=not attached_from_anatomy,
+            value=float(geometry.rdp_mm),
+            allowed="the nerve followed on the pons from the detachment to the root exit point",
+            reason=(
+                "attached segment not visible on the image: root exit point placed "
+                f"{float(geometry.rdp_mm):.1f} mm down the pons from the detachment point "
+                "(typical anatomy); check it"
+            ),
+        ),
         _range_check(
             "attached_segment",
             float(geometry.rdp_mm),
@@ -378,3 +399,30 @@ def vessel_void_agreement(
         np.asarray(norm, np.float32), levels, spacing, radius_mm=params.void_radius_mm
     )
     return float(np.mean(dark[core] >= params.void_darkness))
+
+
+def trace_quality(path_cost: float, *, light_cost: float, floor: float) -> float:
+    """How clearly the traced nerve stood out: 1 for a path all on dark tube, 0 on CSF.
+
+    Parameters
+    ----------
+    path_cost : float
+        Mean cost per mm of the CN VII/VIII path (``NerveTrace.path_cost``).
+    light_cost : float
+        The cost per mm of a voxel as bright as CSF (``NerveParams.cost_light``).
+    floor : float
+        Lowest value returned (a traced nerve is never evidence of nothing).
+
+    Returns
+    -------
+    float
+        ``1 - path_cost / light_cost`` clipped to [``floor``, 1].
+
+    Examples
+    --------
+    >>> trace_quality(5.0, light_cost=20.0, floor=0.3)
+    0.75
+    >>> trace_quality(19.0, light_cost=20.0, floor=0.3)
+    0.3
+    """
+    return float(np.clip(1.0 - path_cost / max(light_cost, 1e-9), floor, 1.0))

@@ -98,8 +98,41 @@ def register_rigid(
 
     Parameters
     ----------
+    t2 : Volume
+        Fixed image (any grid with an orthogonal affine; float voxels).
+    mra : Volume
+        Moving image (the TOF), on its own grid.
+    params : RegistrationParams
+        Pyramid, metric sampling and optimiser settings.
     fixed_mask : Volume, optional
         Restricts the metric to a region of the T2 grid (e.g. the posterior fossa).
+
+    Returns
+    -------
+    RegistrationResult
+        ``t2_to_mra``, shape (4, 4), maps a T2 world point (RAS mm) to the MRA
+        world point of the same tissue; the final metric and the optimiser's stop.
+
+    Examples
+    --------
+    Four blobs, and the same image placed 2 mm right, 1 mm posterior and 1.5 mm
+    up in the world:
+
+    >>> import numpy as np
+    >>> from nvc.volume import Volume
+    >>> i, j, k = np.indices((40, 40, 32)) * 0.8
+    >>> blobs = [(12, 18, 10, 3.0), (20, 12, 14, 2.0), (22, 22, 12, 2.5), (14, 10, 16, 1.5)]
+    >>> image = sum(np.exp(-((i - x) ** 2 + (j - y) ** 2 + (k - z) ** 2) / (2 * r * r))
+    ...             for x, y, z, r in blobs)
+    >>> t2 = Volume(image.astype(np.float32), np.diag([0.8, 0.8, 0.8, 1.0]))
+    >>> truth = np.eye(4)
+    >>> truth[:3, 3] = [2.0, -1.0, 1.5]
+    >>> result = register_rigid(t2, Volume(t2.array, truth @ t2.affine))
+    >>> np.round(result.t2_to_mra[:3, 3], 1).tolist()
+    [2.0, -1.0, 1.5]
+    >>> error = target_registration_error(result.t2_to_mra, truth, np.array([[16.0, 16.0, 12.0]]))
+    >>> bool(error[0] < 0.1)
+    True
     """
     lo, hi = t2.world_bounds()
     with contextlib.suppress(ValueError):  # no overlap: registered as it is (and fails)
@@ -176,7 +209,18 @@ def _working_resolution(image: sitk.Image, spacing_mm: float) -> sitk.Image:
 
 
 def ras_matrix_of(transform: sitk.Transform) -> NDArray[np.float64]:
-    """4x4 RAS matrix of an ITK transform (which maps fixed LPS points to moving LPS points)."""
+    """4x4 RAS matrix of an ITK transform (which maps fixed LPS points to moving LPS points).
+
+    Parameters
+    ----------
+    transform : SimpleITK.Transform
+        A 3D linear transform.
+
+    Returns
+    -------
+    ndarray of float64, shape (4, 4)
+        The same map between RAS+ mm points (fixed world to moving world).
+    """
     t = transform
     p0 = np.array(t.TransformPoint((0.0, 0.0, 0.0)))
     cols = [np.array(t.TransformPoint(tuple(e))) - p0 for e in np.eye(3)]
@@ -189,6 +233,27 @@ def ras_matrix_of(transform: sitk.Transform) -> NDArray[np.float64]:
 def target_registration_error(
     estimated: NDArray[np.float64], truth: NDArray[np.float64], points_ras: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Distance (mm) between where the two transforms send each point, shape (N,)."""
+    """Distance (mm) between where two transforms send each point.
+
+    Parameters
+    ----------
+    estimated, truth : ndarray of float64, shape (4, 4)
+        World-to-world transforms (RAS mm), e.g. ``RegistrationResult.t2_to_mra``.
+    points_ras : ndarray, shape (N, 3)
+        Points in the fixed world, RAS mm.
+
+    Returns
+    -------
+    ndarray of float64, shape (N,)
+        Distance in mm per point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shifted = np.eye(4)
+    >>> shifted[:3, 3] = [0.3, 0.4, 0.0]
+    >>> target_registration_error(shifted, np.eye(4), np.zeros((2, 3))).round(6).tolist()
+    [0.5, 0.5]
+    """
     p = np.c_[points_ras, np.ones(len(points_ras))]
     return np.linalg.norm((p @ estimated.T - p @ truth.T)[:, :3], axis=1)

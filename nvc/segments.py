@@ -36,7 +36,26 @@ VULNERABLE_BEYOND_RDP_MM = 4.0
 
 
 def segment_at(s_mm: float, rdp_mm: float) -> Segment:
-    """Name the segment at arc length ``s_mm`` given the RDP's arc length ``rdp_mm``."""
+    """Name the segment of CN VII at an arc length.
+
+    Parameters
+    ----------
+    s_mm : float
+        Arc length along CN VII's centerline from the root exit point, mm.
+    rdp_mm : float
+        Arc length of the root detachment point, mm.
+
+    Returns
+    -------
+    {"RExP", "AS", "RDP", "TZ", "cisternal"}
+        See the table of the module docstring.
+
+    Examples
+    --------
+    >>> rdp = 8.0
+    >>> [segment_at(s, rdp) for s in (0.5, 4.0, 8.5, 10.0, 15.0)]
+    ['RExP', 'AS', 'RDP', 'TZ', 'cisternal']
+    """
     if s_mm <= REXP_HALF_WIDTH_MM:
         return "RExP"
     if abs(s_mm - rdp_mm) <= RDP_HALF_WIDTH_MM:
@@ -49,5 +68,23 @@ def segment_at(s_mm: float, rdp_mm: float) -> Segment:
 
 
 def in_vulnerable_zone(s_mm: float, rdp_mm: float) -> bool:
-    """True from the RExP to ``VULNERABLE_BEYOND_RDP_MM`` beyond the RDP."""
+    """Whether an arc length lies in the vulnerable zone (RExP to RDP + 4 mm).
+
+    Parameters
+    ----------
+    s_mm : float
+        Arc length along CN VII from the root exit point, mm.
+    rdp_mm : float
+        Arc length of the root detachment point, mm.
+
+    Returns
+    -------
+    bool
+        True from the RExP to ``VULNERABLE_BEYOND_RDP_MM`` beyond the RDP.
+
+    Examples
+    --------
+    >>> in_vulnerable_zone(11.5, rdp_mm=8.0), in_vulnerable_zone(12.5, rdp_mm=8.0)
+    (True, False)
+    """
     return s_mm <= rdp_mm + VULNERABLE_BEYOND_RDP_MM

@@ -277,9 +277,38 @@ def _bridges(points, radius, degree, edges, sp, params: NamingParams):
 def name_artery(
     tree: ArteryTree, near_voxels: NDArray[np.int_], *, params: NamingParams = NamingParams()
 ) -> str:
-    """Name the artery that passes through ``near_voxels`` (voxel indices, shape (M, 3)).
+    """Name the artery that passes through some voxels.
 
-    Returns one of ``"BA"``, ``"VA"``, ``"AICA"``, ``"PICA"``, ``"SCA"`` or ``"unknown"``.
+    Parameters
+    ----------
+    tree : ArteryTree
+        The artery skeleton graph (``artery_tree``).
+    near_voxels : ndarray of int, shape (M, 3)
+        Voxel indices (i, j, k) of the artery piece to name (e.g. where it comes
+        near CN VII), on the grid ``tree`` was built on.
+    params : NamingParams
+        Trunk radius, midline and height rules (mm).
+
+    Returns
+    -------
+    str
+        One of ``"BA"``, ``"VA"``, ``"AICA"``, ``"PICA"``, ``"SCA"`` or ``"unknown"``.
+
+    Examples
+    --------
+    A basilar artery (radius 1.5 mm) up the midline and a branch (radius 1 mm)
+    leaving it laterally 5 mm above the pontomedullary junction, on 0.5 mm voxels:
+
+    >>> import numpy as np
+    >>> arteries = np.zeros((70, 30, 70), bool)
+    >>> i, j, k = np.indices(arteries.shape)
+    >>> arteries |= ((i - 30) ** 2 + (j - 15) ** 2 <= 9) & (k >= 10)
+    >>> arteries |= ((j - 15) ** 2 + (k - 30) ** 2 <= 3) & (i >= 30) & (i < 65)
+    >>> tree = artery_tree(arteries, np.array([0.5, 0.5, 0.5]), midline_i=30.0, pmj_k=20.0)
+    >>> name_artery(tree, np.argwhere(arteries[:, :, 55:60]) + [0, 0, 55])
+    'BA'
+    >>> name_artery(tree, np.argwhere(arteries[50:60]) + [50, 0, 0])
+    'AICA'
     """
     if len(tree.points) == 0 or len(near_voxels) == 0:
         return "unknown"

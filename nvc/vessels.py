@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from nvc.intensity import T2Levels
-from nvc.morphology import dilate_ellipsoid, erode_ellipsoid
+from nvc.intensity import T2Levels, dark_tube_roundness, tube_darkness
+from nvc.morphology import dilate_ellipsoid, distance_to_mask, erode_ellipsoid
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,29 @@ class VesselParams:
     min_artery_mm3, min_vein_mm3 : float
         Smallest connected pieces kept.
     vein_tof_fraction : float
-        Veins are darker on TOF than this fraction of the way from CSF to tissue.
+        Veins are no brighter on TOF than this fraction of the way from CSF to tissue
+        (venous blood is saturated in TOF; a nerve is stationary tissue).
+    dark_core_fraction : float
+        Darker than this fraction of the tissue level is a dark core (bone, air,
+        a flow void or the core of a nerve).
+    max_tube_radius_mm : float
+        Radius of the widest vessel of the posterior fossa (mm): the vertebral
+        artery, 1.5-2.5 mm (Rhoton, The posterior cranial fossa, 2000). A dark
+        region wider than this is bulky (bone, air), not a vessel.
+    vein_tube_darkness : float
+        A vein voxel is at least this dark against its surroundings (black
+        top-hat over ``max_tube_radius_mm``, 0 for CSF, 1 for a core at half the
+        tissue level; ``nvc.intensity.tube_darkness``).
+    bone_margin_mm : float
+        Voxels this close to bulky dark regions are the bone's partial-volume
+        rim, not vein (mm; about one voxel of a clinical CISS).
+    vein_scale_mm : float
+        Scale (mm) of the cross-section test: the radius of a small
+        posterior-fossa vein, 0.5-1 mm (Rhoton, The posterior cranial fossa, 2000).
+    vein_roundness : float
+        A vein's cross-section is no more elongated than 1 / ``vein_roundness``
+        (Hessian eigenvalue ratio, ``nvc.intensity.dark_tube_roundness``); a bone
+        edge or a dural fold is a sheet, about 0.
     """
 
     seed_fraction: float = 0.55
@@ -34,9 +56,13 @@ class VesselParams:
     half_max_window_mm: float = 1.6
     min_artery_mm3: float = 6.0
     min_vein_mm3: float = 4.0
-    vein_tof_fraction: float = 0.5
+    vein_tof_fraction: float = 0.25
     dark_core_fraction: float = 0.8
     max_tube_radius_mm: float = 2.5
+    vein_tube_darkness: float = 0.8
+    bone_margin_mm: float = 1.0
+    vein_scale_mm: float = 0.7
+    vein_roundness: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -101,51 +127,77 @@ def segment_veins(
     exclude: NDArray[np.bool_],
     params: VesselParams = VesselParams(),
 ) -> NDArray[np.bool_]:
-    """Veins: dark on T2 (in the CSF), dark on TOF, not arteries, nerves or brain.
+    """Veins: thin tubes darker than the CSF around them on T2, dark on TOF.
+
+    Each voxel is judged on its own evidence, not by the connected piece it
+    belongs to: a petrosal or transverse pontine vein touches the bone, the
+    brain surface or a nerve somewhere along its course, and a test on the
+    whole piece throws the vein away with the bone edge it touches. A vein
+    voxel is
+
+    - inside a dark tube: black top-hat (``nvc.intensity.tube_darkness``) with
+      the half-width of the widest vessel, at least ``vein_tube_darkness``;
+    - not bone: brighter than the bone level, and farther than
+      ``bone_margin_mm`` from a bulky dark region (one that survives an
+      opening by ``max_tube_radius_mm``: bone, air, the petrous apex);
+    - dark on TOF: below ``vein_tof_fraction`` of the way from the CSF level
+      to the stationary-tissue level (venous blood is saturated in TOF; a
+      nerve is stationary tissue);
+    - round in cross-section (``nvc.intensity.dark_tube_roundness``): the
+      edge of the petrous bone and the dural folds are sheets;
+    - not an artery, nerve or brain (``exclude``).
+
+    The vein's wall is then placed half-way between its core and the CSF.
 
     Parameters
     ----------
-    t2 : ndarray, float
+    t2 : ndarray, float, shape (I, J, K)
         Normalised T2 (CSF = 1).
-    exclude : ndarray, bool
+    t2_levels : T2Levels
+        Levels of ``t2``.
+    tof : ndarray, float, shape (I, J, K)
+        Registered TOF on the same grid.
+    tof_lv : TofLevels
+        Levels of ``tof``.
+    spacing : ndarray, float, shape (3,)
+        Voxel size (mm) along i, j, k.
+    exclude : ndarray, bool, shape (I, J, K)
         Voxels that cannot be vein (arteries, nerves, brainstem).
+    params : VesselParams
+        ``vein_tube_darkness``, ``max_tube_radius_mm``, ``bone_margin_mm``,
+        ``vein_tof_fraction``, ``dark_core_fraction``, ``vein_scale_mm``,
+        ``vein_roundness``, ``min_vein_mm3``.
+
+    Returns
+    -------
+    ndarray of bool, shape (I, J, K)
     """
     t2 = np.asarray(t2, np.float32)
-    dark = _dark_structures(t2, t2_levels, spacing, params)
-    threshold = tof_lv.csf + params.vein_tof_fraction * (tof_lv.tissue - tof_lv.csf)
-    labels, n = ndimage.label(dark & ~exclude)
-    if n == 0:
-        return np.zeros(t2.shape, bool)
-    index = np.arange(1, n + 1)
-    mean_tof = ndimage.mean(tof, labels, index=index)
-    # what surrounds each piece: a vein floats in CSF; a bone edge has bone on one side
-    shell_labels = ndimage.grey_dilation(labels, size=(3, 3, 3))
-    shell_labels[labels > 0] = 0
-    # voxel counts per piece (ndimage.sum_labels' values, without its sorting)
-    shell_size = np.maximum(_counts(shell_labels, n), 1)
-    csf_around = _counts(shell_labels[t2 > t2_levels.csf_threshold], n) / shell_size
-    bone_around = _counts(shell_labels[t2 < t2_levels.bone_threshold], n) / shell_size
-    veins = np.zeros(n + 1, bool)
-    veins[1:] = (mean_tof < threshold) & (csf_around >= 0.5) & (bone_around < 0.15)
-    return _drop_small(veins[labels], spacing, params.min_vein_mm3)
-
-
-def _dark_structures(
-    t2: NDArray[np.float32], lv: T2Levels, spacing: NDArray[np.float64], params: VesselParams
-) -> NDArray[np.bool_]:
-    """Thin dark tubes in CSF: cores darker than tissue, grown half-way towards CSF.
-
-    Bone and other large dark regions are removed by a morphological opening
-    wider than any vessel or nerve.
-    """
-    dark = t2 < params.dark_core_fraction * lv.tissue
+    tube = tube_darkness(t2, t2_levels, spacing, radius_mm=params.max_tube_radius_mm)
+    dark = t2 < params.dark_core_fraction * t2_levels.tissue
     r = params.max_tube_radius_mm
     # bone continues beyond the field of view: erode with the outside counted as dark
     bulky = dilate_ellipsoid(erode_ellipsoid(dark, r, spacing, border_value=True), r, spacing)
-    core = dark & ~ndimage.binary_dilation(bulky, iterations=2)
-    core &= ndimage.binary_dilation(t2 > lv.csf_threshold, iterations=2)  # next to CSF
-    halfway = 0.5 * (float(np.median(t2[core])) if core.any() else lv.dark) + 0.5
-    return core | (ndimage.binary_dilation(core) & (t2 < halfway))
+    near_bone = distance_to_mask(bulky, spacing) <= params.bone_margin_mm
+    tof_threshold = tof_lv.csf + params.vein_tof_fraction * (tof_lv.tissue - tof_lv.csf)
+    core = (
+        (tube >= params.vein_tube_darkness)
+        & (t2 > t2_levels.bone_threshold)
+        & ~near_bone
+        & (np.asarray(tof) < tof_threshold)
+        & ~exclude
+    )
+    # a wall half-way between a vessel's core and the CSF
+    halfway = 0.5 * (t2_levels.dark + 1.0)
+    core &= t2 < halfway
+    core &= (
+        dark_tube_roundness(t2, spacing, core, scale_mm=params.vein_scale_mm)
+        >= params.vein_roundness
+    )
+    if not core.any():
+        return core
+    wall = ndimage.binary_dilation(core) & (t2 < halfway) & ~exclude & ~near_bone
+    return _drop_small(core | wall, spacing, params.min_vein_mm3)
 
 
 def _hysteresis(image: NDArray[np.float32], low: float, high: float) -> NDArray[np.bool_]:

@@ -34,12 +34,34 @@ class Volume:
 
     Parameters
     ----------
-    array : ndarray, shape (I, J, K)
+    array : ndarray, shape (I, J, K), any dtype
         Voxel values, axes ``(i, j, k)``.
-    affine : ndarray, shape (4, 4)
-        Voxel indices to RAS+ mm. Must be finite and non-singular.
+    affine : ndarray of float64, shape (4, 4)
+        Voxel indices ``(i, j, k, 1)`` to RAS+ mm ``(x, y, z, 1)``. Must be finite
+        and non-singular.
     metadata : mapping
         Free-form acquisition facts (sequence, field strength, source name).
+
+    Raises
+    ------
+    ValueError
+        If the array is not 3D or the affine is not a finite, non-singular 4x4 matrix.
+
+    Examples
+    --------
+    A 20 x 20 x 10 grid of 0.5 x 0.5 x 1 mm voxels whose first voxel is at
+    (-5, -5, 0) mm:
+
+    >>> import numpy as np
+    >>> affine = np.diag([0.5, 0.5, 1.0, 1.0])
+    >>> affine[:3, 3] = [-5.0, -5.0, 0.0]
+    >>> vol = Volume(np.zeros((20, 20, 10), np.float32), affine)
+    >>> vol.shape, vol.spacing.tolist()
+    ((20, 20, 10), [0.5, 0.5, 1.0])
+    >>> vol.voxel_to_world([10, 10, 5]).tolist()
+    [0.0, 0.0, 5.0]
+    >>> vol.world_to_voxel([1.0, -1.0, 2.0]).tolist()
+    [12.0, 8.0, 2.0]
     """
 
     array: NDArray[Any]
@@ -61,41 +83,119 @@ class Volume:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """Grid shape ``(I, J, K)``."""
+        """Grid shape ``(I, J, K)`` (voxels along i, j, k)."""
         i, j, k = self.array.shape
         return int(i), int(j), int(k)
 
     @property
     def spacing(self) -> NDArray[np.float64]:
-        """Voxel size along i, j, k in mm, shape (3,)."""
+        """Voxel size along i, j, k in mm: ndarray of float64, shape (3,)."""
         return spacing_of(self.affine)
 
     def with_array(self, array: ArrayLike, **metadata: Any) -> Volume:
-        """Same grid, new voxel values (and extra metadata)."""
+        """Same grid, new voxel values (and extra metadata).
+
+        Parameters
+        ----------
+        array : array_like, shape (I, J, K)
+            The new voxel values (any dtype), on this volume's grid.
+        **metadata
+            Entries added to (or replacing) the metadata.
+
+        Returns
+        -------
+        Volume
+            Same affine, the new array.
+        """
         return Volume(np.asarray(array), self.affine, {**self.metadata, **metadata})
 
     def voxel_to_world(self, ijk: ArrayLike) -> NDArray[np.float64]:
-        """Voxel indices, shape (..., 3), to RAS+ mm, shape (..., 3)."""
+        """Voxel indices to RAS+ mm.
+
+        Parameters
+        ----------
+        ijk : array_like, shape (..., 3)
+            Voxel indices ``(i, j, k)`` (fractional allowed).
+
+        Returns
+        -------
+        ndarray of float64, shape (..., 3)
+            RAS+ mm ``(x, y, z)``.
+        """
         return apply_affine(self.affine, ijk)
 
     def world_to_voxel(self, xyz: ArrayLike) -> NDArray[np.float64]:
-        """RAS+ mm, shape (..., 3), to fractional voxel indices, shape (..., 3)."""
+        """RAS+ mm to fractional voxel indices.
+
+        Parameters
+        ----------
+        xyz : array_like, shape (..., 3)
+            RAS+ mm ``(x, y, z)``.
+
+        Returns
+        -------
+        ndarray of float64, shape (..., 3)
+            Fractional voxel indices ``(i, j, k)``.
+        """
         return apply_affine(np.linalg.inv(self.affine), xyz)
 
     def world_bounds(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Axis-aligned RAS box (lo, hi) in mm enclosing all voxel centres."""
+        """Axis-aligned RAS box enclosing all voxel centres.
+
+        Returns
+        -------
+        lo, hi : ndarray of float64, shape (3,)
+            Lowest and highest ``(x, y, z)`` of the voxel centres, RAS+ mm.
+        """
         corners = np.array(np.meshgrid(*[[0, n - 1] for n in self.shape], indexing="ij"))
         xyz = self.voxel_to_world(corners.reshape(3, -1).T)
         return xyz.min(axis=0), xyz.max(axis=0)
 
 
 def spacing_of(affine: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Voxel size in mm along each array axis, shape (3,)."""
+    """Voxel size in mm along each array axis.
+
+    Parameters
+    ----------
+    affine : ndarray, shape (4, 4)
+        Voxel indices to RAS+ mm.
+
+    Returns
+    -------
+    ndarray of float64, shape (3,)
+        Lengths of the affine's first three columns (mm along i, j, k).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spacing_of(np.diag([-0.5, 0.5, 2.0, 1.0])).tolist()
+    [0.5, 0.5, 2.0]
+    """
     return np.sqrt((np.asarray(affine)[:3, :3] ** 2).sum(axis=0))
 
 
 def apply_affine(affine: ArrayLike, points: ArrayLike) -> NDArray[np.float64]:
-    """Apply a 4x4 affine to points of shape (..., 3)."""
+    """Apply a 4x4 affine to points.
+
+    Parameters
+    ----------
+    affine : array_like, shape (4, 4)
+        Homogeneous transform (e.g. voxel indices to RAS+ mm).
+    points : array_like, shape (..., 3)
+        Points, last axis the three coordinates.
+
+    Returns
+    -------
+    ndarray of float64, shape (..., 3)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    >>> affine[:3, 3] = [10.0, 0.0, -4.0]
+    >>> apply_affine(affine, [[0, 0, 0], [1, 2, 3]]).tolist()
+    [[10.0, 0.0, -4.0], [12.0, 4.0, 2.0]]
+    """
     a = np.asarray(affine, dtype=np.float64)
     p = np.asarray(points, dtype=np.float64)
     return p @ a[:3, :3].T + a[:3, 3]
@@ -106,6 +206,30 @@ def reorient_canonical(volume: Volume) -> Volume:
 
     No interpolation: voxel values are only reordered, and every voxel keeps
     its world position.
+
+    Parameters
+    ----------
+    volume : Volume
+        Any orientation (LPS, coronal or sagittal storage, oblique).
+
+    Returns
+    -------
+    Volume
+        Array axes closest to (R, A, S); the same object when already so.
+
+    Examples
+    --------
+    An LPS grid (i towards the patient's left, j posterior):
+
+    >>> import numpy as np
+    >>> lps = Volume(np.arange(8).reshape(2, 2, 2), np.diag([-1.0, -1.0, 1.0, 1.0]))
+    >>> ras = reorient_canonical(lps)
+    >>> np.diag(ras.affine).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    >>> ras.affine[:3, 3].tolist()
+    [-1.0, -1.0, 0.0]
+    >>> bool(ras.array[0, 0, 0] == lps.array[1, 1, 0])  # the same voxel, at (-1, -1, 0) mm
+    True
     """
     ornt = orientations.io_orientation(volume.affine)
     if np.array_equal(ornt, [[0, 1], [1, 1], [2, 1]]):
@@ -185,6 +309,18 @@ def reorient_like(volume: Volume, reference: Volume) -> Volume:
     interpolation (the same voxels as nearest-neighbour resampling, without
     its cost).
 
+    Parameters
+    ----------
+    volume : Volume
+        On the closest-canonical grid of ``reference``.
+    reference : Volume
+        Supplies the target grid (its voxels are not read).
+
+    Returns
+    -------
+    Volume
+        ``volume``'s voxels on ``reference``'s grid (same shape and affine).
+
     Raises
     ------
     ValueError
@@ -221,19 +357,37 @@ def _sitk_dtype(array: NDArray[Any], interpolation: str) -> NDArray[Any]:
 
 
 def crop_world(volume: Volume, lo: ArrayLike, hi: ArrayLike, *, margin_mm: float = 0.0) -> Volume:
-    """Crop to the voxels whose centres fall in a RAS box.
+    """Crop to the voxels whose centres fall in a RAS box (rounded outwards to whole voxels).
 
     Parameters
     ----------
+    volume : Volume
+        Any grid.
     lo, hi : array_like, shape (3,)
         Opposite corners of the box in RAS mm.
     margin_mm : float
         Extra margin added on every side, in mm.
 
+    Returns
+    -------
+    Volume
+        A view of the voxels in the box (no copy), with the affine shifted so that
+        they keep their world positions.
+
     Raises
     ------
     ValueError
         If the box does not overlap the volume.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vol = Volume(np.zeros((10, 10, 10)), np.eye(4))
+    >>> crop = crop_world(vol, [2, 2, 2], [4, 5, 3])
+    >>> crop.shape, crop.affine[:3, 3].tolist()
+    ((3, 4, 2), [2.0, 2.0, 2.0])
+    >>> crop_world(vol, [2, 2, 2], [4.5, 5, 3]).shape  # the corner at 4.5 mm reaches voxel 5
+    (4, 4, 2)
     """
     lo = np.asarray(lo, float) - margin_mm
     hi = np.asarray(hi, float) + margin_mm
@@ -251,6 +405,18 @@ def crop_world(volume: Volume, lo: ArrayLike, hi: ArrayLike, *, margin_mm: float
 
 def to_sitk(volume: Volume, dtype: type = np.float32) -> sitk.Image:
     """SimpleITK image (LPS physical space) of a Volume with an orthogonal affine.
+
+    Parameters
+    ----------
+    volume : Volume
+        Axes (i, j, k) become ITK's (x, y, z) index axes.
+    dtype : numpy dtype
+        Pixel type of the image (default float32).
+
+    Returns
+    -------
+    SimpleITK.Image
+        Spacing (mm), direction and origin in ITK's LPS convention.
 
     Raises
     ------
@@ -270,14 +436,38 @@ def to_sitk(volume: Volume, dtype: type = np.float32) -> sitk.Image:
 
 
 def from_sitk(image: sitk.Image, metadata: Mapping[str, Any] | None = None) -> Volume:
-    """Volume (RAS+ affine) of a 3D SimpleITK image (LPS physical space)."""
+    """Volume (RAS+ affine) of a 3D SimpleITK image (LPS physical space).
+
+    Parameters
+    ----------
+    image : SimpleITK.Image
+        3D, scalar pixels; ITK's index axes (x, y, z) become (i, j, k).
+    metadata : mapping, optional
+        Stored as the Volume's metadata.
+
+    Returns
+    -------
+    Volume
+        The pixel array (its dtype kept) with the RAS+ affine of the image's geometry.
+    """
     return Volume(
         sitk.GetArrayFromImage(image).T.copy(), affine_of_sitk(image), dict(metadata or {})
     )
 
 
 def affine_of_sitk(image: sitk.Image) -> NDArray[np.float64]:
-    """RAS+ voxel-to-world affine of an ITK image's LPS geometry."""
+    """RAS+ voxel-to-world affine of an ITK image's LPS geometry.
+
+    Parameters
+    ----------
+    image : SimpleITK.Image
+        3D image (spacing, direction, origin in LPS mm).
+
+    Returns
+    -------
+    ndarray of float64, shape (4, 4)
+        Voxel indices (i, j, k) to RAS+ mm.
+    """
     direction = np.array(image.GetDirection(), float).reshape(3, 3)
     lps = np.eye(4)
     lps[:3, :3] = direction * np.array(image.GetSpacing(), float)

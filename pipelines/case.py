@@ -20,7 +20,7 @@ from nvc.contacts import measure_contacts, nerve_distance_map
 from nvc.decision import decide
 from nvc.findings import Findings, SideFindings
 from nvc.intensity import T2Levels, normalize_t2
-from nvc.labels import Label
+from nvc.labels import Label, compose_labels
 from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance, centerline_geometry
 from nvc.nerves import trace_nerves
 from nvc.quality import (
@@ -30,9 +30,11 @@ from nvc.quality import (
     registration_check,
     separation_check,
     symptomatic_check,
+    trace_quality,
     unlabelled_tof_check,
     vessel_void_agreement,
 )
+from nvc.region import analysis_region, crop_brainstem
 from nvc.registration import register_rigid
 from nvc.vascular_context import describe_offender, nearest_arteries
 from nvc.vertebrobasilar import vertebrobasilar
@@ -105,7 +107,7 @@ def run_case(
     """
     config = config or PipelineConfig()
     report = progress or (lambda stage, done: None)
-    check_inputs(t2, mra)
+    check_inputs(t2, mra, params=config.inputs)
 
     report("registration", 0.0)
     t2c = reorient_canonical(t2)
@@ -124,10 +126,10 @@ def run_case(
             norm_full, levels, bs_full = found.result()
         except ValueError as exc:
             raise AnalysisError(f"T2: {exc}") from None
-    roi = _roi(t2c, bs_full)
+    roi = analysis_region(t2c.shape, t2c.spacing, bs_full, params=config.region)
     crop = Volume(t2c.array[roi], t2c.affine @ _shift(roi), t2c.metadata)
     norm = norm_full[roi]
-    bs = _crop_brainstem(bs_full, roi)
+    bs = crop_brainstem(bs_full, roi)
     sp = crop.spacing
 
     report("vessels", 0.4)
@@ -170,14 +172,17 @@ def run_case(
     )
 
     report("contacts", 0.75)
-    labels_c = np.zeros(norm.shape, np.uint8)
-    labels_c[csf] = Label.CSF
-    labels_c[bs.mask] = Label.BRAINSTEM
-    labels_c[veins] = Label.VEIN
-    for t in traces.values():
-        labels_c[t.cn8] = Label.CN8
-        labels_c[t.cn7] = Label.CN7
-    labels_c[arteries] = Label.ARTERY
+    labels_c = compose_labels(
+        {
+            Label.CSF: csf,
+            Label.BRAINSTEM: bs.mask,
+            Label.VEIN: veins,
+            Label.CN8: np.logical_or.reduce([t.cn8 for t in traces.values()]),
+            Label.CN7: np.logical_or.reduce([t.cn7 for t in traces.values()]),
+            Label.ARTERY: arteries,
+        },
+        norm.shape,
+    )
     full = np.zeros(t2c.shape, np.uint8)
     full[arteries_full] = Label.ARTERY
     full[roi] = labels_c
@@ -247,7 +252,11 @@ def run_case(
             t2=norm,
             params=config.contacts,
         )
-        quality = float(np.clip(1.0 - trace.path_cost / 20.0, 0.3, 1.0))
+        quality = trace_quality(
+            trace.path_cost,
+            light_cost=config.nerves.cost_light,
+            floor=config.checks.min_trace_quality,
+        )
         verdict = decide(
             contacts,
             rdp_mm=geom.rdp_mm,
@@ -263,7 +272,13 @@ def run_case(
                 reg_check,
                 behind_clivus,
                 separation_check(separated=trace.separated),
-                *nerve_checks(geom, nerve_mask=trace.cn7, spacing=sp, params=config.checks),
+                *nerve_checks(
+                    geom,
+                    nerve_mask=trace.cn7,
+                    spacing=sp,
+                    attached_from_anatomy=trace.attached_from_anatomy,
+                    params=config.checks,
+                ),
                 unlabelled_tof_check(
                     tof_bright,
                     vessels,
@@ -379,46 +394,18 @@ def _find_brainstem(
     return norm, levels, segment_brainstem(norm, levels, t2c.spacing, params=config.brainstem)
 
 
-def check_inputs(t2: Volume, mra: Volume) -> None:
+def check_inputs(t2: Volume, mra: Volume, *, params: inputs.InputCheckParams | None = None) -> None:
     """``nvc.inputs.check_inputs`` with its refusal as an ``AnalysisError`` (exit code 4)."""
     try:
-        inputs.check_inputs(t2, mra)
+        inputs.check_inputs(t2, mra, params=params)
     except inputs.InputRefused as exc:
         raise AnalysisError(str(exc)) from None
-
-
-def _roi(t2c: Volume, bs: Brainstem) -> tuple[slice, slice, slice]:
-    """Both cerebellopontine angles around the pontomedullary junction (index box)."""
-    sp = t2c.spacing
-    jc = np.nanmean(bs.center_j)
-    half = np.array([48.0, 0.0, 0.0]) / sp
-    lo = np.array([bs.midline_i - half[0], jc - 28.0 / sp[1], bs.pmj_k - 18.0 / sp[2]])
-    hi = np.array([bs.midline_i + half[0], jc + 34.0 / sp[1], bs.pmj_k + 26.0 / sp[2]])
-    lo = np.maximum(np.floor(lo).astype(int), 0)
-    hi = np.minimum(np.ceil(hi).astype(int) + 1, t2c.shape)
-    return (
-        slice(int(lo[0]), int(hi[0])),
-        slice(int(lo[1]), int(hi[1])),
-        slice(int(lo[2]), int(hi[2])),
-    )
 
 
 def _shift(roi: tuple[slice, slice, slice]) -> NDArray[np.float64]:
     m = np.eye(4)
     m[:3, 3] = [s.start for s in roi]
     return m
-
-
-def _crop_brainstem(bs: Brainstem, roi: tuple[slice, slice, slice]) -> Brainstem:
-    i0, j0, k0 = (s.start for s in roi)
-    return Brainstem(
-        mask=bs.mask[roi],
-        midline_i=bs.midline_i - i0,
-        center_j=bs.center_j[roi[2]] - j0,
-        half_ap_mm=bs.half_ap_mm[roi[2]],
-        pmj_index=bs.pmj_index - np.array([i0, j0, k0], float),
-        axis=bs.axis,
-    )
 
 
 def _acquisition(vol: Volume) -> dict[str, object]:

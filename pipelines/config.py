@@ -14,11 +14,13 @@ import tomli_w
 from nvc.brainstem import BrainstemParams
 from nvc.contacts import ContactParams
 from nvc.decision import DecisionParams
+from nvc.inputs import InputCheckParams
 from nvc.intensity import IntensityParams
 from nvc.io.atomic import write_text
 from nvc.nerve_geometry import GeometryParams
 from nvc.nerves import NerveParams
 from nvc.quality import SelfCheckParams
+from nvc.region import RegionParams
 from nvc.registration import RegistrationParams
 from nvc.vascular_context import ContextParams
 from nvc.vertebrobasilar import VertebrobasilarParams
@@ -59,6 +61,8 @@ class PipelineConfig:
     decision: DecisionParams = field(default_factory=DecisionParams)
     quality: QualityParams = field(default_factory=QualityParams)
     checks: SelfCheckParams = field(default_factory=SelfCheckParams)
+    region: RegionParams = field(default_factory=RegionParams)
+    inputs: InputCheckParams = field(default_factory=InputCheckParams)
     context: ContextParams = field(default_factory=ContextParams)
     vertebrobasilar: VertebrobasilarParams = field(default_factory=VertebrobasilarParams)
 

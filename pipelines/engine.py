@@ -162,7 +162,7 @@ def slurm_cluster(opts: SlurmOptions, *, scheduler_host: str | None = None) -> A
     try:
         from dask_jobqueue import SLURMCluster
     except ImportError:
-        raise UsageError("--slurm needs dask-jobqueue: pip install 'nvc[distributed]'") from None
+        raise UsageError("--slurm needs dask-jobqueue: pip install 'nvc[batch]'") from None
     kwargs = slurm_kwargs(opts)
     if scheduler_host:
         kwargs["scheduler_options"] = {

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 
 from nvc.io.errors import VolumeLoadError
+from pipelines.extras import install_hint, missing_extra
 
 #: Exit codes (documented in the README).
 EXIT_OK = 0
@@ -52,6 +53,12 @@ def run_guarded(func: Callable[[], int], prog: str = "nvc") -> int:
     except MemoryError:
         print(f"{prog}: error: not enough memory to analyse these inputs", file=sys.stderr)
         return EXIT_ANALYSIS
+    except ImportError as exc:
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        print(f"{prog}: error: this command {install_hint(extra, exc.name)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(
             f"{prog}: interrupted; finished results are kept, nothing half-written", file=sys.stderr

@@ -30,7 +30,7 @@ from nvc.report.drawing import to_png
 from nvc.report.html import render_html
 from nvc.report.layout import parse_layout
 from nvc.report.pdf import render_pdf
-from nvc.report.surfaces import label_surface
+from nvc.surface import label_surface
 from pipelines.errors import EXIT_OK, run_guarded
 from pipelines.progress import Progress, TerminalProgress
 

@@ -17,9 +17,9 @@ from pipelines.case import run_case
 from pipelines.config import load_config
 from pipelines.discovery import SIDE_NAMES
 from pipelines.errors import EXIT_OK, AnalysisError, UsageError, run_guarded
+from pipelines.extras import install_hint, missing_extra
 from pipelines.outputs import OUTPUT_NAMES, save_case
 from pipelines.progress import TerminalProgress, scaled
-from pipelines.report import write_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     def body() -> int:
         config = load_config(args.config)
         _refuse_overwriting_inputs(args.out, [args.t2, args.mra])
+        write_report = None if args.no_report else _report_writer()
         with TerminalProgress(quiet=args.quiet) as progress:
             progress("loading", 0.0)
             t2 = load_volume(args.t2)
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{DISCLAIMER}")
         print("\n".join(findings_lines(result.findings.to_dict())))
         print(f"wrote {path.parent}")
-        if not args.no_report:
+        if write_report is not None:
             with TerminalProgress(quiet=args.quiet) as progress:
                 html = write_report(
                     args.out, include_identifiers=args.include_identifiers, progress=progress
@@ -98,6 +99,19 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return run_guarded(body)
+
+
+def _report_writer() -> Any:
+    """``pipelines.report.write_report``, or a usage error naming the extra it needs."""
+    try:
+        from pipelines.report import write_report
+    except ImportError as exc:
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        hint = install_hint(extra, exc.name)
+        raise UsageError(f"the report {hint} (or pass --no-report)") from None
+    return write_report
 
 
 def identifiers_of(volume: Volume, path: Path) -> dict[str, str]:

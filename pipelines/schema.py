@@ -78,9 +78,25 @@ BOUNDS: dict[str, dict[str, Bound]] = {
         "branch_calibre": Bound(gt=0, le=1),
     },
     "NerveParams": {"attached_end_mm": Bound(ge=-20, le=20, unit="mm")},  # a signed height
+    "VesselParams": {
+        "dark_core_fraction": Bound(gt=0, le=1),
+        "vein_tube_darkness": Bound(gt=0, le=1),
+        "vein_roundness": Bound(ge=0, le=1),
+    },
     "ContactParams": {"core_max": Bound(gt=0, le=1)},
     "DecisionParams": {"min_distance_factor": Bound(ge=0, le=1)},
+    "InputCheckParams": {
+        "min_structure": Bound(ge=0, le=1),
+        "bright_of_peak": Bound(gt=0, lt=1),
+        "min_t2_bright": Bound(ge=0, le=1),
+        "swapped_t2_bright": Bound(ge=0, le=1),
+        "swapped_mra_bright": Bound(ge=0, le=1),
+        "max_mra_bright": Bound(gt=0, le=1),
+        "min_mra_contrast": Bound(ge=1),
+        "max_similarity": Bound(gt=0, le=1),
+    },
     "SelfCheckParams": {
+        "min_trace_quality": Bound(ge=0, le=1),
         "review_confidence": Bound(ge=0, le=1),
         "void_darkness": Bound(ge=0, le=1),
     },

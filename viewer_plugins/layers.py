@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
-from skimage.measure import marching_cubes
 
 from nvc.labels import LABEL_TABLE, Label, LabelInfo
-from nvc.volume import Volume, apply_affine, reorient_canonical, resample_to
+from nvc.surface import label_surface
+from nvc.volume import Volume, reorient_canonical, resample_to
 from pipelines.results import Centerline, SavedCase
 
 LayerData = tuple[Any, dict[str, Any], str]
@@ -308,8 +307,10 @@ def surface_layers(
 ) -> list[LayerData]:
     """Marching-cubes surfaces (RAS mm vertices) of the given labels, in the table's colours.
 
-    Each mask is smoothed by a Gaussian of 0.6 voxel before the 0.5 iso-surface
-    is taken, which rounds the voxel staircase without moving the surface.
+    Surfaces come from ``nvc.surface.label_surface``: each mask is smoothed by a
+    Gaussian of 0.6 voxel before the 0.5 iso-surface is taken, which rounds the
+    voxel staircase without moving the surface (a mask too thin for that keeps
+    its voxel surface).
     """
     info = {int(t.value): t for t in table}
     out: list[LayerData] = []
@@ -318,14 +319,14 @@ def surface_layers(
         mask = array == value
         if not mask.any() or value not in info:
             continue
-        verts, faces = _mask_surface(mask)
-        if len(faces) == 0:
+        mesh = label_surface(mask, labels.affine)
+        if len(mesh.faces) == 0:
             continue
-        if np.linalg.det(labels.affine[:3, :3]) > 0:
-            # voxel -> RAS keeps handedness, RAS -> (z, y, x) flips it: keep normals outward
-            faces = faces[:, ::-1]
+        # faces point outwards in RAS; RAS -> (z, y, x) flips handedness, which
+        # ``vertex_normals`` undoes (it orients normals by the enclosed volume)
+        faces = mesh.faces
         rgb = np.array(info[value].rgb) / 255.0
-        world = to_world(apply_affine(labels.affine, verts))
+        world = to_world(mesh.vertices)
         normals = vertex_normals(world, faces)
         out.append(
             (
@@ -382,20 +383,6 @@ def shade(rgb: Any, normals: NDArray[np.float64], view: Any, up: Any) -> NDArray
     colors = np.ones((len(normals), 4))
     colors[:, :3] = np.asarray(rgb, float)[None, :3] * light[:, None]
     return colors
-
-
-def _mask_surface(mask: NDArray[np.bool_]) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
-    """Iso-surface of a mask in voxel indices of the full grid (vertices, triangle indices)."""
-    box = ndimage.find_objects(mask.astype(np.uint8))[0]
-    lo = [max(s.start - 2, 0) for s in box]
-    hi = [min(s.stop + 2, n) for s, n in zip(box, mask.shape, strict=True)]
-    sub = mask[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
-    padded = np.pad(sub, 1).astype(np.float32)
-    smooth = ndimage.gaussian_filter(padded, 0.6)
-    if smooth.max() <= 0.5:
-        smooth = padded
-    verts, faces, _, _ = marching_cubes(smooth, 0.5)
-    return verts + np.array(lo) - 1.0, faces
 
 
 #: Colour of the primary offender's surface in 3D (not a label colour).

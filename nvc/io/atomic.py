@@ -29,7 +29,13 @@ _NO_DIR_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF}
 
 
 def fsync_file(path: str | Path) -> None:
-    """Flush a file's data and metadata to the disk (``fsync``)."""
+    """Flush a file's data and metadata to the disk (``fsync``).
+
+    Parameters
+    ----------
+    path : str or Path
+        An existing file.
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -42,6 +48,11 @@ def fsync_dir(path: str | Path) -> None:
 
     A no-op where folders cannot be opened (Windows) or synced (some network
     and FUSE file systems answer EINVAL).
+
+    Parameters
+    ----------
+    path : str or Path
+        An existing folder.
     """
     if os.name != "posix":
         return
@@ -56,7 +67,13 @@ def fsync_dir(path: str | Path) -> None:
 
 
 def fsync_tree(root: str | Path) -> None:
-    """fsync every file and folder under ``root`` (folders after their entries); links skipped."""
+    """fsync every file and folder under ``root`` (folders after their entries); links skipped.
+
+    Parameters
+    ----------
+    root : str or Path
+        A file or folder.
+    """
     for folder, _dirs, files in os.walk(root, topdown=False):
         for name in files:
             path = Path(folder, name)
@@ -66,7 +83,13 @@ def fsync_tree(root: str | Path) -> None:
 
 
 def make_dirs(path: str | Path) -> None:
-    """``mkdir -p`` whose new folders are durable (each one's parent fsynced after it)."""
+    """``mkdir -p`` whose new folders are durable (each one's parent fsynced after it).
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder to create, with its missing parents.
+    """
     path = Path(path)
     missing = []
     while not path.is_dir():
@@ -104,6 +127,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     ``.nii.gz``) so writers that pick a format from the name still work. On
     success the file is fsynced, renamed onto ``path`` and the folder fsynced.
     On any error the temporary file is removed and ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+
+    Yields
+    ------
+    Path
+        The temporary path to write to (same folder, same suffixes).
     """
     path = Path(path)
     make_dirs(path.parent)
@@ -119,7 +152,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_text(path: str | Path, text: str) -> Path:
-    """Atomically write a UTF-8 text file."""
+    """Atomically write a UTF-8 text file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    text : str
+        Its content.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -138,6 +184,18 @@ def staged_folder(path: str | Path, *, last: Sequence[str] = ()) -> Iterator[Pat
     moved in last, so their presence means the rest is there, also after a
     power cut (everything is fsynced first, the folder again between the rest
     and the markers). Other files already in ``path`` are kept.
+
+    Parameters
+    ----------
+    path : str or Path
+        The results folder to fill (created when absent).
+    last : sequence of str
+        Entry names moved in last (e.g. ``findings.json``).
+
+    Yields
+    ------
+    Path
+        The staging folder to write into.
 
     Raises
     ------
@@ -174,7 +232,20 @@ def staged_folder(path: str | Path, *, last: Sequence[str] = ()) -> Iterator[Pat
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Atomically write a binary file."""
+    """Atomically write a binary file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    data : bytes
+        Its content.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
@@ -191,6 +262,16 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     half-written one, also after a power cut (the new folder's files and
     folders are fsynced before the rename, the parent folder after it). On any
     error the temporary folder is removed and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder to create or replace.
+
+    Yields
+    ------
+    Path
+        The temporary folder to fill.
     """
     path = Path(path)
     make_dirs(path.parent)
@@ -228,6 +309,18 @@ def remove_temporaries(root: str | Path, *, depth: int = 2) -> list[Path]:
 
     Only hidden entries whose name carries the temporary marker (``.name.*.tmp*``)
     are removed. Returns what was removed.
+
+    Parameters
+    ----------
+    root : str or Path
+        Folder to clean (absent: nothing to do).
+    depth : int
+        Levels of subfolders searched.
+
+    Returns
+    -------
+    list of Path
+        The removed entries.
     """
     removed: list[Path] = []
     folders = [Path(root)]

@@ -21,6 +21,18 @@ def check_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, int, int]:
     """Return the 3D shape, squeezing trailing singleton dimensions.
 
     Raises VolumeLoadError for 2D, 4D and larger, zero-sized or absurdly large grids.
+
+    Parameters
+    ----------
+    path : Path
+        The file (named in the error).
+    shape : tuple of int
+        The header's grid shape.
+
+    Returns
+    -------
+    tuple of int
+        ``(I, J, K)``.
     """
     dims = [int(n) for n in shape]
     while len(dims) > 3 and dims[-1] == 1:
@@ -41,7 +53,17 @@ def check_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, int, int]:
 
 
 def check_geometry(path: Path, affine: NDArray[np.float64], spacing: Any) -> None:
-    """Refuse non-finite, zero or negative voxel sizes and degenerate affines."""
+    """Refuse non-finite, zero or negative voxel sizes and degenerate affines.
+
+    Parameters
+    ----------
+    path : Path
+        The file (named in the error).
+    affine : ndarray of float64, shape (4, 4)
+        Voxel indices to RAS+ mm.
+    spacing : array_like, shape (3,)
+        Voxel size in mm along i, j, k.
+    """
     sp = np.asarray(spacing, dtype=np.float64)[:3]
     if not np.all(np.isfinite(sp)) or np.any(sp <= 0):
         raise VolumeLoadError(path, f"voxel size {tuple(sp.tolist())} is zero, negative or invalid")
@@ -71,6 +93,15 @@ def check_data_size(path: Path, needed: int, available: int | None) -> None:
     """Refuse a file that holds fewer voxel bytes than its header declares (before allocating).
 
     ``available`` is None when the format's storage cannot be measured cheaply.
+
+    Parameters
+    ----------
+    path : Path
+        The file (named in the error).
+    needed : int
+        Voxel bytes the header declares.
+    available : int or None
+        Voxel bytes the file holds (decompressed).
     """
     if available is not None and available < needed:
         raise VolumeLoadError(
@@ -81,7 +112,20 @@ def check_data_size(path: Path, needed: int, available: int | None) -> None:
 
 
 def check_values(path: Path, array: NDArray[Any]) -> NDArray[Any]:
-    """Refuse non-numeric (RGB, complex) data and non-finite voxels."""
+    """Refuse non-numeric (RGB, complex) data and non-finite voxels.
+
+    Parameters
+    ----------
+    path : Path
+        The file (named in the error).
+    array : ndarray, shape (I, J, K)
+        The voxels read.
+
+    Returns
+    -------
+    ndarray
+        ``array`` unchanged (any real numeric dtype).
+    """
     if array.dtype.names is not None or array.dtype.kind not in "biuf":
         raise VolumeLoadError(
             path, f"voxel type {array.dtype} is not a scalar real type (RGB or complex?)"

@@ -7,7 +7,18 @@ from pathlib import Path
 
 
 def sha256_of(path: str | Path) -> str:
-    """SHA-256 of a file, or of a folder's files in name order (DICOM series)."""
+    """SHA-256 of a file, or of a folder's files in name order (DICOM series).
+
+    Parameters
+    ----------
+    path : str or Path
+        A file or a folder.
+
+    Returns
+    -------
+    str
+        64 hexadecimal characters.
+    """
     path = Path(path)
     h = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]

@@ -61,6 +61,17 @@ DICOM_IDENTIFIERS = {
 def load_itk_file(path: str | Path) -> Volume:
     """Load a NRRD, MHA or MHD file as a RAS+ Volume.
 
+    Parameters
+    ----------
+    path : str or Path
+        A ``.nrrd``, ``.nhdr``, ``.mha`` or ``.mhd`` file.
+
+    Returns
+    -------
+    Volume
+        The voxels (their dtype kept), axes (i, j, k), with the RAS+ affine (ITK's LPS
+        geometry converted).
+
     Raises
     ------
     VolumeLoadError
@@ -113,6 +124,12 @@ def load_dicom_series(folder: str | Path, *, series_uid: str | None = None) -> V
         Folder holding the series' files.
     series_uid : str, optional
         Which series to read when the folder holds several.
+
+    Returns
+    -------
+    Volume
+        Axes (i, j, k) along the series' rows, columns and slices, RAS+ affine;
+        identifying tags kept apart in ``metadata['identifiers']``.
 
     Raises
     ------

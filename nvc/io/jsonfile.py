@@ -24,10 +24,34 @@ def _default(value: Any) -> Any:
 
 
 def write_json(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as indented JSON (atomically)."""
+    """Write ``data`` as indented JSON (atomically).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    data : object
+        JSON-serialisable data.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     return write_text(path, json.dumps(data, indent=2, default=_default, allow_nan=False) + "\n")
 
 
 def read_json(path: str | Path) -> Any:
-    """Read a JSON file."""
+    """Read a JSON file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A UTF-8 JSON file.
+
+    Returns
+    -------
+    object
+        The parsed data.
+    """
     return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -14,7 +14,18 @@ from nvc.volume import Volume
 
 
 def label_table_path(path: str | Path) -> Path:
-    """``labels.nii.gz`` -> ``labels.tsv`` (BIDS dseg style table)."""
+    """``labels.nii.gz`` -> ``labels.tsv`` (BIDS dseg style table).
+
+    Parameters
+    ----------
+    path : str or Path
+        A label map (``.nii`` or ``.nii.gz``).
+
+    Returns
+    -------
+    Path
+        The ``.tsv`` beside it, same stem.
+    """
     path = Path(path)
     stem = path.name
     for suffix in (".nii.gz", ".nii"):
@@ -27,6 +38,20 @@ def save_label_map(
     volume: Volume, path: str | Path, *, table: tuple[LabelInfo, ...] = LABEL_TABLE
 ) -> Path:
     """Write a label map as uint8/uint16 NIfTI and its table (index, name, abbreviation, color).
+
+    Parameters
+    ----------
+    volume : Volume
+        Integer labels (0 background) on any grid.
+    path : str or Path
+        The NIfTI file to write.
+    table : tuple of LabelInfo
+        Names and colours of the labels.
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Raises
     ------
@@ -49,6 +74,16 @@ def save_label_map(
 def read_label_table(path: str | Path) -> tuple[LabelInfo, ...]:
     """Read a label table (index, name, abbreviation, color ``#rrggbb``) written by
     ``save_label_map``; ``path`` is the table or the label map beside it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table, or the label map beside it.
+
+    Returns
+    -------
+    tuple of LabelInfo
+        One per row, in file order.
 
     Raises
     ------

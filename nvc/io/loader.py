@@ -16,6 +16,16 @@ ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
 def load_volume(path: str | Path) -> Volume:
     """Load a NIfTI file, NRRD/MetaImage file or DICOM series folder.
 
+    Parameters
+    ----------
+    path : str or Path
+        A ``.nii``/``.nii.gz``, ``.nrrd``/``.nhdr``, ``.mha``/``.mhd`` file or a DICOM folder.
+
+    Returns
+    -------
+    Volume
+        3D voxels, axes (i, j, k), and their RAS+ affine (mm).
+
     Raises
     ------
     VolumeLoadError

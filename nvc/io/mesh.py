@@ -17,7 +17,20 @@ _STL_DTYPE = np.dtype([("normal", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2
 
 
 def face_normals(vertices: NDArray[np.floating], faces: NDArray[np.integer]) -> NDArray[np.float64]:
-    """Unit normals of triangles (right-hand rule on the vertex order), shape (F, 3)."""
+    """Unit normals of triangles (right-hand rule on the vertex order), shape (F, 3).
+
+    Parameters
+    ----------
+    vertices : ndarray, shape (V, 3)
+        Vertex coordinates (RAS+ mm).
+    faces : ndarray of int, shape (F, 3)
+        Vertex indices per triangle.
+
+    Returns
+    -------
+    ndarray of float64, shape (F, 3)
+        Unit normals (zero for degenerate triangles).
+    """
     v = np.asarray(vertices, np.float64)[np.asarray(faces)]
     n = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
     length = np.linalg.norm(n, axis=1, keepdims=True)
@@ -37,6 +50,11 @@ def save_stl(
         Vertex indices, counter-clockwise seen from outside.
     name : str
         Structure name written into the 80-byte header.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     faces = np.asarray(faces, np.int64)
     rec = np.zeros(len(faces), _STL_DTYPE)
@@ -51,7 +69,19 @@ def save_stl(
 
 
 def load_stl(path: str | Path) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Read a binary STL: (triangles, shape (F, 3, 3) in file units; normals, shape (F, 3))."""
+    """Read a binary STL: (triangles, shape (F, 3, 3) in file units; normals, shape (F, 3)).
+
+    Parameters
+    ----------
+    path : str or Path
+        A binary STL file.
+
+    Returns
+    -------
+    triangles : ndarray of float32, shape (F, 3, 3)
+        Vertex coordinates per triangle, file units (mm for nvc's files).
+    normals : ndarray of float32, shape (F, 3)
+    """
     raw = Path(path).read_bytes()
     n = int(np.frombuffer(raw, "<u4", count=1, offset=80)[0])
     rec = np.frombuffer(raw, _STL_DTYPE, count=n, offset=84)
@@ -61,7 +91,24 @@ def load_stl(path: str | Path) -> tuple[NDArray[np.float32], NDArray[np.float32]
 def save_obj(
     path: str | Path, vertices: NDArray[np.floating], faces: NDArray[np.integer], *, name: str
 ) -> Path:
-    """Write a triangle mesh as Wavefront OBJ (mm, RAS+; comment says ``SPACE=RAS``)."""
+    """Write a triangle mesh as Wavefront OBJ (mm, RAS+; comment says ``SPACE=RAS``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    vertices : ndarray, shape (V, 3)
+        RAS+ mm.
+    faces : ndarray, shape (F, 3)
+        Vertex indices, counter-clockwise seen from outside.
+    name : str
+        Structure name (the OBJ object name).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64) + 1
     lines = [f"# nvc surface: {name}", "# SPACE=RAS", "# units: mm", f"o {name.replace(' ', '_')}"]

@@ -48,6 +48,17 @@ def load_nifti(path: str | Path) -> Volume:
     voxel array is allocated. Trailing singleton dimensions are squeezed.
     nibabel's log lines about repaired header fields are kept off stderr.
 
+    Parameters
+    ----------
+    path : str or Path
+        A ``.nii`` or ``.nii.gz`` file (NIfTI-1 or NIfTI-2).
+
+    Returns
+    -------
+    Volume
+        The voxels (their stored dtype, scaled when the header scales them), axes
+        (i, j, k), with the sform (else qform) as RAS+ affine in mm.
+
     Raises
     ------
     VolumeLoadError
@@ -143,6 +154,22 @@ def save_nifti(
     without string matching: about a third of the time on noisy images such
     as an MRI, whose files come out at most a tenth larger, the same size for
     a TOF; much larger for smooth maps).
+
+    Parameters
+    ----------
+    volume : Volume
+        Any 3D volume (RAS+ affine).
+    path : str or Path
+        ``.nii`` or ``.nii.gz``.
+    dtype : numpy dtype, optional
+        Stored type (default: the array's).
+    gzip_strategy : {"default", "huffman"}
+        zlib strategy of a ``.gz`` file.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     path = Path(path)
     data = np.asarray(volume.array if dtype is None else volume.array.astype(dtype))

@@ -53,6 +53,17 @@ class CorruptDataError(ValueError):
 def itk_stored_bytes(path: Path) -> int | None:
     """Voxel bytes (decompressed) held by a NRRD (``.nrrd``/``.nhdr``) or MetaImage file.
 
+    Parameters
+    ----------
+    path : Path
+        A ``.nrrd``, ``.nhdr``, ``.mha`` or ``.mhd`` file.
+
+    Returns
+    -------
+    int or None
+        Bytes of voxel data stored (counted by streaming decompression, never
+        held in memory); None when they cannot be measured cheaply.
+
     Raises
     ------
     CorruptDataError
@@ -78,6 +89,16 @@ def metaimage_header_problem(path: Path) -> str | None:
     fewer than ``NDims`` numbers (MetaIO reads on into the next lines), a
     flag that is not True or False, a data file that is not there, a
     ``CompressedDataSize`` other than the compressed bytes the file holds.
+
+    Parameters
+    ----------
+    path : Path
+        A ``.mha`` or ``.mhd`` file.
+
+    Returns
+    -------
+    str or None
+        A one-line description of the problem.
     """
     with path.open("rb") as fh:
         head = fh.read(MAX_HEADER_BYTES)
@@ -170,7 +191,19 @@ def _is_number(text: str) -> bool:
 
 
 def dicom_pixel_bytes_fit(path: Path, declared: int) -> bool:
-    """False when an uncompressed DICOM file is smaller than its declared pixel data."""
+    """False when an uncompressed DICOM file is smaller than its declared pixel data.
+
+    Parameters
+    ----------
+    path : Path
+        A DICOM file.
+    declared : int
+        Pixel data bytes its header declares.
+
+    Returns
+    -------
+    bool
+    """
     with path.open("rb") as fh:
         head = fh.read(4096)
     if head[128:132] != b"DICM":
@@ -341,6 +374,16 @@ def dicom_length_problem(path: Path) -> str | None:
     representation is refused too, since readers then disagree on how long
     its length field is. Files without the ``DICM`` preamble and deflated
     data sets are not checked.
+
+    Parameters
+    ----------
+    path : Path
+        A DICOM file.
+
+    Returns
+    -------
+    str or None
+        A one-line description of the first problem found.
     """
     with path.open("rb") as fh:
         if fh.read(132)[128:132] != b"DICM":

@@ -9,6 +9,16 @@ from pathlib import Path
 def read_tsv(path: str | Path) -> list[dict[str, str]]:
     """Rows of a TSV file as dictionaries keyed by the header's column names.
 
+    Parameters
+    ----------
+    path : str or Path
+        A tab-separated file with a header row.
+
+    Returns
+    -------
+    list of dict of str to str
+        One dict per row, keyed by the header.
+
     Raises
     ------
     ValueError

@@ -17,6 +17,7 @@ from nvc.nerves import (
     _CanalTube,
     _cost,
     _into_canal,
+    _root_exit_index,
     trace_nerves,
 )
 from nvc.phantom import PhantomParams, SideParams, make_case
@@ -133,6 +134,16 @@ def test_attached_end_bridges_short_gaps_and_arteries():
     assert _attached_end(path, sp, ridge3, distance_to_mask(along, sp), params) == 8
 
 
+def test_a_ridge_shorter_than_any_attached_segment_leaves_the_length_to_anatomy():
+    params = NerveParams(min_seen_attached_mm=4.0, typical_attached_mm=9.0)
+    arc = np.arange(0.0, 14.01, 0.5)  # a path 14 mm down the pons, 0.5 mm steps
+    assert _root_exit_index(arc, 12, params) == (12, False)  # 6 mm seen: the image decides
+    assert _root_exit_index(arc, 3, params) == (18, True)  # 1.5 mm seen: 9 mm from anatomy
+    short = np.arange(0.0, 5.01, 0.5)  # the path itself ends sooner
+    assert _root_exit_index(short, 2, params) == (10, True)
+    assert _root_exit_index(short, 10, params) == (10, False)
+
+
 def test_cn7_mask_goes_into_the_canal(traced):
     """The phantom draws the nerves 9 mm into the internal auditory canal; so does the mask."""
     case, t2, traces = traced
@@ -214,10 +225,11 @@ def test_the_path_cost_prefers_a_thin_dark_tube_to_the_edge_of_bulky_tissue():
         tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.3, bone_threshold=0.08
     )
     csf, bone = t2 > 0.7, t2 < 0.08
-    cost = _cost(
-        tube_darkness(t2, levels, sp, radius_mm=NerveParams().tube_radius_mm), csf, bone, None, sp
-    )
-    plain = _cost(tube_darkness(t2, levels, sp, radius_mm=None), csf, bone, None, sp)
+    params = NerveParams()
+    tube_dark = tube_darkness(t2, levels, sp, radius_mm=params.tube_radius_mm)
+    cost = _cost(tube_dark, csf, bone, None, sp, params, tof_bar=params.tof_bar_fraction)
+    plain_dark = tube_darkness(t2, levels, sp, radius_mm=None)
+    plain = _cost(plain_dark, csf, bone, None, sp, params, tof_bar=params.tof_bar_fraction)
     on_tube, on_edge = cost[20, 26, 10], cost[20, 13, 10]
     assert on_tube < 0.1 * on_edge
     # darkness alone cannot tell them apart: the edge is as cheap as the tube, or cheaper

@@ -52,6 +52,16 @@ def test_an_untraced_attached_segment_needs_review():
     assert checks.capped(0.95) <= SelfCheckParams().review_confidence
 
 
+def test_an_attached_segment_placed_from_anatomy_needs_review_whatever_its_length():
+    checks = nerve_checks(
+        _straight(22.0, 9.0), nerve_mask=_tube(0.8, 22.0), spacing=SP, attached_from_anatomy=True
+    )
+    failed = [c for c in checks if not c.passed]
+    assert [c.name for c in failed] == ["attached_segment_seen"]
+    assert "not visible on the image" in failed[0].reason
+    assert SideQuality(tuple(checks)).needs_review
+
+
 def test_a_root_exit_point_off_the_brainstem_and_a_short_nerve_are_reported():
     geom = _straight(8.0, 6.0, start_off_mm=3.0)
     failed = {

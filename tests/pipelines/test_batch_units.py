@@ -219,7 +219,7 @@ def test_offender_is_the_arterial_contact_in_the_vulnerable_zone():
 
 
 def test_the_worker_side_imports_no_image_library():
-    """Dask workers import only pipelines.batch_case: they stay small (cases run in children)."""
+    """Dask workers import only pipelines.batch_case: they stay small (cases run apart)."""
     code = (
         "import sys, pipelines.batch_case\n"
         "print(' '.join(sorted({k.split('.')[0] for k in sys.modules})))\n"

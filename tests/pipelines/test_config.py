@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from nvc.region import RegionParams
+from pipelines.case import check_inputs
 from pipelines.cli import main
 from pipelines.config import (
     PRESETS,
@@ -17,8 +19,9 @@ from pipelines.config import (
     load_config,
     schema_markdown,
 )
-from pipelines.errors import UsageError
+from pipelines.errors import AnalysisError, UsageError
 from pipelines.schema import BOUNDS, ORDER, SAME_LENGTH, settings, validate
+from tests.helpers import with_slices
 
 # (TOML text, fragments the one-line message must hold)
 BAD = [
@@ -159,3 +162,19 @@ def test_the_default_preset_and_every_default_pass_their_own_validation():
     from pipelines.config import PipelineConfig, load_config
 
     assert load_config("default") == PipelineConfig()
+
+
+def test_the_input_limits_are_set_from_the_configuration(phantom_case):
+    """A preset may accept 1.5 mm T2 slices that the default refuses (a research choice)."""
+    thick = with_slices(phantom_case.t2, 1.5)
+    with pytest.raises(AnalysisError, match="mm slices"):
+        check_inputs(thick, phantom_case.mra, params=PipelineConfig().inputs)
+    config = config_from_dict({"inputs": {"max_t2_voxel_mm": 2.0}})
+    assert config.inputs.max_t2_voxel_mm == 2.0
+    check_inputs(thick, phantom_case.mra, params=config.inputs)
+
+
+def test_the_region_analysed_is_set_from_the_configuration():
+    config = config_from_dict({"region": {"lateral_mm": 40.0, "below_mm": 12.0}})
+    assert (config.region.lateral_mm, config.region.below_mm) == (40.0, 12.0)
+    assert config.region.above_mm == RegionParams().above_mm

@@ -24,6 +24,8 @@ from pipelines.outputs import OUTPUT_NAMES
 from tests.helpers import write_dicom_series
 
 REPO = Path(__file__).resolve().parents[2]
+#: The source folders (their names, not import names).
+SOURCE_FOLDERS = (REPO / "nvc", REPO / "pipelines", REPO / "viewer_plugins")
 IDENTIFIERS = {
     "0010|0010": "Doe^Janet7Q",
     "0010|0020": "PID-93571",
@@ -225,8 +227,8 @@ def test_no_pickle_eval_or_exec_of_inputs():
         r"|yaml\.load\(|np\.load\(|numpy\.load\(|torch\.load\("
     )
     hits = []
-    for package in ("nvc", "pipelines", "viewer_plugins"):
-        for path in (REPO / package).rglob("*.py"):
+    for folder in SOURCE_FOLDERS:
+        for path in folder.rglob("*.py"):
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if pattern.search(line):
                     hits.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
@@ -245,8 +247,8 @@ def test_every_write_goes_through_nvc_io():
         r"nib\.save\(|sitk\.WriteImage\(|\.to_filename\("
     )
     hits = []
-    for package in ("nvc", "pipelines", "viewer_plugins"):
-        for path in (REPO / package).rglob("*.py"):
+    for folder in SOURCE_FOLDERS:
+        for path in folder.rglob("*.py"):
             if path.parent.name == "io" and path.parent.parent.name == "nvc":
                 continue
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):

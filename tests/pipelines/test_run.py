@@ -155,3 +155,12 @@ def test_refusals_are_one_line_with_exit_codes(tmp_path, case_files, capsys):
     assert len(lines) == 5 and all(ln.startswith("nvc: error:") for ln in lines), err
     assert "Traceback" not in err
     assert not (tmp_path / "o" / "findings.json").exists()
+
+
+def test_findings_json_follows_the_published_schema(results):
+    import jsonschema
+
+    from pipelines.reference import SCHEMA_FILE
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads((results / "findings.json").read_text()), schema)

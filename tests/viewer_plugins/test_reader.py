@@ -7,7 +7,7 @@ import pytest
 import SimpleITK as sitk
 
 from nvc.io import save_label_map, save_nifti
-from nvc.labels import LABEL_TABLE
+from nvc.labels import LABEL_TABLE, Label
 from nvc.volume import Volume, to_sitk
 from tests.helpers import oblique_affine
 from viewer_plugins.layers import (
@@ -197,3 +197,13 @@ def test_surface_normals_point_outwards():
         radial = (verts - centre) / np.linalg.norm(verts - centre, axis=1, keepdims=True)
         cosines = np.einsum("ij,ij->i", normals, radial)  # an ellipsoid in mm: not all radial
         assert np.min(cosines) > 0.3 and np.median(cosines) > 0.9
+
+
+def test_a_one_voxel_thin_label_still_gets_a_3d_surface():
+    from viewer_plugins.layers import surface_layers
+
+    thin = np.zeros((12, 12, 12), np.uint8)
+    thin[6, 6, 2:10] = int(Label.CN7)
+    ((data, kwargs, kind),) = surface_layers(Volume(thin, np.diag([0.4, 0.4, 0.4, 1.0])))
+    assert kind == "surface" and len(data[1]) > 0
+    assert np.all(np.isfinite(kwargs["metadata"]["nvc_normals"]))

@@ -10,7 +10,7 @@ from nvc.labels import LABEL_TABLE, itksnap_label_description, slicer_color_tabl
 from nvc.report.content import BLOCKS
 from nvc.report.layout import parse_layout
 from nvc.report.slices import PLANES, plane_grid, sample
-from nvc.report.surfaces import label_surface
+from nvc.surface import label_surface
 from nvc.volume import Volume
 from tests.helpers import oblique_affine
 

@@ -1,0 +1,93 @@
+"""Vessel segmentation on small synthetic volumes with known geometry (mm)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nvc.intensity import T2Levels, dark_tube_roundness
+from nvc.vessels import TofLevels, VesselParams, segment_arteries, segment_veins
+
+SPACING = np.array([0.5, 0.5, 0.5])
+SHAPE = (60, 60, 40)
+T2_LEVELS = T2Levels(
+    tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.5, bone_threshold=0.14
+)
+TOF_LEVELS = TofLevels(tissue=0.0, csf=-0.2, artery=1.0)
+
+
+def _grid_mm() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    i, j, k = np.indices(SHAPE)
+    return i * SPACING[0], j * SPACING[1], k * SPACING[2]
+
+
+def _tube(centre_xy: tuple[float, float], radius_mm: float) -> np.ndarray:
+    """A straight tube along k through (x, y) mm."""
+    x, y, _ = _grid_mm()
+    return (x - centre_xy[0]) ** 2 + (y - centre_xy[1]) ** 2 <= radius_mm**2
+
+
+def _sheet(x_mm: float, half_thickness_mm: float) -> np.ndarray:
+    x, _, _ = _grid_mm()
+    return np.abs(x - x_mm) <= half_thickness_mm
+
+
+def test_roundness_tells_a_tube_from_a_sheet() -> None:
+    image = np.ones(SHAPE, np.float32)
+    tube = _tube((10.0, 15.0), 0.8)
+    sheet = _sheet(22.0, 0.5)
+    image[tube | sheet] = 0.2
+    where = np.zeros(SHAPE, bool)
+    where[20, 30, 20] = True  # tube axis
+    where[44, 30, 20] = True  # middle of the sheet
+    r = dark_tube_roundness(image, SPACING, where, scale_mm=0.7)
+    assert r[20, 30, 20] > 0.8
+    assert r[44, 30, 20] < 0.2
+    assert r[~where].max() == 0.0
+
+
+def _scene(*, tube_tof: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSF with bone on one side, a dark rim (sheet) on the bone and a dark tube in the CSF."""
+    t2 = np.ones(SHAPE, np.float32)
+    tof = np.full(SHAPE, TOF_LEVELS.csf, np.float32)
+    x, _, _ = _grid_mm()
+    bone = x >= 24.0
+    rim = (x >= 22.5) & (x < 24.0)  # a thin sheet in front of the bone, 1.5 mm thick
+    t2[bone] = 0.03
+    tof[bone] = -0.3
+    t2[rim] = 0.25
+    tof[rim] = -0.28
+    tube = _tube((10.0, 15.0), 1.0)
+    t2[tube] = 0.2
+    tof[tube] = tube_tof
+    return t2, tof, tube, rim
+
+
+def test_a_dark_tube_in_csf_that_is_dark_on_tof_is_a_vein_and_a_bone_rim_is_not() -> None:
+    t2, tof, tube, rim = _scene(tube_tof=-0.25)
+    veins = segment_veins(t2, T2_LEVELS, tof, TOF_LEVELS, SPACING, exclude=np.zeros(SHAPE, bool))
+    dice = 2 * (veins & tube).sum() / (veins.sum() + tube.sum())
+    assert dice > 0.7
+    assert not (veins & rim).any()
+
+
+def test_a_dark_tube_at_tissue_level_on_tof_is_a_nerve_not_a_vein() -> None:
+    t2, tof, tube, _ = _scene(tube_tof=TOF_LEVELS.tissue)
+    veins = segment_veins(t2, T2_LEVELS, tof, TOF_LEVELS, SPACING, exclude=np.zeros(SHAPE, bool))
+    assert not (veins & tube).any()
+
+
+def test_excluded_voxels_are_never_vein() -> None:
+    t2, tof, tube, _ = _scene(tube_tof=-0.25)
+    veins = segment_veins(t2, T2_LEVELS, tof, TOF_LEVELS, SPACING, exclude=tube)
+    assert not (veins & tube).any()
+
+
+@pytest.mark.parametrize("radius_mm", [0.8, 1.5])
+def test_arteries_follow_the_bright_tof_tube(radius_mm: float) -> None:
+    tof = np.zeros(SHAPE, np.float32)
+    tube = _tube((15.0, 15.0), radius_mm)
+    tof[tube] = 1.0
+    arteries = segment_arteries(tof, SPACING, TOF_LEVELS, params=VesselParams())
+    dice = 2 * (arteries & tube).sum() / (arteries.sum() + tube.sum())
+    assert dice > 0.8
