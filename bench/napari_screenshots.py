@@ -4,7 +4,8 @@
 
 Analyses a phantom case with ``run_case`` (as ``nvc run`` does), shows it through the
 plugin's layers and dock widget, centres on the symptomatic side's contact and saves
-``napari_2d_contact.png`` (window: view and findings table) and ``napari_3d.png`` (canvas).
+``napari_2d_contact.png`` (window: the T2 + TOF fusion, label outlines, the findings table)
+and ``napari_3d.png`` (canvas: the symptomatic side along the retrosigmoid corridor).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from nvc.phantom import PhantomParams, SideParams, make_case
 from pipelines.case import run_case
 from pipelines.results import saved_case
 from viewer_plugins.layers import case_layers, contact_rows
-from viewer_plugins.view import center_on, three_d_view
 from viewer_plugins.widget import NvcWidget
 
 PARAMS = PhantomParams(
@@ -63,9 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     viewer.screenshot(str(args.out / "napari_2d_contact.png"), canvas_only=False, flash=False)
 
-    three_d_view(viewer)
-    where = next(r for r in rows if r["side"] == PARAMS.hfs_side and r["grade"])
-    center_on(viewer, where["location_ras_mm"], zoom_mm=75.0)
+    widget.camera_preset(PARAMS.hfs_side)
+    viewer.scene.camera.zoom = max(viewer.canvas.size[1], 1) / 45.0
     _settle()
     viewer.screenshot(str(args.out / "napari_3d.png"), canvas_only=True, flash=False)
     viewer.close()

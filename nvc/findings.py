@@ -18,6 +18,8 @@ from typing import Any, Literal, get_args
 from nvc import DISCLAIMER
 from nvc.contacts import Contact
 from nvc.segments import SEGMENTS
+from nvc.vascular_context import NearbyArtery, Offender
+from nvc.vertebrobasilar import Vertebrobasilar
 from nvc.vocabulary import (
     GRADES,
     SIDES,
@@ -121,14 +123,26 @@ class SideFindings:
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
     quality: dict[str, Any] = field(default_factory=dict)
+    #: The nearest one or two arteries, whatever the reporting threshold (additive, 1.0).
+    nearest_arteries: tuple[NearbyArtery, ...] = ()
+    #: The primary arterial offender, its origin, course and porus distance (additive, 1.0).
+    offender: Offender | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (contract: README 'Outputs')."""
+        """JSON-ready dictionary (contract: README 'Outputs').
+
+        ``nearest_arteries`` and ``offender`` are written from their fields;
+        read back, they stay dictionaries in ``extra`` (which wins).
+        """
         d = {k: getattr(self, k) for k in _SIDE_KEYS}
         d["reasons"] = list(self.reasons)
         d["review_reasons"] = list(self.review_reasons)
         d["contacts"] = [contact_to_dict(c) for c in self.contacts]
+        d["nearest_arteries"] = [
+            asdict(a) | {"location_ras_mm": list(a.location_ras_mm)} for a in self.nearest_arteries
+        ]
+        d["offender"] = None if self.offender is None else asdict(self.offender)
         return d | self.extra
 
     @classmethod
@@ -314,6 +328,8 @@ class Findings:
     acquisition: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
     review: Review | None = None
+    #: Deviation, dominance and dolichoectasia of the vertebrobasilar system (additive, 1.0).
+    vertebrobasilar: Vertebrobasilar | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -338,6 +354,9 @@ class Findings:
             "registration": self.registration,
             "acquisition": self.acquisition,
             "provenance": self.provenance,
+            "vertebrobasilar": None
+            if self.vertebrobasilar is None
+            else asdict(self.vertebrobasilar),
         }
         d |= self.extra
         if self.review is not None:

@@ -42,6 +42,7 @@ def label_surface(
     *,
     smoothing_vox: float = 0.6,
     step: int = 1,
+    level: float = ISO_LEVEL,
 ) -> Mesh:
     """Iso-surface of a binary mask, placed in the world through the affine.
 
@@ -58,6 +59,11 @@ def label_surface(
         unsmoothed voxel surface instead of vanishing.
     step : int
         Marching-cubes step (1 = full resolution; 2 = about four times fewer triangles).
+    level : float
+        Iso-level of the smoothed mask (0.5: the voxels' boundary). A lower
+        level joins voxels that touch only along an edge or at a corner (a
+        thin vessel running obliquely stays one surface), widening the surface
+        by a fraction of a voxel.
 
     Returns
     -------
@@ -86,9 +92,9 @@ def label_surface(
     field = np.pad(crop.astype(np.float32), 1)
     if smoothing_vox > 0:
         smooth = ndimage.gaussian_filter(field, smoothing_vox)
-        if smooth.max() > ISO_LEVEL:
+        if smooth.max() > level:
             field = smooth
-    verts, faces, _, _ = marching_cubes(field, ISO_LEVEL, step_size=step, allow_degenerate=False)
+    verts, faces, _, _ = marching_cubes(field, level, step_size=step, allow_degenerate=False)
     ijk = verts - 1.0 + lo
     world = apply_affine(affine, ijk)
     faces = faces.astype(np.int64)

@@ -36,6 +36,8 @@ from nvc.quality import (
 )
 from nvc.region import analysis_region, crop_brainstem, region_affine
 from nvc.registration import register_rigid
+from nvc.vascular_context import describe_offender, nearest_arteries
+from nvc.vertebrobasilar import vertebrobasilar
 from nvc.vessel_names import artery_tree, name_artery
 from nvc.vessels import segment_arteries, segment_veins, tof_levels
 from nvc.vocabulary import SIDES, Side, VesselName
@@ -303,6 +305,28 @@ def run_case(
             rdp_mm=round(geom.rdp_mm, 2),
             nerve_length_mm=round(float(geom.arc_mm[-1]), 2),
             cn8_separated=trace.separated,
+            # MVD plan content (nvc.vascular_context): nearest arteries, primary offender
+            nearest_arteries=nearest_arteries(
+                arteries,
+                trace.cn7,
+                geom,
+                crop.affine,
+                sp,
+                name_of=name_of,
+                contacts=contacts,
+                params=config.context,
+            ),
+            offender=describe_offender(
+                contacts,
+                arteries,
+                trace.cn7,
+                trace.cn8,
+                geom,
+                tree,
+                crop.affine,
+                naming=config.naming,
+                params=config.context,
+            ),
         )
 
     report("outputs", 0.9)
@@ -318,6 +342,14 @@ def run_case(
             "quality": "good" if registration_ok else "poor",
         },
         acquisition={"t2": _acquisition(t2), "mra": _acquisition(mra)},
+        vertebrobasilar=vertebrobasilar(
+            tree,
+            crop.affine,
+            axis=bs.axis,
+            origin_index=bs.pmj_index,
+            naming=config.naming,
+            params=config.vertebrobasilar,
+        ),
     )
     report("done", 1.0)
     return CaseResult(

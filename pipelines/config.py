@@ -22,6 +22,8 @@ from nvc.nerves import NerveParams
 from nvc.quality import SelfCheckParams
 from nvc.region import RegionParams
 from nvc.registration import RegistrationParams
+from nvc.vascular_context import ContextParams
+from nvc.vertebrobasilar import VertebrobasilarParams
 from nvc.vessel_names import NamingParams
 from nvc.vessels import VesselParams
 from pipelines.errors import UsageError
@@ -61,6 +63,8 @@ class PipelineConfig:
     checks: SelfCheckParams = field(default_factory=SelfCheckParams)
     region: RegionParams = field(default_factory=RegionParams)
     inputs: InputCheckParams = field(default_factory=InputCheckParams)
+    context: ContextParams = field(default_factory=ContextParams)
+    vertebrobasilar: VertebrobasilarParams = field(default_factory=VertebrobasilarParams)
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain dictionary (tuples as lists)."""

@@ -16,6 +16,7 @@ display grid, so their voxels coincide exactly on screen.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import numpy as np
@@ -100,8 +101,8 @@ def display_volume(volume: Volume, *, labels: bool = False) -> Volume:
     return resample_to(volume, reference, interpolation="nearest" if labels else "linear")
 
 
-#: CSF fills the cisterns: drawn faintly so that nerves and vessels stand out.
-FAINT_LABELS = {int(Label.CSF): 0.25}
+#: CSF fills the cisterns: not tinted at all, so that the T2 under it reads as it is.
+FAINT_LABELS = {int(Label.CSF): 0.0}
 
 
 def label_colors(
@@ -168,11 +169,13 @@ def contact_rows(findings: Findings) -> list[dict[str, Any]]:
     Keys: side, vessel (name), vessel_class, segment, distance_from_rexp_mm,
     min_distance_mm, grade ("" when apart), mvd (this contact makes its side an
     MVD candidate: an artery touching the vulnerable zone of a side flagged as
-    candidate), location_ras_mm (x, y, z).
+    candidate), offender ("primary" for the side's primary offender, else ""),
+    position (around the nerve), location_ras_mm (x, y, z).
     """
     rows = []
     for side, s in findings.sides.items():
-        for c in s.contacts:
+        primary = (s.to_dict().get("offender") or {}).get("contact_index")
+        for i, c in enumerate(s.contacts):
             rows.append(
                 {
                     "side": side,
@@ -188,38 +191,70 @@ def contact_rows(findings: Findings) -> list[dict[str, Any]]:
                         and c.in_vulnerable_zone
                         and c.grade is not None
                     ),
+                    "offender": "primary" if i == primary else "",
+                    "position": c.position,
                     "location_ras_mm": c.location_ras_mm,
                 }
             )
     return rows
 
 
+#: The contact marker is a small cross this far (mm) beside the contact, so it never covers it.
+MARKER_OFFSET_MM = 1.8
+#: Size (mm) of a contact's cross, and of the primary offender's.
+MARKER_SIZE_MM = 1.5
+OFFENDER_MARKER_SIZE_MM = 2.2
+
+
+def marker_position(row: dict[str, Any]) -> NDArray[np.float64]:
+    """Where a contact's cross is drawn (RAS mm): ``MARKER_OFFSET_MM`` beside the contact.
+
+    In the axial plane, across the nerve's mostly lateral course: posterior when
+    the vessel lies anterior to the nerve, anterior otherwise, so that the cross
+    sits on neither the vessel nor the contact.
+    """
+    loc = np.asarray(row["location_ras_mm"], float)
+    toward = -1.0 if "anterior" in str(row.get("position", "")) else 1.0
+    return loc + np.array([0.0, toward * MARKER_OFFSET_MM, 0.0])
+
+
 def contacts_layer(
     findings: Findings, name: str = "contact sites", *, folder: Any = None
 ) -> LayerData:
-    """Points at the contact sites (RAS mm) with the findings as features and the vessel as text.
+    """Small crosses beside the contact sites, with the findings as features and names as text.
 
-    The findings (and ``folder``, the results folder they were read from, if any)
-    are in the layer's metadata: the dock widget shows them when the layer is added.
+    Each cross sits ``MARKER_OFFSET_MM`` beside its contact (``marker_position``),
+    so the contact itself stays visible; the exact location is in the features
+    (``x_mm``, ``y_mm``, ``z_mm``). The primary offender is drawn larger and
+    named as such. The findings (and ``folder``, the results folder they were
+    read from, if any) are in the layer's metadata: the dock widget shows them
+    when the layer is added.
     """
     rows = contact_rows(findings)
-    coords = to_world(np.array([r["location_ras_mm"] for r in rows], float).reshape(-1, 3))
+    coords = to_world(np.array([marker_position(r) for r in rows], float).reshape(-1, 3))
     columns = [k for k in rows[0] if k != "location_ras_mm"] if rows else []
-    features = {k: [r[k] for r in rows] for k in columns}
+    features: dict[str, Any] = {k: [r[k] for r in rows] for k in columns}
+    if rows:
+        for axis, key in enumerate(("x_mm", "y_mm", "z_mm")):
+            features[key] = [r["location_ras_mm"][axis] for r in rows]
+        features["label"] = [
+            f"{r['vessel']} (primary offender)" if r["offender"] else r["vessel"] for r in rows
+        ]
     return (
         coords,
         {
             "name": name,
             "features": features,
-            "size": 3.0,
+            "size": [OFFENDER_MARKER_SIZE_MM if r["offender"] else MARKER_SIZE_MM for r in rows]
+            or MARKER_SIZE_MM,
             "face_color": [CONTACT_RGBA],
-            "border_color": "white",
-            "border_width": 0.15,
-            "symbol": "ring",
+            "border_color": [CONTACT_RGBA],
+            "border_width": 0.0,
+            "symbol": "cross",
             # drawn over the surfaces in 3D (a contact lies where vessel and nerve meet)
             "blending": "translucent_no_depth",
             "text": {
-                "string": "{vessel}",
+                "string": "{label}",
                 "color": "magenta",
                 "size": 11,
                 "anchor": "upper_left",
@@ -351,8 +386,82 @@ def shade(rgb: Any, normals: NDArray[np.float64], view: Any, up: Any) -> NDArray
     return colors
 
 
+#: Colour of the primary offender's surface in 3D (not a label colour).
+OFFENDER_RGB = (1.0, 0.45, 0.0)
+
+
+def vessel_window(volume: Volume) -> tuple[float, float]:
+    """Contrast limits that show a TOF's arteries and hide stationary tissue.
+
+    From the 98th percentile (above brain and CSF: arteries fill about 1 % of a
+    posterior-fossa TOF) to the 99.95th (the brightest arterial inflow).
+    """
+    a = np.asarray(volume.array, np.float32).ravel()
+    sample = a[:: max(1, a.size // 2_000_000)]
+    lo, hi = np.percentile(sample, [98.0, 99.95])
+    return float(lo), float(max(hi, lo + 1e-6))
+
+
+def axial_outlines(labels: NDArray[np.integer]) -> NDArray[np.integer]:
+    """Each label's outline in its axial slice (napari order (k, j, i)); interiors set to 0.
+
+    A voxel is kept when one of its four in-slice neighbours holds another
+    value, so an axial view shows every structure as an outline one voxel
+    wide and the T2 inside it stays visible (thin nerves and vessels, two or
+    three voxels across, stay whole). napari's own ``contour`` does the same
+    in 2D but warns whenever the layer is sliced in 3D.
+    """
+    a = np.asarray(labels)
+    edge = np.zeros(a.shape, bool)
+    for axis in (1, 2):
+        differs = np.diff(a, axis=axis) != 0
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        edge[tuple(lo)] |= differs
+        edge[tuple(hi)] |= differs
+    return np.where(edge, a, 0).astype(a.dtype, copy=False)
+
+
+def offender_layers(case: SavedCase) -> list[LayerData]:
+    """Orange surfaces of each side's primary offender near its contact (hidden; 3D)."""
+    from nvc.vascular_context import vessel_near
+
+    out: list[LayerData] = []
+    arteries = np.asarray(case.labels.array) == Label.ARTERY
+    for side, s in case.findings.sides.items():
+        o = s.to_dict().get("offender")
+        if not o or not arteries.any():
+            continue
+        c = s.contacts[int(o["contact_index"])]
+        vox = vessel_near(
+            arteries,
+            np.asarray(c.location_ras_mm, float),
+            case.labels.affine,
+            case.labels.spacing,
+            8.0,
+        )
+        if not len(vox):
+            continue
+        mask = np.zeros(arteries.shape, np.uint8)
+        mask[tuple(vox.T)] = 1
+        info = LabelInfo(1, f"primary offender {c.vessel_name}, {side}", "OFF", (255, 115, 0))
+        out += surface_layers(
+            case.labels.with_array(mask), table=(info,), values=(1,), visible=False
+        )
+    return out
+
+
 def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
-    """Every layer of a finished case, aligned in RAS mm (2D view first, 3D surfaces hidden)."""
+    """Every layer of a finished case, aligned in RAS mm (2D view first, 3D surfaces hidden).
+
+    The 2D default is the "T2 + TOF fusion" a reader sets up in 3D Slicer:
+    the T2 in grey, the registered TOF over it in red with a vessel window
+    (``vessel_window``), labels as outlines in the axial slices
+    (``axial_outlines``) without a CSF tint. Every layer's
+    metadata carries ``nvc_case``, a key of this case (a second case's
+    layers can be told from the first's).
+    """
     layers: list[LayerData] = [image_layer(case.t2, "T2", input_role="t2", colormap="gray")]
     if case.mra_registered is not None:
         layers.append(
@@ -362,7 +471,9 @@ def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
                 input_role="mra",
                 colormap="red",
                 blending="additive",
-                visible=False,
+                contrast_limits=vessel_window(case.mra_registered),
+                opacity=0.8,
+                visible=True,
             )
         )
     if case.distance is not None:
@@ -376,10 +487,17 @@ def case_layers(case: SavedCase, *, surfaces: bool = True) -> list[LayerData]:
                 visible=False,
             )
         )
-    layers.append(labels_layer(case.labels, "labels", table=case.label_table, opacity=0.45))
+    data, kwargs, kind = labels_layer(case.labels, "labels", table=case.label_table, opacity=0.9)
+    kwargs["metadata"] = {**kwargs["metadata"], "nvc_outlines": True}
+    layers.append((axial_outlines(data), kwargs, kind))
     if surfaces:
         layers += surface_layers(case.labels, table=case.label_table, visible=False)
+        layers += offender_layers(case)
     if case.centerlines:
         layers.append(centerline_layer(case.centerlines))
     layers.append(contacts_layer(case.findings, folder=case.folder))
-    return layers
+    key = uuid.uuid4().hex
+    return [
+        (data, {**kwargs, "metadata": {**kwargs.get("metadata", {}), "nvc_case": key}}, kind)
+        for data, kwargs, kind in layers
+    ]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     import napari
@@ -125,6 +126,7 @@ def three_d_view(viewer: napari.Viewer) -> None:
     viewer.dims.ndisplay = 3
     viewer.dims.axis_labels = AXIS_LABELS
     _front_camera(viewer)
+    clip_side(viewer, None)
     show_orientation_letters(viewer)
 
 
@@ -233,3 +235,157 @@ def center_on(viewer: napari.Viewer, xyz: Sequence[float], *, zoom_mm: float = 6
     viewer.scene.camera.center = tuple(float(point[a]) for a in displayed)
     width_px = max(viewer.canvas.size[1], 1) if hasattr(viewer, "canvas") else 600
     viewer.scene.camera.zoom = width_px / zoom_mm
+
+
+#: Display presets of a case's layers: layer name -> settings (``apply_display_preset``).
+#: "T2 + TOF fusion" is what readers set up in 3D Slicer with CISS and TOF: the T2 in grey,
+#: the registered TOF over it in red with a vessel window, labels as outlines (a case's label
+#: layer holds outlines: ``viewer_plugins.layers.axial_outlines``).
+DISPLAY_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "T2 + TOF fusion": {
+        "T2": {"visible": True, "colormap": "gray", "opacity": 1.0},
+        "TOF (registered)": {
+            "visible": True,
+            "colormap": "red",
+            "blending": "additive",
+            "opacity": 0.8,
+            "vessel_window": True,
+        },
+        "labels": {"visible": True, "opacity": 0.9},
+    },
+    "T2 and labels": {
+        "T2": {"visible": True, "colormap": "gray", "opacity": 1.0},
+        "TOF (registered)": {"visible": False},
+        "labels": {"visible": True, "opacity": 0.9},
+    },
+    "TOF alone": {
+        "T2": {"visible": False},
+        "TOF (registered)": {
+            "visible": True,
+            "colormap": "gray",
+            "blending": "translucent",
+            "opacity": 1.0,
+            "vessel_window": False,
+        },
+        "labels": {"visible": True, "opacity": 0.9},
+    },
+}
+DEFAULT_PRESET = "T2 + TOF fusion"
+
+
+def apply_display_preset(viewer: napari.Viewer, name: str = DEFAULT_PRESET) -> None:
+    """Set the nvc layers (by name) as the preset says; other layers are left alone.
+
+    ``vessel_window`` sets the TOF's contrast limits to its vessel window
+    (``viewer_plugins.layers.vessel_window``: stationary tissue hidden), or
+    back to its full range when False. In 3D the slices stay hidden: the
+    preset's visibility is stored for the return to 2D.
+    """
+    from nvc.volume import Volume
+    from viewer_plugins.layers import vessel_window
+
+    for layer_name, settings in DISPLAY_PRESETS[name].items():
+        if layer_name not in viewer.layers:
+            continue
+        layer = viewer.layers[layer_name]
+        for key, value in settings.items():
+            if key == "vessel_window":
+                data = np.asarray(layer.data)
+                if value:
+                    layer.contrast_limits = vessel_window(Volume(data, np.eye(4)))
+                else:
+                    layer.contrast_limits = (float(data.min()), float(data.max()))
+            elif key == "visible" and viewer.dims.ndisplay == 3:
+                layer.metadata["nvc_was_visible"] = value
+            else:
+                setattr(layer, key, value)
+
+
+POSITION_KEY = "nvc_ras_position"
+
+
+def ras_text(world: Sequence[float]) -> str:
+    """A napari world position (z, y, x) as RAS mm text with two decimals."""
+    z, y, x = (float(v) for v in list(world)[-3:])
+    return f"RAS x {x:+.2f}  y {y:+.2f}  z {z:+.2f} mm"
+
+
+def show_ras_position(viewer: napari.Viewer) -> None:
+    """The cursor's position as RAS x, y, z in mm (two decimals) at the canvas' bottom left."""
+    from napari.components.overlays import TextOverlay
+
+    overlays = viewer.canvas.overlays
+    if POSITION_KEY in overlays:
+        return
+    overlays[POSITION_KEY] = TextOverlay(
+        text="", position="bottom_left", font_size=11, color="white", visible=True
+    )
+
+    def update(event: Any = None) -> None:
+        if viewer.dims.ndim >= 3:
+            overlays[POSITION_KEY].text = ras_text(viewer.cursor.position)
+
+    viewer.cursor.events.position.connect(update)
+    update()
+
+
+#: Retrosigmoid corridor: the camera behind, lateral and this far above horizontal (degrees).
+RETROSIGMOID_ELEVATION_DEG = 20.0
+#: ... and this far lateral of straight behind (degrees).
+RETROSIGMOID_LATERAL_DEG = 40.0
+
+
+def retrosigmoid_direction(side: str) -> NDArray[np.float64]:
+    """Unit RAS direction the camera looks along for a side's retrosigmoid view.
+
+    From behind (posterior), lateral on that side and slightly above, toward
+    the cerebellopontine angle: anterior, medial and a little downward.
+    """
+    e = np.radians(RETROSIGMOID_ELEVATION_DEG)
+    a = np.radians(RETROSIGMOID_LATERAL_DEG)
+    lateral = 1.0 if side == "right" else -1.0
+    eye = np.array([lateral * np.cos(e) * np.sin(a), -np.cos(e) * np.cos(a), np.sin(e)])
+    return -eye
+
+
+def retrosigmoid_view(
+    viewer: napari.Viewer, side: str, centre_ras: Sequence[float], *, midline_x: float
+) -> None:
+    """3D camera along a side's retrosigmoid corridor, the other side clipped away.
+
+    Surfaces are cut by a clipping plane 3 mm beyond the midline (``midline_x``,
+    RAS mm), so the view shows that side's cerebellopontine angle unobstructed
+    (nvc segments no cerebellum: nothing needs retracting).
+    """
+    if viewer.dims.ndim < 3:
+        return
+    viewer.dims.ndisplay = 3
+    order = list(viewer.dims.order[-3:])
+    view = retrosigmoid_direction(side)[::-1]  # RAS -> world (z, y, x)
+    viewer.scene.camera.set_view_direction(
+        view_direction=tuple(view[order]),
+        up_direction=tuple(np.array([1.0, 0.0, 0.0])[order]),
+    )
+    viewer.scene.camera.center = tuple(float(v) for v in np.asarray(centre_ras, float)[::-1])
+    clip_side(viewer, side, midline_x=midline_x)
+    light_surfaces(viewer)
+
+
+def clip_side(viewer: napari.Viewer, side: str | None, *, midline_x: float = 0.0) -> None:
+    """Keep only ``side``'s half of the nvc surfaces (3 mm past the midline); None: both."""
+    lateral = 1.0 if side == "right" else -1.0
+    planes = (
+        []
+        if side is None
+        else [
+            {
+                # layer data are world (z, y, x) mm
+                "position": (0.0, 0.0, midline_x - lateral * 3.0),
+                "normal": (0.0, 0.0, lateral),
+                "enabled": True,
+            }
+        ]
+    )
+    for layer in viewer.layers:
+        if layer.metadata.get("nvc_surface"):
+            layer.experimental_clipping_planes = planes

@@ -11,20 +11,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import napari
 import numpy as np
-from qtpy.QtCore import QObject, QTimer, Signal
+from qtpy.QtCore import QObject, Qt, QTimer, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -34,8 +38,9 @@ from qtpy.QtWidgets import (
 )
 
 from nvc import DISCLAIMER
-from nvc.findings import Findings, SideFindings
+from nvc.findings import Findings
 from nvc.io import load_volume
+from nvc.report import evidence
 from nvc.vocabulary import SIDES, Side, closed
 from nvc.volume import Volume
 from pipelines.case import CaseResult, run_case
@@ -46,18 +51,43 @@ from pipelines.report import write_report
 from pipelines.results import saved_case
 from viewer_plugins.layers import REVERSE, LayerData, case_layers, contact_rows
 from viewer_plugins.review import ReviewPanel
-from viewer_plugins.view import center_on, radiological_axial, show_legend, sync_surfaces
+from viewer_plugins.view import (
+    DEFAULT_PRESET,
+    DISPLAY_PRESETS,
+    apply_display_preset,
+    center_on,
+    radiological_axial,
+    retrosigmoid_view,
+    show_legend,
+    show_ras_position,
+    sync_surfaces,
+    three_d_view,
+)
 
-#: Columns of the findings table (header, key of ``contact_rows``).
+#: Columns of the findings table (header, key of ``contact_rows``): short headers, so that
+#: every column fits the dock's default width (their full meaning is in the tooltips).
 COLUMNS = (
     ("vessel", "vessel"),
     ("class", "vessel_class"),
-    ("segment", "segment"),
-    ("from RExP (mm)", "distance_from_rexp_mm"),
-    ("min dist. (mm)", "min_distance_mm"),
+    ("seg.", "segment"),
+    ("RExP\nmm", "distance_from_rexp_mm"),
+    ("gap\nmm", "min_distance_mm"),
     ("grade", "grade"),
-    ("MVD", "mvd"),
+    ("offen-\nder", "offender"),
 )
+#: The dock is at least this wide (px), so that every column fits it.
+MIN_WIDTH_PX = 440
+TOOLTIPS = (
+    "vessel name",
+    "artery or vein",
+    "segment of CN VII (RExP, AS attached, RDP, TZ transition zone, cisternal)",
+    "distance along CN VII from the root exit point (mm)",
+    "minimal vessel-nerve surface distance (mm)",
+    "contact, indentation or displacement (empty: apart)",
+    "primary: the side's primary arterial offender",
+)
+#: Verdict colours per status (``nvc.report.evidence.verdict_status``): red, amber, green.
+STATUS_COLOURS = {"positive": "#b00000", "review": "#b36b00", "negative": "#1d7a1d"}
 FILE_ITEM = "file…"
 
 
@@ -134,6 +164,14 @@ def analyse(
     case = saved_case(result)
     unsaved = None if out is not None else Unsaved(result, config, inputs)
     return Analysis(case_layers(case), case.findings, unsaved, out)
+
+
+def open_results(folder: Path) -> Analysis:
+    """Body of the open worker: read a results folder and build its layers (off the GUI thread)."""
+    from pipelines.results import load_results
+
+    case = load_results(folder)
+    return Analysis(case_layers(case), case.findings, None, Path(folder))
 
 
 def export_report(folder: Path, unsaved: Unsaved | None = None) -> Path:
@@ -283,7 +321,13 @@ class NvcWidget(QWidget):
         )
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
+        self.open_button = QPushButton("Open results…")
+        self.open_button.setToolTip(
+            "open a results folder (read in the background: the window stays responsive)"
+        )
+        self.open_button.clicked.connect(self._choose_results)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.export_button)
@@ -293,18 +337,62 @@ class NvcWidget(QWidget):
         self.status.setWordWrap(True)
         self.status.setOpenExternalLinks(True)  # the written report's link opens it
 
+        self.display = QComboBox()
+        self.display.addItems(list(DISPLAY_PRESETS))
+        self.display.setCurrentText(DEFAULT_PRESET)
+        self.display.activated.connect(
+            lambda _: apply_display_preset(self.viewer, self.display.currentText())
+        )
+        self.markers = QCheckBox("contact markers")
+        self.markers.setChecked(True)
+        self.markers.setToolTip("small crosses beside each contact, named (the offender larger)")
+        self.markers.toggled.connect(self._toggle_markers)
+        view_row = QHBoxLayout()
+        view_row.addWidget(self.display, 1)
+        view_row.addWidget(self.markers)
+        cameras = QHBoxLayout()
+        self.camera_buttons: dict[str, QPushButton] = {}
+        for key, text, tip in (
+            ("right", "3D right CPA", "retrosigmoid view of the right cerebellopontine angle"),
+            ("left", "3D left CPA", "retrosigmoid view of the left cerebellopontine angle"),
+            ("front", "3D front", "both sides from the front"),
+        ):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(lambda _=False, k=key: self.camera_preset(k))
+            cameras.addWidget(button)
+            self.camera_buttons[key] = button
+
+        self.setMinimumWidth(MIN_WIDTH_PX)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addLayout(view_row)
+        layout.addLayout(cameras)
         self.verdicts: dict[str, QLabel] = {}
         self.tables: dict[str, QTableWidget] = {}
         for side in SIDES:
             verdict = QLabel(f"{side}: no case yet")
             verdict.setWordWrap(True)
+            verdict.setTextFormat(Qt.TextFormat.RichText)
             table = QTableWidget(0, len(COLUMNS))
             table.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
+            for j, tip in enumerate(TOOLTIPS):
+                item = table.horizontalHeaderItem(j)
+                if item is not None:
+                    item.setToolTip(tip)
+            # every column in the dock's width: no horizontal scrolling to find a column
+            header = table.horizontalHeader()
+            assert header is not None
+            header.setSectionResizeMode(QHeaderView.ResizeToContents)
+            header.setStretchLastSection(True)
+            header.setMinimumSectionSize(24)
+            table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            rows_header = table.verticalHeader()
+            assert rows_header is not None
+            rows_header.setVisible(False)
             table.setEditTriggers(QAbstractItemView.NoEditTriggers)
             table.setSelectionBehavior(QAbstractItemView.SelectRows)
             table.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -316,6 +404,10 @@ class NvcWidget(QWidget):
         #: The Review step (viewer_plugins.review): correct the anatomy, recompute, save.
         self.review = ReviewPanel(self)
         layout.addWidget(self.review)
+        #: Findings of a case opened with ``open_folder``, until its layers are added.
+        self._follow_findings: Findings | None = None
+        #: Asked when a second case arrives while one is shown: True replaces its layers.
+        self.ask_replace: Callable[[], bool] = self._ask_replace
 
         self.viewer.layers.events.inserted.connect(self._on_inserted)
         self.viewer.layers.events.removed.connect(self._refresh_pickers)
@@ -367,9 +459,42 @@ class NvcWidget(QWidget):
         self.run_button.setEnabled(False)
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
+        self.progress.setValue(0)  # the one place it goes back: a new run
         self.status.setText("running…")
         self.worker.start()
+
+    def open_folder(self, folder: str | Path) -> None:
+        """Open a results folder: read in a worker thread, layers added one per event-loop turn.
+
+        ``viewer.open`` reads on the GUI thread (the window stops for the time it
+        takes to load the volumes and build the surfaces); this does not.
+        """
+        from napari.qt.threading import create_worker
+
+        self.worker = create_worker(
+            open_results,
+            Path(folder),
+            _start_thread=False,
+            _connect={
+                "returned": self._on_opened,
+                "errored": self._on_errored,
+                "finished": self._on_finished,
+            },
+        )
+        self.run_button.setEnabled(False)
+        self.open_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+        self.status.setText(f"opening {folder}…")
+        self.worker.start()
+
+    def _on_opened(self, value: Analysis) -> None:
+        self._follow_findings = value.findings  # inputs follow the opened case once it is shown
+        self._on_returned(value)
+
+    def _choose_results(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Open an nvc results folder")
+        if chosen:
+            self.open_folder(chosen)
 
     def cancel(self) -> None:
         """Ask the running analysis to stop at its next step."""
@@ -390,11 +515,14 @@ class NvcWidget(QWidget):
 
     def _on_progress(self, stage: str, fraction: float) -> None:
         if not self._cancel.is_set():
-            self.progress.setValue(round(100 * fraction))
+            # never backwards within a run (a later step may report a smaller fraction)
+            self.progress.setValue(max(self.progress.value(), round(100 * fraction)))
             self.status.setText(f"running: {stage}")
 
     def _on_returned(self, value: Analysis) -> None:
         # napari adds layers on the GUI thread: one per event-loop turn keeps it responsive
+        if _case_layer_names(self.viewer) and self.ask_replace():
+            self._remove_case_layers()
         self._pending = list(value.layers)
         self.results_dir, self._unsaved = value.folder, value.unsaved
         self.status.setText("adding layers…")
@@ -410,7 +538,11 @@ class NvcWidget(QWidget):
                 return
         self.progress.setValue(100)
         self.status.setText(f"done. {DISCLAIMER}")
+        if self._follow_findings is not None:
+            self._follow_case(self._follow_findings)
+            self._follow_findings = None
         self.run_button.setEnabled(True)
+        self.open_button.setEnabled(True)
         self._update_export_button()
 
     def _on_errored(self, exc: BaseException) -> None:
@@ -425,6 +557,7 @@ class NvcWidget(QWidget):
         self.worker = None
         if not self._pending:
             self.run_button.setEnabled(True)
+            self.open_button.setEnabled(True)
             self._update_export_button()
 
     @property
@@ -491,10 +624,33 @@ class NvcWidget(QWidget):
         self.review.refresh()
 
     # ----------------------------------------------------------------- showing
+    def _ask_replace(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "nvc: another case",
+            "A case is already shown. Replace its layers with the new case's?\n"
+            "(No: keep both, the new case on top.)",
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.Yes,
+        )
+        return answer == QMessageBox.Yes
+
+    def _remove_case_layers(self, keep: str | None = None) -> None:
+        """Remove the layers of the case(s) shown, except those of case ``keep``."""
+        for layer in list(self.viewer.layers):
+            key = layer.metadata.get("nvc_case")
+            if key is not None and key != keep:
+                self.viewer.layers.remove(layer)
+
     def _on_inserted(self, event: Any) -> None:
         self._refresh_pickers()
         layer = event.value
         findings = layer.metadata.get("nvc_findings")
+        if findings is not None and not self._pending:  # a case opened with the reader
+            key = layer.metadata.get("nvc_case")
+            earlier = key is not None and _case_layer_names(self.viewer, other_than=key)
+            if earlier and self.ask_replace():
+                self._remove_case_layers(keep=key)
         if findings is not None:  # in its own event-loop turn, after the layer is drawn
             folder = layer.metadata.get("nvc_results_dir")
             if folder is not None:  # a results folder opened with the reader
@@ -521,10 +677,7 @@ class NvcWidget(QWidget):
         self.findings = findings
         rows = contact_rows(findings)
         for side in SIDES:
-            s = findings.sides.get(side)
-            self.verdicts[side].setText(
-                f"<b>{side}</b>{_symptomatic(findings, side)}: {_verdict(s)}"
-            )
+            self.verdicts[side].setText(verdict_html(findings, side))
             side_rows = [r for r in rows if r["side"] == side]
             self._rows[side] = side_rows
             table = self.tables[side]
@@ -532,20 +685,63 @@ class NvcWidget(QWidget):
             for i, row in enumerate(side_rows):
                 for j, (_, key) in enumerate(COLUMNS):
                     table.setItem(i, j, QTableWidgetItem(_cell(row[key])))
-            table.resizeColumnsToContents()
         radiological_axial(self.viewer)
+        show_ras_position(self.viewer)
         for layer in self.viewer.layers:
             table = layer.metadata.get("nvc_label_table")
             if table is not None:
                 counts = np.bincount(np.asarray(layer.data, np.int64).ravel())
                 present = set(np.flatnonzero(counts).tolist())
-                show_legend(self.viewer, [t for t in table if t[0] in present])
+                drawn = _drawn_values(layer)  # CSF is not tinted: not in the legend
+                show_legend(self.viewer, [t for t in table if t[0] in present & drawn])
+        apply_display_preset(self.viewer, self.display.currentText())
         sync_surfaces(self.viewer)
+        self._toggle_markers(self.markers.isChecked())
         self._update_export_button()
         self.review.case_changed(findings)
         first = next((r for r in rows if r["grade"]), rows[0] if rows else None)
         if first is not None and recenter:
             center_on(self.viewer, first["location_ras_mm"])
+
+    def camera_preset(self, key: str) -> None:
+        """3D camera: "right" / "left" along that side's retrosigmoid corridor, or "front"."""
+        if key == "front" or self.findings is None:
+            three_d_view(self.viewer)
+            return
+        rows = [r for r in contact_rows(self.findings) if r["side"] == key]
+        target = next((r for r in rows if r["offender"]), rows[0] if rows else None)
+        centre = target["location_ras_mm"] if target is not None else self._nerve_centre(key)
+        if centre is None:
+            self.status.setText(f"no {key} facial nerve to look at")
+            return
+        retrosigmoid_view(self.viewer, key, centre, midline_x=self._midline_x())
+
+    def _nerve_centre(self, side: str) -> tuple[float, float, float] | None:
+        layer = next((la for la in self.viewer.layers if la.name == "CN VII centerline"), None)
+        if layer is None:
+            return None
+        sides = np.asarray(layer.features["side"])
+        pts = np.asarray(layer.data)[sides == side]
+        if not len(pts):
+            return None
+        x, y, z = pts.mean(axis=0)[::-1]
+        return (float(x), float(y), float(z))
+
+    def _midline_x(self) -> float:
+        """RAS x between the two CN VII centerlines (0 when not both are traced)."""
+        layer = next((la for la in self.viewer.layers if la.name == "CN VII centerline"), None)
+        if layer is None or not len(layer.data):
+            return 0.0
+        sides = np.asarray(layer.features["side"])
+        xs = [np.asarray(layer.data)[sides == s][:, 2] for s in SIDES]
+        if any(len(x) == 0 for x in xs):
+            return 0.0
+        return float(np.mean([x.mean() for x in xs]))
+
+    def _toggle_markers(self, on: bool) -> None:
+        for layer in self.viewer.layers:
+            if layer.metadata.get("nvc_findings") is not None:
+                layer.visible = bool(on)
 
     def select_contact(self, side: str, row: int) -> None:
         """Choose a row of a side's table (as a click does)."""
@@ -573,7 +769,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return f"{value:.1f}"
     return str(value)
 
 
@@ -581,11 +777,56 @@ def _symptomatic(findings: Findings, side: str) -> str:
     return " (symptomatic)" if findings.symptomatic_side == side else ""
 
 
-def _verdict(side: SideFindings | None) -> str:
-    if side is None:
-        return "not analysed"
-    if not side.nerve_found:
-        return "facial nerve not found"
-    nvc = "NVC" if side.nvc else "no NVC"
-    mvd = ", MVD candidate" if side.mvd_candidate else ""
-    return f"{nvc}{mvd} (confidence {side.confidence:.2f})"
+def verdict_html(findings: Findings, side: str) -> str:
+    """A side's verdict as the report words it: the finding in its colour, then the evidence.
+
+    The finding (red arterial compression, amber review, green no), the
+    confidence, the nearest arteries (also on a negative side), the
+    unsegmented TOF signal near the nerve, the primary offender, then the
+    reasons, as a list under it. Text is escaped.
+    """
+    found = findings.sides.get(side)  # type: ignore[call-overload]
+    head = f"<b>{escape(side)}</b>{_symptomatic(findings, side)}"
+    if found is None:
+        return f"{head}: not analysed"
+    s = found.to_dict()  # the evidence lines read the side's JSON block
+    sym = findings.symptomatic_side
+    symptomatic = None if sym is None else sym == side
+    status = evidence.verdict_status(s, symptomatic)
+    colour = STATUS_COLOURS[status]
+    finding = evidence.finding_line(s, symptomatic)
+    lines = [
+        f'{head}: <span style="color:{colour}; font-weight:bold">{escape(finding)}</span>'
+        f" (confidence {float(s.get('confidence', 0.0)):.2f})"
+    ]
+    items = [
+        *evidence.nearest_lines(s),
+        *(t for t in (evidence.unsegmented_tof_line(s), evidence.offender_line(s)) if t),
+    ]
+    items += [str(r) for r in s.get("reasons", [])]
+    if items:
+        lines.append("<ul style='margin:0 0 0 12px'>")
+        lines += [f"<li>{escape(t)}</li>" for t in items]
+        lines.append("</ul>")
+    return "".join(lines)
+
+
+def _case_layer_names(viewer: napari.Viewer, other_than: str | None = None) -> list[str]:
+    """Names of layers that belong to an nvc case (other than case ``other_than``)."""
+    return [
+        layer.name
+        for layer in viewer.layers
+        if layer.metadata.get("nvc_case") is not None
+        and layer.metadata.get("nvc_case") != other_than
+    ]
+
+
+def _drawn_values(layer: Any) -> set[int]:
+    """Label values the layer's colormap draws (not fully transparent)."""
+    colors = layer.metadata.get("nvc_label_table") or []
+    out = set()
+    for value, _, _ in colors:
+        rgba = np.asarray(layer.colormap.map(np.array([value])))[0]
+        if rgba[-1] > 0:
+            out.add(int(value))
+    return out

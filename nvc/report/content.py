@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 from nvc import DISCLAIMER, __version__
 from nvc.findings import SCHEMA_VERSION, Findings, SideFindings
+from nvc.report import evidence as ev
 from nvc.report.case import ReportCase, contact_label
 from nvc.report.cpr import cpr_figure
 from nvc.report.drawing import to_png
 from nvc.report.layout import Layout
+from nvc.report.qc import rez_figure, tof_mip
 from nvc.report.render3d import render_figure
 from nvc.report.slices import contact_figure, sides_figure
 from nvc.segments import VULNERABLE_BEYOND_RDP_MM
@@ -26,13 +28,7 @@ from nvc.vocabulary import Side
 #: At most this many contact figures per side (the table lists every contact).
 MAX_CONTACT_FIGURES = 4
 
-SEGMENT_NAMES = {
-    "RExP": "root exit point",
-    "AS": "attached segment",
-    "RDP": "root detachment point",
-    "TZ": "transition zone",
-    "cisternal": "cisternal segment",
-}
+SEGMENT_NAMES = ev.SEGMENT_NAMES
 IDENTIFIER_NAMES = {
     "source_name": "file or folder name",
     "patient_name": "patient name",
@@ -68,6 +64,14 @@ class Verdict:
     mvd_candidate: bool
     confidence: float
     reasons: tuple[str, ...]
+    #: "positive" (red), "review" (amber) or "negative" (green): ``evidence.verdict_status``.
+    status: str = "review"
+    #: The imaging finding in words (arterial compression in the vulnerable zone: yes / no).
+    finding: str = ""
+    #: What the confidence is and what it is measured against.
+    confidence_note: str = ""
+    #: Evidence lines: nearest arteries, unsegmented TOF signal, primary offender.
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -327,15 +331,34 @@ def _side(ctx: _Context) -> SideFindings:
 def _verdict(ctx: _Context) -> list[Block]:
     s = _side(ctx)
     sym = ctx.case.findings.symptomatic_side
+    symptomatic = None if sym is None else sym == ctx.side
+    # the evidence lines read the side's JSON block (its additive keys included)
+    sd = s.to_dict()
+    voxel = ctx.case.findings.acquisition.get("t2", {}).get("voxel_size_mm")
+    evidence = [
+        *ev.nearest_lines(sd),
+        *(line for line in (ev.unsegmented_tof_line(sd), ev.offender_line(sd)) if line),
+    ]
     return [
         Verdict(
             side=str(ctx.side),
-            symptomatic=None if sym is None else sym == ctx.side,
+            symptomatic=symptomatic,
             nerve_found=s.nerve_found,
             nvc=s.nvc,
             mvd_candidate=s.mvd_candidate,
             confidence=s.confidence,
-            reasons=s.reasons,
+            # the unsegmented TOF signal has its own evidence line: not repeated as a reason
+            reasons=tuple(
+                str(r)
+                for r in s.reasons
+                if not (ev.unsegmented_tof_line(sd) and str(r).startswith(ev.UNSEGMENTED_REASON))
+            ),
+            status=ev.verdict_status(sd, symptomatic),
+            finding=ev.finding_line(sd, symptomatic),
+            confidence_note=ev.confidence_line(sd, max(voxel) if voxel else None)
+            if s.nerve_found
+            else "",
+            evidence=tuple(evidence),
         )
     ]
 
@@ -346,6 +369,11 @@ def _verdicts(ctx: _Context) -> list[Block]:
         if side in ctx.case.findings.sides:
             out.extend(_verdict(_Context(ctx.case, ctx.layout, ctx.include_identifiers, side)))
     return out
+
+
+def _vertebrobasilar(ctx: _Context) -> list[Block]:
+    line = ev.vertebrobasilar_line(ctx.case.findings.to_dict())
+    return [Text(line)] if line else []
 
 
 def _registration_line(ctx: _Context) -> list[Block]:
@@ -411,7 +439,7 @@ def _contact_figures(ctx: _Context) -> list[Block]:
     for i, c in enumerate(contacts[:MAX_CONTACT_FIGURES]):
         label = contact_label(side, i)
         vessel = f"{c.vessel_name} ({c.vessel_class})"
-        fig = contact_figure(ctx.case, c, title=f"{label}: {vessel}, {side} side")
+        fig = contact_figure(ctx.case, c, title=f"{label}: {vessel}, {side} side", side=side)
         caption = ctx.layout.captions["contact"].format(
             label=label,
             side=side,
@@ -433,6 +461,61 @@ def _contact_figures(ctx: _Context) -> list[Block]:
     return out
 
 
+def _offender_figure(ctx: _Context) -> list[Block]:
+    """Page 1: the oblique plane through the primary offender of the symptomatic side.
+
+    Without a symptomatic side, the first side (right, then left) with an offender.
+    """
+    for side in ctx.case.findings.side_order():
+        found = ctx.case.findings.sides.get(side)
+        if found is None:
+            continue
+        o = found.to_dict().get("offender")
+        if not o:
+            continue
+        sym = ctx.case.findings.symptomatic_side
+        if sym in ("left", "right") and side != sym:
+            continue
+        c = found.contacts[int(o["contact_index"])]
+        label = contact_label(side, int(o["contact_index"]))
+        fig = contact_figure(
+            ctx.case,
+            c,
+            title=f"{label}: primary offender {c.vessel_name}, {side} side",
+            side=side,
+        )
+        caption = ctx.layout.captions["offender"].format(
+            label=label,
+            side=side,
+            description=o["description"],
+            indentation=float(o["indentation_mm"]),
+            distance=float(c.min_distance_mm),
+        )
+        return [Figure("offender", to_png(fig), caption, 0.45)]
+    return []
+
+
+def _qc_intro(ctx: _Context) -> list[Block]:
+    del ctx
+    return [
+        Text(
+            "What to check: on the TOF projections every bright vessel near the nerves should "
+            "carry a red outline (a bright loop without one is an artery the analysis missed, and "
+            "it may be the offender); on the T2 through each root exit zone the yellow facial "
+            "nerve should leave the brainstem (dashed outline) at the pontomedullary sulcus, "
+            "anterior to the green CN VIII."
+        )
+    ]
+
+
+def _qc_tof(ctx: _Context) -> list[Block]:
+    return [Figure("qc-tof", to_png(tof_mip(ctx.case)), ctx.layout.captions["qc_tof"], 1.0)]
+
+
+def _qc_rez(ctx: _Context) -> list[Block]:
+    return [Figure("qc-rez", to_png(rez_figure(ctx.case)), ctx.layout.captions["qc_rez"], 0.9)]
+
+
 def _cpr(ctx: _Context) -> list[Block]:
     return [Figure("cpr", to_png(cpr_figure(ctx.case)), ctx.layout.captions["cpr"])]
 
@@ -452,13 +535,16 @@ def _method(ctx: _Context) -> list[Block]:
     del ctx
     return [
         Text(
-            "NVC (neurovascular compression) is called when a vessel lies within 0.5 mm of the "
-            "facial nerve in its vulnerable zone, from the root exit point (RExP) to 4 mm beyond "
-            "the root detachment point (RDP), where almost all surgical offenders are found. An "
-            "MVD candidate is an artery doing so on the symptomatic side. Confidence (0 to 1) is "
-            "lowered by a doubtful registration, a faint nerve, or a distance or position close "
-            "to a threshold. Grades: contact (touching), indentation (the nerve deviates from its "
-            "own course by 0.3 mm or more), displacement (1 mm or more)."
+            "Arterial compression in the vulnerable zone is reported when an artery lies within "
+            "0.5 mm of the facial nerve from the root exit point (RExP) to 4 mm beyond the root "
+            "detachment point (RDP), where almost all surgical offenders are found. It is an "
+            "imaging finding, not advice for or against surgery. On the symptomatic side an "
+            "offender is expected: when none is found the verdict is amber (review the images), "
+            "never green. Confidence (0 to 1) is a score, not a probability: it starts at 0.95 "
+            "for a clearly traced nerve and is lowered by a doubtful registration, a distance or "
+            "position close to a threshold, and failed self-checks (capped at 0.4). Grades: "
+            "contact (touching), indentation (the nerve deviates from its own course by 0.3 mm "
+            "or more), displacement (1 mm or more)."
         ),
         Text(
             "Orientation: images follow the radiological convention (patient right on the left "
@@ -487,9 +573,14 @@ BLOCKS: dict[str, Callable[[_Context], list[Block]]] = {
     "verdicts": _verdicts,
     "review": _review,
     "registration_line": _registration_line,
+    "vertebrobasilar": _vertebrobasilar,
     "contacts_table": _contacts_table,
     "contact_figures": _contact_figures,
     "cpr": _cpr,
+    "offender_figure": _offender_figure,
+    "qc_intro": _qc_intro,
+    "qc_tof": _qc_tof,
+    "qc_rez": _qc_rez,
     "sides_figure": _sides,
     "render3d": _render3d,
     "method": _method,

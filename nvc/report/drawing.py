@@ -25,6 +25,8 @@ from nvc.labels import LABEL_TABLE, Label, LabelInfo
 OVERLAY_ORDER = (Label.BRAINSTEM, Label.VEIN, Label.CN8, Label.CN7, Label.ARTERY)
 #: Colour of the contact marker (not a label colour).
 MARKER_COLOUR = "#00e5ff"
+#: The contact marker, the same shape in every figure: a ring (matplotlib marker "o", hollow).
+MARKER = "o"
 OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="black")]
 
 
@@ -79,9 +81,10 @@ def draw_labels(
     values: Iterable[int] = OVERLAY_ORDER,
     linewidth: float = 1.3,
 ) -> list[int]:
-    """Draw label outlines in their colours (the brainstem as a light fill); return those drawn.
+    """Draw label outlines in their colours; return those drawn.
 
-    Outlines, not fills, so the T2 under a nerve or vessel stays visible.
+    Outlines, not fills, so the T2 under a nerve, a vessel or the root exit
+    zone stays visible (the brainstem too: a fill hid the root exit zone).
     """
     drawn = []
     x0, x1, y0, y1 = extent
@@ -93,14 +96,15 @@ def draw_labels(
         if not mask.any():
             continue
         info = label_info(int(value))
-        if value == Label.BRAINSTEM:
-            rgba = np.zeros((*mask.shape, 4))
-            rgba[mask] = (*rgb01(info), 0.25)
-            ax.imshow(rgba, extent=extent, interpolation="nearest")
-        else:
-            ax.contour(
-                xs, ys, mask.astype(float), levels=[0.5], colors=[rgb01(info)], linewidths=linewidth
-            )
+        ax.contour(
+            xs,
+            ys,
+            mask.astype(float),
+            levels=[0.5],
+            colors=[rgb01(info)],
+            linewidths=linewidth,
+            linestyles="dashed" if value == Label.BRAINSTEM else "solid",
+        )
         drawn.append(int(value))
     return drawn
 
@@ -154,13 +158,18 @@ def legend_handles(values: Iterable[int], *, marker: str | None = None) -> list[
     handles: list[Patch | Line2D] = []
     for v in values:
         info = label_info(int(v))
+        if v == Label.BRAINSTEM:  # drawn as a dashed outline
+            handles.append(
+                Line2D([], [], color=rgb01(info), linestyle="--", linewidth=1.5, label=info.name)
+            )
+            continue
         handles.append(Patch(facecolor=rgb01(info), edgecolor="black", label=info.name))
     if marker:
         handles.append(
             Line2D(
                 [],
                 [],
-                marker="o",
+                marker=MARKER,
                 markersize=10,
                 markerfacecolor="none",
                 markeredgecolor=MARKER_COLOUR,
@@ -170,3 +179,20 @@ def legend_handles(values: Iterable[int], *, marker: str | None = None) -> list[
             )
         )
     return handles
+
+
+def direction_letters(vector: NDArray[np.floating]) -> str:
+    """Patient direction letters of a RAS vector: the main one, then any other above 0.38.
+
+    ``(-1, 0, 0)`` is "L"; ``(-0.7, 0.7, 0)`` "LA" (as an oblique plane's edges are
+    labelled on a reading workstation).
+    """
+    v = np.asarray(vector, float)
+    v = v / max(float(np.linalg.norm(v)), 1e-12)
+    names = (("R", "L"), ("A", "P"), ("S", "I"))
+    order = np.argsort(-np.abs(v))
+    out = ""
+    for n, a in enumerate(order):
+        if n == 0 or abs(v[a]) > 0.38:
+            out += names[a][0 if v[a] > 0 else 1]
+    return out

@@ -179,24 +179,32 @@ def _block(block: c.Block, st: dict[str, ParagraphStyle], width: float) -> list[
     raise TypeError(f"unknown block {type(block).__name__}")
 
 
-def _verdict(v: c.Verdict, st: dict[str, ParagraphStyle], width: float) -> Flowable:
-    def flag(yes: bool) -> str:
-        return '<font color="#b00000">YES</font>' if yes else '<font color="#105010">no</font>'
+#: Verdict colours (border/text, background) per status: red, amber, green.
+STATUS_COLOURS = {
+    "positive": ("#b00000", "#fff0f0"),
+    "review": ("#8a5200", "#fff5e0"),
+    "negative": ("#105010", "#f0fff0"),
+}
 
-    if v.nerve_found:
-        flags = (
-            f"NVC: {flag(v.nvc)} · MVD candidate: {flag(v.mvd_candidate)} · "
-            f"confidence {v.confidence:.2f}"
-        )
-    else:
-        flags = "Facial nerve not found: no verdict"
-    rows: list[list[Flowable]] = [[_p(v.heading, st["h3"])], [Paragraph(flags, st["flags"])]]
+
+def _verdict(v: c.Verdict, st: dict[str, ParagraphStyle], width: float) -> Flowable:
+    ink, paper = STATUS_COLOURS.get(v.status, STATUS_COLOURS["review"])
+    flags = ParagraphStyle("flags-" + v.status, parent=st["flags"], textColor=colors.HexColor(ink))
+    rows: list[list[Flowable]] = [[_p(v.heading, st["h3"])]]
+    if not v.nerve_found:
+        rows.append([_p("Facial nerve not found: no verdict", flags)])
+    rows.append([_p(v.finding, flags)])
+    if v.confidence_note:
+        rows.append([_p(v.confidence_note, st["small"])])
+    bold = ParagraphStyle("evidence", parent=st["body"], fontName=_BOLD)
+    rows += [[_p(f"• {e}", bold)] for e in v.evidence]
     rows += [[_p(f"• {r}", st["body"])] for r in v.reasons]
     t = Table(rows, colWidths=[width], hAlign="LEFT")
     t.setStyle(
         TableStyle(
             [
-                ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
+                ("BOX", (0, 0), (-1, -1), 1.6, colors.HexColor(ink)),
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(paper)),
                 ("LEFTPADDING", (0, 0), (-1, -1), 6),
             ]
         )

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from nvc.labels import Label
 from nvc.report.case import ReportCase
 from nvc.report.drawing import (
+    OUTLINE,
     OVERLAY_ORDER,
     draw_labels,
     legend_handles,
@@ -133,6 +134,62 @@ def tof_mip(case: ReportCase, *, pixel_mm: float = 0.4) -> Any:
         handles=legend_handles([int(Label.ARTERY)]), loc="lower center", fontsize=8, frameon=False
     )
     fig.subplots_adjust(left=0.01, right=0.99, top=0.87, bottom=0.07, wspace=0.04)
+    return fig
+
+
+def rez_figure(case: ReportCase, *, half_width_mm: float = 14.0, pixel_mm: float = 0.15) -> Any:
+    """Axial T2 through each root exit zone, labels outlined (right side in the left panel).
+
+    Each panel is centred on CN VII's root exit point (the first point of its
+    centerline), at its height: the reader checks that the facial nerve
+    leaves the brainstem where the analysis says, anterior to CN VIII.
+    """
+    fig = new_figure(9.0, 5.0)
+    axes = fig.subplots(1, 2)
+    right, up = PLANES["axial"]
+    drawn: set[int] = set()
+    for ax, side in zip(axes, ("right", "left"), strict=True):
+        line = case.centerlines.get(side)  # type: ignore[call-overload]
+        if line is None:
+            ax.text(
+                0.5,
+                0.5,
+                f"{side} facial nerve not traced",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
+            ax.set_axis_off()
+            continue
+        rexp = np.asarray(line.points_ras[0], float)
+        grid = plane_grid(rexp, right, up, half_width_mm=half_width_mm, pixel_mm=pixel_mm)
+        show_gray(ax, sample(case.t2, grid.points, order=1), grid.extent)
+        drawn |= set(draw_labels(ax, sample(case.labels, grid.points, order=0), grid.extent))
+        ax.plot([-1.2, 1.2], [0, 0], color="white", linewidth=1.5)
+        ax.plot([0, 0], [-1.2, 1.2], color="white", linewidth=1.5)
+        ax.text(
+            0.0,
+            1.5,
+            "RExP",
+            color="white",
+            fontsize=9,
+            ha="center",
+            va="bottom",
+            path_effects=OUTLINE,
+        )
+        ax.set_xlim(-half_width_mm, half_width_mm)
+        ax.set_ylim(-half_width_mm, half_width_mm)
+        scale_bar(ax, 5.0)
+        orientation_letters(ax, left="R", right="L", top="A", bottom="P")
+        ax.set_title(f"{side} root exit zone, axial T2, z = {rexp[2]:.1f} mm", fontsize=10)
+    fig.legend(
+        handles=legend_handles([v for v in OVERLAY_ORDER if v in drawn]),
+        loc="lower center",
+        ncol=5,
+        fontsize=8,
+        frameon=False,
+    )
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.1, wspace=0.05)
     return fig
 
 

@@ -134,6 +134,7 @@ def test_html_has_the_sections_and_figures_of_the_layout(results):
         "summary",
         "side-right",
         "side-left",
+        "qc",
         "nerve-course",
         "sides",
         "rendering",
@@ -143,19 +144,25 @@ def test_html_has_the_sections_and_figures_of_the_layout(results):
     findings = json.loads((results / "findings.json").read_text())
     n_right = len(findings["sides"]["right"]["contacts"])
     assert findings["sides"]["right"]["nvc"] and n_right >= 1
-    expected = [f"contact-R{i + 1}" for i in range(min(n_right, 4))]
+    expected = ["offender"] + [f"contact-R{i + 1}" for i in range(min(n_right, 4))]
     expected += [
         f"contact-L{i + 1}" for i in range(min(len(findings["sides"]["left"]["contacts"]), 4))
     ]
-    assert o.figures == [*expected, "cpr", "sides", "render3d"]
+    assert o.figures == [*expected, "qc-tof", "qc-rez", "cpr", "sides", "render3d"]
     assert len(o.images) == len(o.figures)
     assert all(src.startswith("data:image/png;base64,") and len(src) > 20_000 for src in o.images)
     assert all(len(c.strip()) > 80 for c in o.captions)
     assert "script" not in o.tags
     text = html.read_text(encoding="utf-8")
     assert text.count(DISCLAIMER) >= 3  # banner, notes, footer
-    assert 'NVC: <span class="flag-yes">YES</span>' in text
+    assert 'data-side="right" data-status="positive"' in text
+    assert "Arterial compression in the vulnerable zone: YES" in text
     assert "AICA" in text and "vulnerable zone" in text
+    # the evidence: nearest arteries on both sides, the unsegmented TOF line, the offender
+    assert text.count("Nearest arter") >= 2
+    assert text.count("Unsegmented TOF signal near the nerve") == 2
+    assert "Primary offender: AICA" in text and "Vertebrobasilar system:" in text
+    assert "What to check" in text
 
 
 def test_pdf_renders_to_pages_with_figures_and_the_disclaimer_on_each(results, tmp_path):
@@ -178,7 +185,11 @@ def test_pdf_renders_to_pages_with_figures_and_the_disclaimer_on_each(results, t
     assert len(texts) == len(pages)
     assert all(DISCLAIMER in t for t in texts)
     joined = "\n".join(texts)
-    assert "MVD candidate" in joined and "AICA" in joined
+    assert "Arterial compression in the vulnerable zone" in joined and "AICA" in joined
+    flat = " ".join(joined.split())
+    # the quality-control page, with its figures, is in the PDF too
+    assert "Quality control: the evidence that would reveal a miss" in flat
+    assert "What to check" in flat and "Nearest arter" in flat
 
 
 def test_header_and_file_name_markup_is_escaped(results):
@@ -304,3 +315,21 @@ def test_report_draws_progress_on_a_terminal_only(results, tmp_path, monkeypatch
     monkeypatch.setattr(sys, "stdout", Terminal())
     assert main(["report", str(results), "--out", str(tmp_path / "r2"), "--quiet"]) == 0
     assert "%" not in sys.stdout.getvalue()
+
+
+def test_3d_vessel_surfaces_are_whole_one_piece_per_labelled_vessel(results):
+    from scipy import ndimage
+
+    from nvc.io.results import load_results
+    from nvc.report.render3d import crop_box, mesh_components, offender_mesh, scene_meshes
+
+    case = load_results(results)
+    meshes = scene_meshes(case)
+    arteries = case.labels.array[crop_box(case)] == Label.ARTERY
+    _, pieces = ndimage.label(arteries, structure=np.ones((3, 3, 3)))
+    assert mesh_components(meshes[int(Label.ARTERY)]) == pieces
+    # the offender's surface near its contact is drawn, on the artery surface
+    offender = offender_mesh(case, "right")
+    assert offender is not None and len(offender.faces) > 100
+    dist, _ = cKDTree(meshes[int(Label.ARTERY)].vertices).query(offender.vertices)
+    assert np.median(dist) < 0.5

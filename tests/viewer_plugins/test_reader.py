@@ -149,12 +149,16 @@ def test_results_folder_opens_the_whole_case(analysed_phantom):
     assert len(coords) == len(kw["features"]["vessel"]) >= 1
     assert set(kw["features"]) >= {"side", "vessel", "segment", "min_distance_mm", "grade", "mvd"}
     assert kw["face_color"] == [CONTACT_RGBA]
-    # the contacts lie on the CN VII surface: within 1.5 mm of a CN VII voxel (RAS mm)
+    # the contacts lie on the CN VII surface: within 1.5 mm of a CN VII voxel (RAS mm);
+    # their crosses are drawn beside them, not over them
     labels, lkw, _ = by_name["labels"]
     nerve = np.argwhere(labels == 2)
     nerve_world = nerve @ lkw["affine"][:3, :3].T + lkw["affine"][:3, 3]
-    for p in coords:
+    f = kw["features"]
+    exact = np.stack([f["z_mm"], f["y_mm"], f["x_mm"]], axis=1)  # world (z, y, x)
+    for p, q in zip(exact, coords, strict=True):
         assert np.min(np.linalg.norm(nerve_world - p, axis=1)) < 1.5
+        assert np.linalg.norm(q - p) == pytest.approx(1.8)
     # surfaces are in RAS mm, over the label voxels
     verts, faces = by_name["artery (3D)"][0]
     arteries = np.argwhere(labels == 4) @ lkw["affine"][:3, :3].T + lkw["affine"][:3, 3]
