@@ -11,9 +11,9 @@ are kept in ``extra`` and written back unchanged: a round trip is lossless.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, TypeVar, get_args
 
 from nvc import DISCLAIMER
 from nvc.contacts import Contact
@@ -28,6 +28,8 @@ from nvc.vocabulary import (
     Side,
     closed,
 )
+
+_T = TypeVar("_T")
 
 #: Version of the findings.json layout (see README "Outputs").
 SCHEMA_VERSION = "1.0"
@@ -97,6 +99,8 @@ _SIDE_KEYS = (
     "needs_review",
     "review_reasons",
     "quality",
+    "nearest_arteries",
+    "offender",
 )
 
 
@@ -132,8 +136,8 @@ class SideFindings:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (contract: README 'Outputs').
 
-        ``nearest_arteries`` and ``offender`` are written from their fields;
-        read back, they stay dictionaries in ``extra`` (which wins).
+        Keys read back that this version does not know stay in ``extra``
+        and are written back as they were.
         """
         d = {k: getattr(self, k) for k in _SIDE_KEYS}
         d["reasons"] = list(self.reasons)
@@ -154,6 +158,19 @@ class SideFindings:
         FindingsError
             A required key missing or a value of the wrong kind.
         """
+        # the additive MVD-plan blocks: one this version cannot read is kept as it was
+        nearest = _optional(
+            lambda v: tuple(_nearby_artery(a) for a in v), d.get("nearest_arteries", [])
+        )
+        offender = _optional(_offender, d.get("offender"))
+        unread = {
+            k
+            for k, ok in (
+                ("nearest_arteries", nearest is not None),
+                ("offender", offender is not None or d.get("offender") is None),
+            )
+            if not ok and k in d
+        }
         try:
             rdp, length = d.get("rdp_mm"), d.get("nerve_length_mm")
             return cls(
@@ -170,7 +187,9 @@ class SideFindings:
                 needs_review=bool(d.get("needs_review", False)),
                 review_reasons=tuple(str(r) for r in d.get("review_reasons", ())),
                 quality=dict(d.get("quality", {})),
-                extra={k: v for k, v in d.items() if k not in _SIDE_KEYS},
+                nearest_arteries=nearest if nearest is not None else (),
+                offender=offender,
+                extra={k: v for k, v in d.items() if k not in _SIDE_KEYS or k in unread},
             )
         except KeyError as exc:
             raise FindingsError(f"side without {exc}") from None
@@ -302,6 +321,7 @@ _TOP_KEYS = (
     "acquisition",
     "provenance",
     "review",
+    "vertebrobasilar",
 )
 
 
@@ -387,7 +407,9 @@ class Findings:
             sym = None if symptomatic is None else closed(symptomatic, SIDES, "symptomatic side")
         except ValueError as exc:
             raise FindingsError(str(exc)) from None
-        review = d.get("review")
+        review, vb = d.get("review"), d.get("vertebrobasilar")
+        vertebrobasilar = _optional(_vertebrobasilar, vb)
+        unread_vb = vb is not None and vertebrobasilar is None
         return cls(
             sides=sides,
             symptomatic_side=sym,
@@ -395,7 +417,12 @@ class Findings:
             acquisition=dict(d.get("acquisition", {})),
             provenance=dict(d.get("provenance", {})),
             review=None if review is None else Review.from_dict(review),
-            extra={k: v for k, v in d.items() if k not in _TOP_KEYS},
+            vertebrobasilar=vertebrobasilar,
+            extra={
+                k: v
+                for k, v in d.items()
+                if k not in _TOP_KEYS or (k == "vertebrobasilar" and unread_vb)
+            },
         )
 
     @classmethod
@@ -412,3 +439,43 @@ class Findings:
         except json.JSONDecodeError as exc:
             raise FindingsError(f"not valid JSON ({exc})") from None
         return cls.from_dict(data)
+
+
+def _optional(read: Callable[[Any], _T], value: Any) -> _T | None:
+    """``read(value)``, or None when ``value`` is None or not in the layout ``read`` knows."""
+    if value is None:
+        return None
+    try:
+        return read(value)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _nearby_artery(d: Mapping[str, Any]) -> NearbyArtery:
+    """A ``nearest_arteries`` entry read back."""
+    return NearbyArtery(
+        vessel_name=str(d["vessel_name"]),
+        distance_mm=float(d["distance_mm"]),
+        segment=closed(d["segment"], SEGMENTS, "segment"),
+        distance_from_rexp_mm=float(d["distance_from_rexp_mm"]),
+        location_ras_mm=_xyz(d["location_ras_mm"]),
+    )
+
+
+def _offender(d: Mapping[str, Any]) -> Offender:
+    """The ``offender`` block read back (every field of ``Offender``)."""
+    values = {f.name: d[f.name] for f in fields(Offender)}
+    return Offender(**values)
+
+
+def _vertebrobasilar(d: Mapping[str, Any]) -> Vertebrobasilar:
+    """The ``vertebrobasilar`` block read back (tuples where the dataclass has them)."""
+    values = {f.name: d[f.name] for f in fields(Vertebrobasilar) if f.name in d}
+    if values.get("junction_ras_mm") is not None:
+        values["junction_ras_mm"] = _xyz(values["junction_ras_mm"])
+    return Vertebrobasilar(**values)
+
+
+def _xyz(v: Any) -> tuple[float, float, float]:
+    x, y, z = (float(c) for c in v)
+    return (x, y, z)

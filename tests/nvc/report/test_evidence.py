@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from nvc.findings import Findings
 from nvc.io.resources import package_text
 from nvc.labels import Label
 from nvc.report.case import Centerline, ReportCase
@@ -70,13 +71,17 @@ def _side(contacts=(), nearest=(), tof_mm3=0.0, nvc=False, review=False):
 def _case(sides, *, centerlines=None, labels=None, symptomatic="right", **extra):
     labels = np.zeros(SHAPE, np.uint8) if labels is None else labels
     t2 = Volume(np.where(labels > 0, 0.2, 1.0).astype(np.float32), AFFINE)
-    findings = {"schema_version": "1.0", "symptomatic_side": symptomatic, "sides": sides}
+    findings = {
+        "schema_version": "1.0",
+        "symptomatic_side": symptomatic,
+        "sides": {side: {"side": side} | s for side, s in sides.items()},
+    }
     findings |= extra
     return ReportCase(
-        findings=findings,
+        findings=Findings.from_dict(findings),
         t2=t2,
         labels=Volume(labels, AFFINE),
-        mra=t2,
+        mra_registered=t2,
         centerlines=centerlines or {},
     )
 
@@ -145,6 +150,7 @@ def test_arterial_compression_is_red_on_either_side_and_the_offender_is_describe
         "grade": "contact",
         "indentation_mm": 0.4,
         "position": "anterior",
+        "contact_length_mm": 2.0,
         "location_ras_mm": [1.0, 2.0, 3.0],
     }
     offender = {
