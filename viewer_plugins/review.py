@@ -236,6 +236,12 @@ class ReviewPanel(QWidget):
         if previous.reader and not self.reader.text():
             self.reader.setText(previous.reader)
         self.courses = {s: np.asarray(c.points_ras, float) for s, c in current.centerlines.items()}
+        # the reader paints and recomputes on whole labels: a layer showing outlines only
+        # (viewer_plugins.layers.axial_outlines) gets the full label map back
+        labels = self._labels_layer()
+        if labels.metadata.get("nvc_outlines"):
+            self._set_labels_any(current.labels)
+            labels.metadata = {**labels.metadata, "nvc_outlines": False}
         self._add_layers(current)
         self.reviewed = None
         self.status.setText(
