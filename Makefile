@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.nvc-installed
 
-.PHONY: demo test lint docs clean
+.PHONY: demo test lint docs names clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,19 @@ demo: $(STAMP)
 
 # The documentation site (MkDocs): the generated reference pages, then the site in site/.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
-docs: $(STAMP)
-	$(PY) -m pipelines.reference
+docs: $(STAMP) names
+	$(PY) -m nvc_pipelines.reference
 	$(MKDOCS) build
 
-lint: $(STAMP)
+# The import names of the folders (pipelines/ -> nvc_pipelines, viewer_plugins/ ->
+# nvc_napari) as a git-ignored link tree .names/ for the tools that read the source
+# tree instead of importing the installed package (mypy, mkdocstrings).
+names:
+	mkdir -p .names
+	ln -sfn ../pipelines .names/nvc_pipelines
+	ln -sfn ../viewer_plugins .names/nvc_napari
+
+lint: $(STAMP) names
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -45,4 +53,4 @@ test: lint
 	$(XVFB) $(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) demo_out site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo_out site .names .pytest_cache .mypy_cache .ruff_cache

@@ -31,7 +31,7 @@ from nvc.phantom import make_case
 from nvc.phantom.params import VARIETIES, Variety
 from nvc.registration import target_registration_error
 from nvc.volume import apply_affine
-from pipelines.case import run_case
+from nvc_pipelines.case import run_case
 
 
 def _dice(a: np.ndarray, b: np.ndarray) -> float | None:

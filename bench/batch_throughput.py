@@ -21,11 +21,11 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     # Imported here: the spawned Dask workers re-import this script as their main
     # module, and should stay as small as under ``nvc batch``.
-    from pipelines.batch import run_cases
-    from pipelines.config import PipelineConfig
-    from pipelines.discovery import discover
-    from pipelines.engine import EngineOptions
-    from pipelines.phantom_cohort import generate
+    from nvc_pipelines.batch import run_cases
+    from nvc_pipelines.config import PipelineConfig
+    from nvc_pipelines.discovery import discover
+    from nvc_pipelines.engine import EngineOptions
+    from nvc_pipelines.phantom_cohort import generate
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=4)

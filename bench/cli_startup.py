@@ -29,7 +29,7 @@ WATCHED = (
 
 CHILD = """
 import json, sys
-from pipelines.cli import main
+from nvc_pipelines.cli import main
 try:
     main({argv!r})
 except SystemExit:

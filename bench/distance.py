@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from nvc.phantom import draw_params, make_case
-from pipelines.case import run_case
+from nvc_pipelines.case import run_case
 
 
 def evaluate(seed: int, gap: float) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.cli import main as nvc_main
+from nvc_pipelines.cli import main as nvc_main
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "cases"
 

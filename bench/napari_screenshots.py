@@ -18,10 +18,10 @@ from napari._qt.dialogs.qt_notification import NapariQtNotification
 from qtpy.QtWidgets import QApplication
 
 from nvc.phantom import PhantomParams, SideParams, make_case
-from pipelines.case import run_case
-from pipelines.results import saved_case
-from viewer_plugins.layers import case_layers, contact_rows
-from viewer_plugins.widget import NvcWidget
+from nvc_napari.layers import case_layers, contact_rows
+from nvc_napari.widget import NvcWidget
+from nvc_pipelines.case import run_case
+from nvc_pipelines.results import saved_case
 
 PARAMS = PhantomParams(
     seed=77,

@@ -7,7 +7,7 @@ against the truth (NVC yes/no and MVD candidate). Then, as a reader would in
 the review step, replace the traced CN VII by the true course (the truth
 centerline from the root exit point to the porus, and the true root
 detachment point) on the sides whose trace failed, and recompute
-(``pipelines.review.recompute``; no other edit: vessels and their names stay
+(``nvc_pipelines.review.recompute``; no other edit: vessels and their names stay
 as segmented). A trace fails when the nerve was not found or its centerline
 lies on average more than 1.5 mm from the true one. Prints a table of verdict
 accuracy before and after, over the failed sides and over all sides.
@@ -39,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table."""
     from nvc.io import load_volume, save_nifti
     from nvc.phantom import make_case
-    from pipelines.case import run_case
-    from pipelines.config import PipelineConfig
-    from pipelines.outputs import save_case
-    from pipelines.review import Edits, course_edit, landmark_edit, open_review, recompute
+    from nvc_pipelines.case import run_case
+    from nvc_pipelines.config import PipelineConfig
+    from nvc_pipelines.outputs import save_case
+    from nvc_pipelines.review import Edits, course_edit, landmark_edit, open_review, recompute
 
     parser = argparse.ArgumentParser(prog="python -m bench.reader_bound", description=__doc__)
     parser.add_argument("--cases", type=int, default=6)

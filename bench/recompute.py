@@ -4,9 +4,9 @@
 
 Builds (once, cached) a phantom case on the grid of ``bench.speed`` (clinical:
 T2 0.5 mm, 320 x 320 x 100 voxels), analyses it with ``run_case`` and saves
-its results folder, then times ``pipelines.review.open_review`` (once per case:
+its results folder, then times ``nvc_pipelines.review.open_review`` (once per case:
 the T2 normalised and the brainstem's frame found again) and
-``pipelines.review.recompute`` for each kind of edit a reader makes, and
+``nvc_pipelines.review.recompute`` for each kind of edit a reader makes, and
 prints a table (median and range of ``--repeats`` runs). The target is
 <= 1 s per recompute.
 """
@@ -23,16 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from bench.speed import SIZES, case_params
-from pipelines.review import Edits, ReviewContext
+from nvc_pipelines.review import Edits, ReviewContext
 
 
 def results_folder(cache: Path, seed: int, size: str) -> Path:
     """The analysed case's results folder (built and cached on first use)."""
     from nvc.io import load_volume, save_nifti
     from nvc.phantom import make_case
-    from pipelines.case import run_case
-    from pipelines.config import PipelineConfig
-    from pipelines.outputs import save_case
+    from nvc_pipelines.case import run_case
+    from nvc_pipelines.config import PipelineConfig
+    from nvc_pipelines.outputs import save_case
 
     out = cache / f"recompute-{size}-seed{seed}"
     if (out / "results" / "findings.json").is_file():
@@ -50,7 +50,7 @@ def edits(context: ReviewContext) -> dict[str, Edits]:
     """One ``Edits`` per kind of reader edit on this case."""
     from nvc.labels import Label
     from nvc.review import control_points, point_at, vessel_piece
-    from pipelines.review import course_edit, landmark_edit, vessel_name_edit
+    from nvc_pipelines.review import course_edit, landmark_edit, vessel_name_edit
 
     case = context.case
     side = next(iter(case.centerlines))
@@ -93,7 +93,7 @@ def _timed(fn: Callable[[], object], repeats: int) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the recompute timing table."""
-    from pipelines.review import open_review, recompute
+    from nvc_pipelines.review import open_review, recompute
 
     parser = argparse.ArgumentParser(prog="python -m bench.recompute", description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="clinical")

@@ -23,10 +23,10 @@ from qtpy.QtWidgets import QApplication
 from bench.napari_screenshots import PARAMS
 from nvc.phantom import make_case
 from nvc.review import point_at
-from pipelines.case import run_case
-from pipelines.config import PipelineConfig
-from pipelines.outputs import save_case
-from viewer_plugins.view import center_on
+from nvc_napari.view import center_on
+from nvc_pipelines.case import run_case
+from nvc_pipelines.config import PipelineConfig
+from nvc_pipelines.outputs import save_case
 
 
 def _settle(n: int = 5) -> None:

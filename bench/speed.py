@@ -201,9 +201,9 @@ def task_case(folder: Path, out: Path) -> dict[str, Any]:
     """Load -> run_case -> save_case, timing and sampling memory per stage."""
     t_imports = time.perf_counter()
     from nvc.io import load_volume
-    from pipelines.case import run_case
-    from pipelines.config import PipelineConfig
-    from pipelines.outputs import save_case
+    from nvc_pipelines.case import run_case
+    from nvc_pipelines.config import PipelineConfig
+    from nvc_pipelines.outputs import save_case
 
     t_imports = time.perf_counter() - t_imports
     truth = json.loads((folder / "truth.json").read_text())

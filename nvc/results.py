@@ -1,7 +1,7 @@
 """A finished case in memory: volumes on the T2 grid, typed findings and centerlines.
 
 ``nvc.io.results.load_results`` reads a results folder into a ``SavedCase``;
-``pipelines.results.saved_case`` turns an in-memory analysis into the same
+``nvc_pipelines.results.saved_case`` turns an in-memory analysis into the same
 object, so the report, the viewer and the review read one type.
 """
 

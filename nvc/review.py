@@ -1,6 +1,6 @@
 """A reader's corrections of the anatomy: landmarks, the nerve's course, its mask, label changes.
 
-Pure functions on arrays and points (RAS mm); ``pipelines.review`` composes
+Pure functions on arrays and points (RAS mm); ``nvc_pipelines.review`` composes
 them with the measuring stages (geometry, contacts, naming, decision) to
 recompute a case's findings from the corrected anatomy.
 

@@ -1,8 +1,8 @@
 """Surface meshes of labelled structures in world (RAS+ mm) coordinates.
 
 One marching-cubes extraction, used by the report's 3D view and mesh export
-(``nvc.report``, ``pipelines.report``) and by the napari plugin's 3D surfaces
-(``viewer_plugins.layers``).
+(``nvc.report``, ``nvc_pipelines.report``) and by the napari plugin's 3D surfaces
+(``nvc_napari.layers``).
 """
 
 from __future__ import annotations

@@ -36,12 +36,12 @@ from nvc.io.atomic import remove_temporaries
 from nvc.io.hashing import sha256_of
 from nvc.io.jsonfile import read_json, write_json
 from nvc.io.lock import ExclusiveLock, LockHeld
-from pipelines.batch_case import CaseJob, CaseOutcome, case_task
-from pipelines.config import PipelineConfig, load_config
-from pipelines.discovery import CaseSpec, Discovery, discover
-from pipelines.engine import EngineOptions, SlurmOptions, open_client, slurm_cluster
-from pipelines.errors import EXIT_ANALYSIS, EXIT_OK, InputError, UsageError, run_guarded
-from pipelines.group import FAILURE_COLUMNS, FAILURES, read_failures, write_group, write_tsv
+from nvc_pipelines.batch_case import CaseJob, CaseOutcome, case_task
+from nvc_pipelines.config import PipelineConfig, load_config
+from nvc_pipelines.discovery import CaseSpec, Discovery, discover
+from nvc_pipelines.engine import EngineOptions, SlurmOptions, open_client, slurm_cluster
+from nvc_pipelines.errors import EXIT_ANALYSIS, EXIT_OK, InputError, UsageError, run_guarded
+from nvc_pipelines.group import FAILURE_COLUMNS, FAILURES, read_failures, write_group, write_tsv
 
 DESCRIPTION = "dataset_description.json"
 LOGS = "logs"

@@ -1,9 +1,9 @@
 """One case of a batch, run in its own process under a time and memory limit.
 
-The Dask task (``case_task``) starts ``python -m pipelines.case_process`` as a
+The Dask task (``case_task``) starts ``python -m nvc_pipelines.case_process`` as a
 child process and watches it: a case that raises, crashes, runs out of memory
 or out of time ends only its own process, never the Dask worker, and comes
-back as a one-line reason. The child (``pipelines.case_process``) runs the
+back as a one-line reason. The child (``nvc_pipelines.case_process``) runs the
 same two calls as ``nvc run`` and writes the case folder atomically.
 
 This module stays light (standard library and psutil): it is what the Dask
@@ -150,7 +150,7 @@ def supervise(
         logf.write(f"{_now()} {job.case_id}: start on {worker} (pid {os.getpid()})\n")
         logf.flush()
         child = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.case_process"],
+            [sys.executable, "-m", "nvc_pipelines.case_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=logf,

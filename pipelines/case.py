@@ -42,15 +42,15 @@ from nvc.vessel_names import artery_tree, name_artery
 from nvc.vessels import segment_arteries, segment_veins, tof_levels
 from nvc.vocabulary import SIDES, Side, VesselName
 from nvc.volume import Volume, reorient_canonical, reorient_like, resample_to
-from pipelines.config import PipelineConfig
-from pipelines.errors import AnalysisError
+from nvc_pipelines.config import PipelineConfig
+from nvc_pipelines.errors import AnalysisError
 
 Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """Everything ``run_case`` produces (in memory; ``pipelines.outputs`` writes it).
+    """Everything ``run_case`` produces (in memory; ``nvc_pipelines.outputs`` writes it).
 
     Attributes
     ----------
@@ -96,7 +96,7 @@ def run_case(
         Parameters of every stage (defaults when omitted).
     progress : callable, optional
         Called as ``progress(stage, fraction_done)`` between steps. It may raise
-        ``pipelines.errors.Cancelled`` to stop the analysis: the exception
+        ``nvc_pipelines.errors.Cancelled`` to stop the analysis: the exception
         propagates unchanged and nothing is returned.
 
     Raises

@@ -1,9 +1,9 @@
-"""The process that analyses one case of a batch: ``python -m pipelines.case_process``.
+"""The process that analyses one case of a batch: ``python -m nvc_pipelines.case_process``.
 
-Started by ``pipelines.batch_case.supervise`` with the job as JSON on stdin;
+Started by ``nvc_pipelines.batch_case.supervise`` with the job as JSON on stdin;
 answers with one JSON line on stdout; logs to stderr (the case log). It runs
-the same two calls as ``nvc run`` (``pipelines.case.run_case`` then
-``pipelines.outputs.save_case``) into a temporary sibling folder that is
+the same two calls as ``nvc run`` (``nvc_pipelines.case.run_case`` then
+``nvc_pipelines.outputs.save_case``) into a temporary sibling folder that is
 renamed into place when complete, so a killed case never leaves a folder that
 looks finished. It dies with its parent (Linux ``PR_SET_PDEATHSIG``): killing
 a worker or the whole batch leaves no orphan analysis running.
@@ -32,12 +32,12 @@ from nvc.io import VolumeLoadError, load_volume
 from nvc.io.atomic import atomic_dir
 from nvc.io.jsonfile import write_json
 from nvc.vocabulary import SIDES, closed
-from pipelines.batch_case import BATCH_JSON, CaseJob, peak_rss_mb
-from pipelines.case import run_case
-from pipelines.config import config_from_dict
-from pipelines.errors import AnalysisError, UsageError
-from pipelines.outputs import save_case
-from pipelines.report import write_report
+from nvc_pipelines.batch_case import BATCH_JSON, CaseJob, peak_rss_mb
+from nvc_pipelines.case import run_case
+from nvc_pipelines.config import config_from_dict
+from nvc_pipelines.errors import AnalysisError, UsageError
+from nvc_pipelines.outputs import save_case
+from nvc_pipelines.report import write_report
 
 
 def run_job(job: CaseJob, *, log: logging.Logger, worker: str = "") -> float:
@@ -118,7 +118,7 @@ def failure_reason(exc: BaseException) -> str:
 
 
 def child_main(stdin: TextIO = sys.stdin) -> int:
-    """Body of ``python -m pipelines.case_process``: job (JSON) on stdin, outcome on stdout.
+    """Body of ``python -m nvc_pipelines.case_process``: job (JSON) on stdin, outcome on stdout.
 
     Log lines go to stderr (the supervisor points it at the case log).
     """

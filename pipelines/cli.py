@@ -8,7 +8,7 @@ Exit codes: 0 success, 2 usage, 3 unreadable input, 4 analysis impossible, 5 out
 
 Only the chosen command's module is imported (``nvc --help`` imports none, so it
 answers at once and works without the optional extras); a command whose extra is
-not installed says in one line which one to install (``pipelines.extras``).
+not installed says in one line which one to install (``nvc_pipelines.extras``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from nvc import DISCLAIMER, __version__
-from pipelines.extras import install_hint, missing_extra
+from nvc_pipelines.extras import install_hint, missing_extra
 
 
 @dataclass(frozen=True)
@@ -34,18 +34,20 @@ class Command:
 
 #: The subcommands, in the order ``nvc --help`` lists them.
 COMMANDS = {
-    "phantom": Command("pipelines.phantom_cohort", "write a phantom cohort (BIDS) with its truth"),
-    "run": Command("pipelines.run", "analyse one patient (T2 + TOF)"),
+    "phantom": Command(
+        "nvc_pipelines.phantom_cohort", "write a phantom cohort (BIDS) with its truth"
+    ),
+    "run": Command("nvc_pipelines.run", "analyse one patient (T2 + TOF)"),
     "report": Command(
-        "pipelines.report", "build the report, QC figures and exports of a results folder"
+        "nvc_pipelines.report", "build the report, QC figures and exports of a results folder"
     ),
-    "demo": Command("pipelines.demo", "run the main job on the built-in phantom"),
+    "demo": Command("nvc_pipelines.demo", "run the main job on the built-in phantom"),
     "batch": Command(
-        "pipelines.batch", "analyse a BIDS dataset on Dask (participant / group level)"
+        "nvc_pipelines.batch", "analyse a BIDS dataset on Dask (participant / group level)"
     ),
-    "view": Command("pipelines.view", "open a results folder in napari (needs nvc[napari])"),
+    "view": Command("nvc_pipelines.view", "open a results folder in napari (needs nvc[napari])"),
     "recompute": Command(
-        "pipelines.review",
+        "nvc_pipelines.review",
         "recompute contacts and verdict from an edited label map; save a review revision",
     ),
 }
@@ -123,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser([first] if first in COMMANDS else [])
     except MissingExtra as exc:
-        from pipelines.errors import EXIT_USAGE
+        from nvc_pipelines.errors import EXIT_USAGE
 
         print(f"nvc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

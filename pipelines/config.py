@@ -26,8 +26,8 @@ from nvc.vascular_context import ContextParams
 from nvc.vertebrobasilar import VertebrobasilarParams
 from nvc.vessel_names import NamingParams
 from nvc.vessels import VesselParams
-from pipelines.errors import UsageError
-from pipelines.schema import ORDER, SAME_LENGTH, settings, validate
+from nvc_pipelines.errors import UsageError
+from nvc_pipelines.schema import ORDER, SAME_LENGTH, settings, validate
 
 PRESETS = Path(__file__).with_name("presets")
 
@@ -48,7 +48,7 @@ class QualityParams:
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Parameters of every stage of ``pipelines.case.run_case``."""
+    """Parameters of every stage of ``nvc_pipelines.case.run_case``."""
 
     registration: RegistrationParams = field(default_factory=RegistrationParams)
     intensity: IntensityParams = field(default_factory=IntensityParams)
@@ -84,7 +84,7 @@ class ConfigError(UsageError):
 
 
 def config_from_dict(data: dict[str, Any]) -> PipelineConfig:
-    """Build a config from nested dictionaries, validated against ``pipelines.schema``.
+    """Build a config from nested dictionaries, validated against ``nvc_pipelines.schema``.
 
     Raises
     ------
@@ -139,14 +139,14 @@ def write_default_preset() -> Path:
     """Rewrite ``presets/default.toml`` from the code's defaults (run after changing a default)."""
     path = PRESETS / "default.toml"
     header = (
-        "# nvc default parameters of every stage (generated: python -m pipelines.config).\n"
+        "# nvc default parameters of every stage (generated: python -m nvc_pipelines.config).\n"
         "# Copy, edit and pass with --config FILE. Unknown keys, wrong types and values out of\n"
         "# range are errors; every key is described in docs/configuration.md.\n"
     )
     return write_text(path, header + PipelineConfig().to_toml())
 
 
-#: The published schema, written from the code by ``python -m pipelines.config``.
+#: The published schema, written from the code by ``python -m nvc_pipelines.config``.
 SCHEMA_DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
 
@@ -155,7 +155,7 @@ def schema_markdown() -> str:
     lines = [
         "# Configuration",
         "",
-        "<!-- generated from the code by `python -m pipelines.config`; do not edit -->",
+        "<!-- generated from the code by `python -m nvc_pipelines.config`; do not edit -->",
         "",
         "`nvc run --config FILE`, `nvc batch --config FILE` and the napari widget's preset box",
         "read a TOML file with the sections below (all optional; a key not given keeps its",
@@ -205,7 +205,7 @@ def write_schema_doc() -> Path:
 
 if __name__ == "__main__":
     # the module itself, not ``__main__``: the schema names the classes by their module
-    from pipelines import config
+    from nvc_pipelines import config
 
     print(config.write_default_preset())
     print(config.write_schema_doc())

@@ -11,13 +11,13 @@ from nvc.io import load_volume
 from nvc.io.bids import read_participants
 from nvc.io.jsonfile import read_json
 from nvc.vocabulary import SIDES, closed
-from pipelines.case import run_case
-from pipelines.config import PipelineConfig
-from pipelines.errors import EXIT_OK, run_guarded
-from pipelines.outputs import save_case
-from pipelines.phantom_cohort import generate, truth_dir
-from pipelines.report import write_report
-from pipelines.run import verdict_line
+from nvc_pipelines.case import run_case
+from nvc_pipelines.config import PipelineConfig
+from nvc_pipelines.errors import EXIT_OK, run_guarded
+from nvc_pipelines.outputs import save_case
+from nvc_pipelines.phantom_cohort import generate, truth_dir
+from nvc_pipelines.report import write_report
+from nvc_pipelines.run import verdict_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nvc.io.bids import read_participants
-from pipelines.errors import UsageError
+from nvc_pipelines.errors import UsageError
 
 #: BIDS labels: letters and digits only (so a label can never walk out of a folder).
 LABEL = re.compile(r"[A-Za-z0-9]+")

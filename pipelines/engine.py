@@ -26,8 +26,8 @@ import psutil
 from dask.utils import format_bytes, parse_bytes
 from distributed import Client, LocalCluster
 
-from pipelines.batch_case import ignore_interrupts, usable_cpus
-from pipelines.errors import UsageError
+from nvc_pipelines.batch_case import ignore_interrupts, usable_cpus
+from nvc_pipelines.errors import UsageError
 
 #: Memory one case needs at most, used to size the local cluster (measured on
 #: phantoms: analysis peaks near 1.5 GB; real CISS/TOF pairs are larger).

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 
 from nvc.io.errors import VolumeLoadError
-from pipelines.extras import install_hint, missing_extra
+from nvc_pipelines.extras import install_hint, missing_extra
 
 #: Exit codes (documented in the README).
 EXIT_OK = 0

@@ -24,8 +24,8 @@ from nvc.io import write_text
 from nvc.io.jsonfile import read_json
 from nvc.io.results import load_findings
 from nvc.vocabulary import SIDES
-from pipelines.batch_case import BATCH_JSON
-from pipelines.discovery import CaseSpec
+from nvc_pipelines.batch_case import BATCH_JSON
+from nvc_pipelines.discovery import CaseSpec
 
 SUMMARY = "group_summary.tsv"
 REPORT = "group_report.html"
@@ -188,7 +188,7 @@ def render_report(rows: list[dict[str, Any]], failures: list[dict[str, str]]) ->
         ("facial nerve not found", sum(r["verdict"] == "nerve not found" for r in done)),
     ]
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("pipelines", "templates"),
+        loader=jinja2.PackageLoader("nvc_pipelines", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )

@@ -15,8 +15,8 @@ from nvc.io import save_label_map, save_nifti, staged_folder, write_text
 from nvc.io.hashing import sha256_of
 from nvc.io.jsonfile import write_json
 from nvc.io.results import centerline_tsv
-from pipelines.case import CaseResult
-from pipelines.config import PipelineConfig
+from nvc_pipelines.case import CaseResult
+from nvc_pipelines.config import PipelineConfig
 
 FINDINGS = "findings.json"
 #: Every file ``save_case`` may write (``nvc run`` refuses inputs of these names in its folder).

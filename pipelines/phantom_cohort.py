@@ -14,8 +14,8 @@ from nvc.io.bids import (
 from nvc.io.jsonfile import write_json
 from nvc.io.labels import save_label_map
 from nvc.phantom import VARIETIES, PhantomCase, Variety, make_case
-from pipelines.errors import EXIT_OK, run_guarded
-from pipelines.progress import TerminalProgress
+from nvc_pipelines.errors import EXIT_OK, run_guarded
+from nvc_pipelines.progress import TerminalProgress
 
 
 def case_seed(cohort_seed: int, index: int) -> int:

@@ -1,14 +1,14 @@
 """Reference pages of the documentation generated from the code.
 
 - ``docs/cli.md``: every ``nvc`` command with its usage and arguments, walked
-  from the argparse parser of ``pipelines.cli`` (all commands imported).
+  from the argparse parser of ``nvc_pipelines.cli`` (all commands imported).
 - ``docs/findings.schema.json``: the JSON Schema (draft 2020-12) of
   ``findings.json``, derived from the ``nvc.findings`` dataclasses (types,
   closed sets, nullability) plus what their ``to_dict`` and
-  ``pipelines.outputs.save_case`` add (``schema_version``, ``disclaimer``,
+  ``nvc_pipelines.outputs.save_case`` add (``schema_version``, ``disclaimer``,
   the optional ``identifiers``).
 
-``python -m pipelines.reference`` rewrites both (``make docs`` runs it); a test
+``python -m nvc_pipelines.reference`` rewrites both (``make docs`` runs it); a test
 checks that the committed files match the code (``tests/pipelines/test_reference.py``).
 """
 
@@ -34,13 +34,13 @@ def cli_markdown() -> str:
         Markdown: per command its description, usage and a table of arguments
         (name, value, default, choices, meaning).
     """
-    from pipelines.cli import build_parser
+    from nvc_pipelines.cli import build_parser
 
     parser = build_parser()
     lines = [
         "# Command line",
         "",
-        "<!-- generated from the code by `python -m pipelines.reference`; do not edit -->",
+        "<!-- generated from the code by `python -m nvc_pipelines.reference`; do not edit -->",
         "",
         "Exit codes: 0 success, 2 usage error (bad arguments or configuration, output over",
         "an input, a missing optional extra), 3 unreadable input, 4 analysis impossible",
@@ -168,7 +168,7 @@ def findings_schema() -> dict[str, Any]:
     identifiers = {
         "identifiers": {
             "description": "Per input (t2, mra): file name and DICOM identifiers; present only "
-            "with nvc run --include-identifiers (pipelines.outputs.save_case).",
+            "with nvc run --include-identifiers (nvc_pipelines.outputs.save_case).",
             "type": "object",
             "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
         }

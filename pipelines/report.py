@@ -32,8 +32,8 @@ from nvc.report.html import render_html
 from nvc.report.layout import parse_layout
 from nvc.report.pdf import render_pdf
 from nvc.surface import label_surface
-from pipelines.errors import EXIT_OK, run_guarded
-from pipelines.progress import Progress, TerminalProgress
+from nvc_pipelines.errors import EXIT_OK, run_guarded
+from nvc_pipelines.progress import Progress, TerminalProgress
 
 #: Meshes exported: file stem -> label values merged into one surface.
 MESHES: dict[str, tuple[int, ...]] = {

@@ -12,7 +12,7 @@ import numpy as np
 
 from nvc.io.results import FINDINGS, is_results_folder, load_results
 from nvc.results import Centerline, SavedCase
-from pipelines.case import CaseResult
+from nvc_pipelines.case import CaseResult
 
 __all__ = [
     "FINDINGS",

@@ -73,9 +73,9 @@ from nvc.vessel_names import ArteryTree, artery_tree, name_artery
 from nvc.vessels import tof_levels
 from nvc.vocabulary import SIDES, VESSEL_NAMES, Side, VesselName, closed
 from nvc.volume import Volume, reorient_canonical, reorient_like, resample_to
-from pipelines.case import find_brainstem
-from pipelines.config import PipelineConfig, load_config
-from pipelines.errors import EXIT_OK, UsageError, run_guarded
+from nvc_pipelines.case import find_brainstem
+from nvc_pipelines.config import PipelineConfig, load_config
+from nvc_pipelines.errors import EXIT_OK, UsageError, run_guarded
 
 #: The nerves whose course a reader can edit.
 Nerve = Literal["CN7", "CN8"]
@@ -753,7 +753,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pipelines.review RESULTS [--labels FILE] [--reader AB] [--discard]``."""
+    """``python -m nvc_pipelines.review RESULTS [--labels FILE] [--reader AB] [--discard]``."""
     parser = argparse.ArgumentParser(prog="nvc recompute", description=run.__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))

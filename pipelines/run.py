@@ -14,13 +14,13 @@ from nvc import DISCLAIMER
 from nvc.findings import Findings, SideFindings
 from nvc.io import load_volume
 from nvc.volume import Volume
-from pipelines.case import run_case
-from pipelines.config import load_config
-from pipelines.discovery import SIDE_NAMES
-from pipelines.errors import EXIT_OK, AnalysisError, UsageError, run_guarded
-from pipelines.extras import install_hint, missing_extra
-from pipelines.outputs import OUTPUT_NAMES, save_case
-from pipelines.progress import TerminalProgress, scaled
+from nvc_pipelines.case import run_case
+from nvc_pipelines.config import load_config
+from nvc_pipelines.discovery import SIDE_NAMES
+from nvc_pipelines.errors import EXIT_OK, AnalysisError, UsageError, run_guarded
+from nvc_pipelines.extras import install_hint, missing_extra
+from nvc_pipelines.outputs import OUTPUT_NAMES, save_case
+from nvc_pipelines.progress import TerminalProgress, scaled
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report_writer() -> Any:
-    """``pipelines.report.write_report``, or a usage error naming the extra it needs."""
+    """``nvc_pipelines.report.write_report``, or a usage error naming the extra it needs."""
     try:
-        from pipelines.report import write_report
+        from nvc_pipelines.report import write_report
     except ImportError as exc:
         extra = missing_extra(exc)
         if extra is None:

@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipelines.errors import EXIT_OK, EXIT_USAGE, UsageError, run_guarded
-from pipelines.results import is_results_folder
+from nvc_pipelines.errors import EXIT_OK, EXIT_USAGE, UsageError, run_guarded
+from nvc_pipelines.results import is_results_folder
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

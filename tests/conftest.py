@@ -9,9 +9,9 @@ import pytest
 
 from nvc.io import load_volume, save_nifti
 from nvc.phantom import PhantomCase, PhantomParams, SideParams, make_case
-from pipelines.case import CaseResult, run_case
-from pipelines.config import PipelineConfig
-from pipelines.outputs import save_case
+from nvc_pipelines.case import CaseResult, run_case
+from nvc_pipelines.config import PipelineConfig
+from nvc_pipelines.outputs import save_case
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REAL = REPO.parent / "shared" / "data" / "real"

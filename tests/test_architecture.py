@@ -18,8 +18,8 @@ FORBIDDEN = {
     "PySide6",
     "dask",
     "distributed",
-    "pipelines",
-    "viewer_plugins",
+    "nvc_pipelines",
+    "nvc_napari",
 }
 
 

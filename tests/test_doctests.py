@@ -28,7 +28,7 @@ FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 def _modules() -> list[str]:
     names = [m.name for m in pkgutil.walk_packages(nvc.__path__, "nvc.")]
-    return sorted({"pipelines.extras", *names})
+    return sorted({"nvc_pipelines.extras", *names})
 
 
 def _examples(name: str) -> list[doctest.DocTest]:

@@ -27,7 +27,7 @@ from nvc.labels import LABEL_TABLE, Label, LabelInfo
 from nvc.surface import label_surface
 from nvc.vocabulary import Side
 from nvc.volume import Volume, reorient_canonical, resample_to
-from pipelines.results import Centerline, SavedCase
+from nvc_pipelines.results import Centerline, SavedCase
 
 LayerData = tuple[Any, dict[str, Any], str]
 
@@ -336,7 +336,7 @@ def surface_layers(
                     "name": f"{info[value].name} (3D)",
                     "vertex_colors": shade(rgb, normals, *FRONT_VIEW),
                     # napari's own lighting is off: with the camera's one axis flip
-                    # (see viewer_plugins.view) it lights surfaces from behind, so the
+                    # (see nvc_napari.view) it lights surfaces from behind, so the
                     # smooth shading is computed here (``shade``) and follows the camera
                     "shading": "none",
                     "metadata": {"nvc_surface": True, "nvc_rgb": rgb, "nvc_normals": normals},

@@ -10,8 +10,8 @@ import numpy as np
 from nvc.io import VolumeLoadError, label_table_path, load_volume, read_label_table
 from nvc.labels import LABEL_TABLE, LabelInfo
 from nvc.volume import Volume
-from pipelines.results import is_results_folder, load_results
-from viewer_plugins.layers import LayerData, case_layers, image_layer, labels_layer
+from nvc_napari.layers import LayerData, case_layers, image_layer, labels_layer
+from nvc_pipelines.results import is_results_folder, load_results
 
 SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
 #: Names that mark a label map (BIDS ``dseg``, ``labels``, ``mask`` ...).

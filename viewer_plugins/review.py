@@ -4,7 +4,7 @@ Editable layers (added by **Start review**, on a results folder):
 
 - ``review landmarks``: RExP, RDP and porus of each side's CN VII; drag them
   (2D or 3D). A moved RExP or porus moves the course's end; a moved RDP is
-  projected on the course (``pipelines.review``).
+  projected on the course (``nvc_pipelines.review``).
 - ``CN VII course (left|right)``: control points every 2 mm; move, add or
   delete them, or delete all and click a new course in order, RExP first.
 - ``labels``: the case's label map; paint and erase with napari's label tools
@@ -12,11 +12,11 @@ Editable layers (added by **Start review**, on a results folder):
 - ``vessel pick``: add a point on a vessel (or choose a row of the findings
   table), then **Set class/name** or **Delete vessel**.
 
-**Recompute** calls ``pipelines.review.recompute`` (geometry, contacts,
+**Recompute** calls ``nvc_pipelines.review.recompute`` (geometry, contacts,
 naming where not set by hand, self-checks and the decision; no registration
 or segmentation) and updates the findings table, contact sites, centerline
 colours and verdict lines. **Save review** writes a review revision beside the
-automated outputs (``pipelines.review.save``); **Discard review** removes it.
+automated outputs (``nvc_pipelines.review.save``); **Discard review** removes it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,15 @@ from nvc.results import Centerline, SavedCase
 from nvc.review import LANDMARKS, control_points, move_end, point_at, vessel_piece
 from nvc.vocabulary import SIDES, VESSEL_CLASSES, VESSEL_NAMES, Side
 from nvc.volume import Volume
-from pipelines.review import (
+from nvc_napari.layers import (
+    centerline_layer,
+    contacts_layer,
+    display_volume,
+    from_world,
+    napari_volume,
+    to_world,
+)
+from nvc_pipelines.review import (
     NERVES,
     Edits,
     Nerve,
@@ -60,17 +68,9 @@ from pipelines.review import (
     save,
     vessel_name_edit,
 )
-from viewer_plugins.layers import (
-    centerline_layer,
-    contacts_layer,
-    display_volume,
-    from_world,
-    napari_volume,
-    to_world,
-)
 
 if TYPE_CHECKING:
-    from viewer_plugins.widget import NvcWidget
+    from nvc_napari.widget import NvcWidget
 
 LANDMARKS_LAYER = "review landmarks"
 PICK_LAYER = "vessel pick"
@@ -237,7 +237,7 @@ class ReviewPanel(QWidget):
             self.reader.setText(previous.reader)
         self.courses = {s: np.asarray(c.points_ras, float) for s, c in current.centerlines.items()}
         # the reader paints and recomputes on whole labels: a layer showing outlines only
-        # (viewer_plugins.layers.axial_outlines) gets the full label map back
+        # (nvc_napari.layers.axial_outlines) gets the full label map back
         labels = self._labels_layer()
         if labels.metadata.get("nvc_outlines"):
             self._set_labels_any(current.labels)
@@ -392,7 +392,7 @@ class ReviewPanel(QWidget):
 
     def _labels_volume(self) -> Volume:
         """The labels layer as a Volume on the T2 grid."""
-        from viewer_plugins.widget import layer_volume
+        from nvc_napari.widget import layer_volume
 
         assert self.context is not None
         shown = layer_volume(self._labels_layer())
@@ -463,7 +463,7 @@ class ReviewPanel(QWidget):
         )
 
     def recompute(self) -> Reviewed | None:
-        """Recompute the findings from the edits (``pipelines.review.recompute``), show them."""
+        """Recompute the findings from the edits (``nvc_pipelines.review.recompute``), show them."""
         if self.context is None or self.folder is None:
             self.status.setText("Review: Start review first")
             return None
@@ -509,7 +509,7 @@ class ReviewPanel(QWidget):
 
     # ---------------------------------------------------------- save, discard
     def save(self) -> Path | None:
-        """Write the review revision (``pipelines.review.save``); automated outputs stay."""
+        """Write the review revision (``nvc_pipelines.review.save``); automated outputs stay."""
         if self.reviewed is None or self.folder is None:
             self.status.setText("Review: Recompute before saving")
             return None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from nvc.phantom import make_case
-from pipelines.case import run_case
-from pipelines.results import saved_case
-from viewer_plugins.layers import LayerData, case_layers, image_layer, labels_layer
+from nvc_napari.layers import LayerData, case_layers, image_layer, labels_layer
+from nvc_pipelines.case import run_case
+from nvc_pipelines.results import saved_case
 
 #: Phantom seed of the sample case (a right-sided AICA contact).
 SAMPLE_SEED = 0

@@ -1,6 +1,6 @@
 """Viewer set-up: radiological axial view, orientation letters, label legend, centring.
 
-World axes of an nvc case are RAS mm in napari's (z, y, x) order (``viewer_plugins.layers``).
+World axes of an nvc case are RAS mm in napari's (z, y, x) order (``nvc_napari.layers``).
 """
 
 from __future__ import annotations
@@ -175,10 +175,10 @@ def sync_surfaces(viewer: napari.Viewer) -> None:
 def light_surfaces(viewer: napari.Viewer) -> None:
     """Shade the nvc surfaces for the current 3D camera (a light just above it).
 
-    napari's own surface lighting is off (``viewer_plugins.layers.surface_layers``);
+    napari's own surface lighting is off (``nvc_napari.layers.surface_layers``);
     this recolours their vertices instead (measured: README, "napari plugin").
     """
-    from viewer_plugins.layers import shade
+    from nvc_napari.layers import shade
 
     if viewer.dims.ndisplay != 3:
         return
@@ -240,7 +240,7 @@ def center_on(viewer: napari.Viewer, xyz: Sequence[float], *, zoom_mm: float = 6
 #: Display presets of a case's layers: layer name -> settings (``apply_display_preset``).
 #: "T2 + TOF fusion" is what readers set up in 3D Slicer with CISS and TOF: the T2 in grey,
 #: the registered TOF over it in red with a vessel window, labels as outlines (a case's label
-#: layer holds outlines: ``viewer_plugins.layers.axial_outlines``).
+#: layer holds outlines: ``nvc_napari.layers.axial_outlines``).
 DISPLAY_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "T2 + TOF fusion": {
         "T2": {"visible": True, "colormap": "gray", "opacity": 1.0},
@@ -277,12 +277,12 @@ def apply_display_preset(viewer: napari.Viewer, name: str = DEFAULT_PRESET) -> N
     """Set the nvc layers (by name) as the preset says; other layers are left alone.
 
     ``vessel_window`` sets the TOF's contrast limits to its vessel window
-    (``viewer_plugins.layers.vessel_window``: stationary tissue hidden), or
+    (``nvc_napari.layers.vessel_window``: stationary tissue hidden), or
     back to its full range when False. In 3D the slices stay hidden: the
     preset's visibility is stored for the return to 2D.
     """
     from nvc.volume import Volume
-    from viewer_plugins.layers import vessel_window
+    from nvc_napari.layers import vessel_window
 
     for layer_name, settings in DISPLAY_PRESETS[name].items():
         if layer_name not in viewer.layers:

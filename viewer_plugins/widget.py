@@ -1,8 +1,8 @@
 """The nvc dock widget: pick T2 and TOF, run the pipeline in a worker thread, read the findings.
 
-The widget calls ``pipelines.case.run_case`` (and ``pipelines.outputs.save_case``
+The widget calls ``nvc_pipelines.case.run_case`` (and ``nvc_pipelines.outputs.save_case``
 when an output folder is given), exactly as ``nvc run`` does, and
-``pipelines.report.write_report`` for **Export report**, exactly as ``nvc report``
+``nvc_pipelines.report.write_report`` for **Export report**, exactly as ``nvc report``
 does; it adds progress, cancellation, layers and a findings table, nothing else.
 """
 
@@ -43,15 +43,9 @@ from nvc.io import load_volume
 from nvc.report import evidence
 from nvc.vocabulary import SIDES, Side, closed
 from nvc.volume import Volume
-from pipelines.case import CaseResult, run_case
-from pipelines.config import PRESETS, PipelineConfig, load_config
-from pipelines.errors import Cancelled
-from pipelines.outputs import save_case
-from pipelines.report import write_report
-from pipelines.results import saved_case
-from viewer_plugins.layers import REVERSE, LayerData, case_layers, contact_rows
-from viewer_plugins.review import ReviewPanel
-from viewer_plugins.view import (
+from nvc_napari.layers import REVERSE, LayerData, case_layers, contact_rows
+from nvc_napari.review import ReviewPanel
+from nvc_napari.view import (
     DEFAULT_PRESET,
     DISPLAY_PRESETS,
     apply_display_preset,
@@ -63,6 +57,12 @@ from viewer_plugins.view import (
     sync_surfaces,
     three_d_view,
 )
+from nvc_pipelines.case import CaseResult, run_case
+from nvc_pipelines.config import PRESETS, PipelineConfig, load_config
+from nvc_pipelines.errors import Cancelled
+from nvc_pipelines.outputs import save_case
+from nvc_pipelines.report import write_report
+from nvc_pipelines.results import saved_case
 
 #: Columns of the findings table (header, key of ``contact_rows``): short headers, so that
 #: every column fits the dock's default width (their full meaning is in the tooltips).
@@ -168,7 +168,7 @@ def analyse(
 
 def open_results(folder: Path) -> Analysis:
     """Body of the open worker: read a results folder and build its layers (off the GUI thread)."""
-    from pipelines.results import load_results
+    from nvc_pipelines.results import load_results
 
     case = load_results(folder)
     return Analysis(case_layers(case), case.findings, None, Path(folder))
@@ -401,7 +401,7 @@ class NvcWidget(QWidget):
             layout.addWidget(table)
             self.verdicts[side], self.tables[side] = verdict, table
         self._rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SIDES}
-        #: The Review step (viewer_plugins.review): correct the anatomy, recompute, save.
+        #: The Review step (nvc_napari.review): correct the anatomy, recompute, save.
         self.review = ReviewPanel(self)
         layout.addWidget(self.review)
         #: Findings of a case opened with ``open_folder``, until its layers are added.

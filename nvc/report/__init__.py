@@ -2,5 +2,5 @@
 
 Pure builders: they take the loaded outputs (``nvc.report.case.ReportCase``) and
 return figures (PNG bytes), text and document bytes; ``nvc.io`` reads and writes
-the files and ``pipelines.report`` composes them.
+the files and ``nvc_pipelines.report`` composes them.
 """

@@ -70,7 +70,7 @@ def test_cn7_mask_overlaps_truth(traced):
 
 
 def _prepare(case):
-    """The tracing's inputs, as ``pipelines.case`` makes them (truth registration)."""
+    """The tracing's inputs, as ``nvc_pipelines.case`` makes them (truth registration)."""
     t2 = reorient_canonical(case.t2)
     norm, levels = normalize_t2(t2.array, t2.spacing)
     bs = segment_brainstem(norm, levels, t2.spacing)

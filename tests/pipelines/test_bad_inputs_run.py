@@ -1,7 +1,7 @@
 """Bad inputs end to end through ``nvc run``: exit code, one line naming the input, no traceback.
 
 Every case here is refused before the heavy analysis (by the loader: exit 3, or by
-``pipelines.case.check_inputs``: exit 4), so each takes about a second.
+``nvc_pipelines.case.check_inputs``: exit 4), so each takes about a second.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import SimpleITK as sitk
 
 from nvc.io import load_volume, save_nifti
 from nvc.volume import Volume, crop_world, to_sitk
-from pipelines.case import check_inputs
-from pipelines.cli import main
+from nvc_pipelines.case import check_inputs
+from nvc_pipelines.cli import main
 from tests.helpers import marker_volume, with_slices, write_dicom_series
 
 
@@ -234,13 +234,13 @@ def test_itk_complaints_stay_off_stderr(good, tmp_path, capfd):
 
 def test_analysis_errors_after_the_checks_name_the_inputs(good, tmp_path, capsys, monkeypatch):
     """An AnalysisError raised inside the analysis (not by check_inputs) gets the file names."""
-    import pipelines.run
-    from pipelines.errors import AnalysisError
+    import nvc_pipelines.run
+    from nvc_pipelines.errors import AnalysisError
 
     def fails(*args, **kwargs):
         raise AnalysisError("T2: no brainstem found (no tissue column on the midline)")
 
-    monkeypatch.setattr(pipelines.run, "run_case", fails)
+    monkeypatch.setattr(nvc_pipelines.run, "run_case", fails)
     t2, mra = good
     code, err = _run(t2, mra, tmp_path / "out", capsys)
     _expect_refusal(code, err, 4, ["t2.nii.gz", "tof.nii.gz"], "no brainstem", tmp_path / "out")

@@ -32,12 +32,12 @@ import pytest
 from nvc.findings import SideFindings
 from nvc.io.bids import write_dataset_description, write_participants
 from nvc.phantom import draw_params, make_case
-from pipelines.cli import main
-from pipelines.group import offender, verdict
-from pipelines.phantom_cohort import write_case
+from nvc_pipelines.cli import main
+from nvc_pipelines.group import offender, verdict
+from nvc_pipelines.phantom_cohort import write_case
 
 pytestmark = pytest.mark.slow
-NVC = [sys.executable, "-m", "pipelines.cli"]
+NVC = [sys.executable, "-m", "nvc_pipelines.cli"]
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ def _case_processes(root_pid: int) -> list[psutil.Process]:
     out = []
     for p in procs:
         try:
-            if "pipelines.case_process" in " ".join(p.cmdline()):
+            if "nvc_pipelines.case_process" in " ".join(p.cmdline()):
                 out.append(p)
         except psutil.Error:
             continue

@@ -22,8 +22,8 @@ import psutil
 import pytest
 
 from nvc.io.lock import ExclusiveLock, Holder, LockHeld
-from pipelines.batch import LOCK
-from pipelines.cli import main
+from nvc_pipelines.batch import LOCK
+from nvc_pipelines.cli import main
 
 HOLD = (
     "import sys, time\n"

@@ -11,11 +11,11 @@ import pytest
 from nvc.contacts import Contact
 from nvc.findings import SideFindings
 from nvc.io.atomic import atomic_dir, remove_temporaries
-from pipelines.cli import main
-from pipelines.discovery import discover
-from pipelines.engine import SlurmOptions, local_sizing, slurm_cluster, slurm_kwargs
-from pipelines.errors import UsageError
-from pipelines.group import offender
+from nvc_pipelines.cli import main
+from nvc_pipelines.discovery import discover
+from nvc_pipelines.engine import SlurmOptions, local_sizing, slurm_cluster, slurm_kwargs
+from nvc_pipelines.errors import UsageError
+from nvc_pipelines.group import offender
 
 
 def _touch(path: Path) -> Path:
@@ -228,9 +228,9 @@ def test_offender_is_the_arterial_contact_in_the_vulnerable_zone():
 
 
 def test_the_worker_side_imports_no_image_library():
-    """Dask workers import only pipelines.batch_case: they stay small (cases run apart)."""
+    """Dask workers import only nvc_pipelines.batch_case: they stay small (cases run apart)."""
     code = (
-        "import sys, pipelines.batch_case\n"
+        "import sys, nvc_pipelines.batch_case\n"
         "print(' '.join(sorted({k.split('.')[0] for k in sys.modules})))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
@@ -241,7 +241,7 @@ def test_the_worker_side_imports_no_image_library():
 def test_failure_reason_says_disk_full_for_enospc_and_edquot():
     import errno
 
-    from pipelines.case_process import failure_reason
+    from nvc_pipelines.case_process import failure_reason
 
     for code in (errno.ENOSPC, errno.EDQUOT):
         exc = OSError(code, "No space left on device", "/data/out/sub-01")

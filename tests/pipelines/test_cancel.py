@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.case import run_case
-from pipelines.errors import Cancelled
+from nvc_pipelines.case import run_case
+from nvc_pipelines.errors import Cancelled
 
 
 def test_progress_callback_can_cancel_between_steps(phantom_case):

@@ -22,7 +22,7 @@ CHILD = """
 import json, sys
 for name in {blocked!r}:
     sys.modules[name] = None
-from pipelines.cli import main
+from nvc_pipelines.cli import main
 try:
     code = main({argv!r})
 except SystemExit as exc:

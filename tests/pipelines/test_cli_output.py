@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
-import pipelines.phantom_cohort
-import pipelines.run
+import nvc_pipelines.phantom_cohort
+import nvc_pipelines.run
 from nvc.findings import Findings
-from pipelines.cli import build_parser, main
-from pipelines.progress import TerminalProgress
+from nvc_pipelines.cli import build_parser, main
+from nvc_pipelines.progress import TerminalProgress
 
 
 class FakeTerminal(io.StringIO):
@@ -65,9 +65,9 @@ def fake_analysis(monkeypatch, tmp_path):
     def save_case(result, out, config, **kwargs):
         return Path(out) / "findings.json"
 
-    monkeypatch.setattr(pipelines.run, "load_volume", lambda path: path)
-    monkeypatch.setattr(pipelines.run, "run_case", run_case)
-    monkeypatch.setattr(pipelines.run, "save_case", save_case)
+    monkeypatch.setattr(nvc_pipelines.run, "load_volume", lambda path: path)
+    monkeypatch.setattr(nvc_pipelines.run, "run_case", run_case)
+    monkeypatch.setattr(nvc_pipelines.run, "save_case", save_case)
     t2, mra = tmp_path / "t2.nii.gz", tmp_path / "tof.nii.gz"
     args = ["run", "--t2", str(t2), "--mra", str(mra), "--out", str(tmp_path / "o"), "--no-report"]
     return args, seen
@@ -139,8 +139,10 @@ def test_an_unknown_side_is_a_usage_error(capsys):
 
 
 def test_nvc_phantom_draws_progress_on_a_terminal(phantom_case, monkeypatch, tmp_path):
-    monkeypatch.setattr(pipelines.phantom_cohort, "make_case", lambda seed, variety: phantom_case)
-    monkeypatch.setattr(pipelines.phantom_cohort, "write_case", lambda out, label, case: None)
+    monkeypatch.setattr(
+        nvc_pipelines.phantom_cohort, "make_case", lambda seed, variety: phantom_case
+    )
+    monkeypatch.setattr(nvc_pipelines.phantom_cohort, "write_case", lambda out, label, case: None)
     tty = FakeTerminal()
     monkeypatch.setattr(sys, "stdout", tty)
     assert main(["phantom", str(tmp_path / "bids"), "--cases", "2"]) == 0

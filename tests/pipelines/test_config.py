@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from nvc.region import RegionParams
-from pipelines.case import check_inputs
-from pipelines.cli import main
-from pipelines.config import (
+from nvc_pipelines.case import check_inputs
+from nvc_pipelines.cli import main
+from nvc_pipelines.config import (
     PRESETS,
     SCHEMA_DOC,
     PipelineConfig,
@@ -19,8 +19,8 @@ from pipelines.config import (
     load_config,
     schema_markdown,
 )
-from pipelines.errors import AnalysisError, UsageError
-from pipelines.schema import BOUNDS, ORDER, SAME_LENGTH, settings, validate
+from nvc_pipelines.errors import AnalysisError, UsageError
+from nvc_pipelines.schema import BOUNDS, ORDER, SAME_LENGTH, settings, validate
 from tests.helpers import with_slices
 
 # (TOML text, fragments the one-line message must hold)
@@ -144,7 +144,7 @@ def test_every_bound_and_ordering_names_a_field_of_its_stage():
 
 def test_the_published_schema_matches_the_code():
     assert SCHEMA_DOC.read_text(encoding="utf-8") == schema_markdown(), (
-        "docs/configuration.md is stale: run python -m pipelines.config"
+        "docs/configuration.md is stale: run python -m nvc_pipelines.config"
     )
     for f in dataclasses.fields(PipelineConfig):
         assert f"## [{f.name}]" in schema_markdown()
@@ -159,7 +159,7 @@ def test_config_error_is_a_usage_error(tmp_path):
 
 def test_the_default_preset_and_every_default_pass_their_own_validation():
     """A default outside its own bound (a signed height read as a distance) is refused."""
-    from pipelines.config import PipelineConfig, load_config
+    from nvc_pipelines.config import PipelineConfig, load_config
 
     assert load_config("default") == PipelineConfig()
 

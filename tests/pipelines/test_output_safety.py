@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 import nvc.io.nifti
-import pipelines.run
+import nvc_pipelines.run
 from nvc.io import save_nifti
 from nvc.volume import Volume, crop_world
-from pipelines.cli import main
-from pipelines.outputs import OUTPUT_NAMES
+from nvc_pipelines.cli import main
+from nvc_pipelines.outputs import OUTPUT_NAMES
 from tests.helpers import write_dicom_series
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,14 +48,14 @@ def full_run(phantom_case, tmp_path_factory):
         root / "tof_int8.nii.gz",
     )
     captured = {}
-    real_run_case = pipelines.run.run_case
+    real_run_case = nvc_pipelines.run.run_case
 
     def capturing(*args, **kwargs):
         captured["result"] = real_run_case(*args, **kwargs)
         return captured["result"]
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(pipelines.run, "run_case", capturing)
+    mp.setattr(nvc_pipelines.run, "run_case", capturing)
     out = root / "results"
     try:
         code = main(["run", "--t2", str(t2_dir), "--mra", str(mra), "--out", str(out)])
@@ -123,7 +123,7 @@ def test_full_disk_exits_5_and_leaves_the_earlier_results_intact(
         Path(filename).write_bytes(b"\0" * 4096)  # half written, then the disk is full
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(filename))
 
-    monkeypatch.setattr(pipelines.run, "run_case", lambda *a, **k: result)
+    monkeypatch.setattr(nvc_pipelines.run, "run_case", lambda *a, **k: result)
     monkeypatch.setattr(nvc.io.nifti, "_save_image", disk_fills_up)
     fresh = tmp_path / "fresh"
     for target in (earlier, fresh):
@@ -154,7 +154,7 @@ def test_interrupted_or_out_of_memory_run_is_one_line(
         real_save(img, filename, **kwargs)
         raise raised()
 
-    monkeypatch.setattr(pipelines.run, "run_case", lambda *a, **k: result)
+    monkeypatch.setattr(nvc_pipelines.run, "run_case", lambda *a, **k: result)
     monkeypatch.setattr(nvc.io.nifti, "_save_image", stops)
     got = main(["run", "--t2", str(t2_dir), "--mra", str(mra), "--out", str(earlier)])
     err = capsys.readouterr().err

@@ -9,8 +9,8 @@ import numpy as np
 from nvc.io import load_volume
 from nvc.io.bids import read_participants
 from nvc.phantom import make_case
-from pipelines.cli import main
-from pipelines.phantom_cohort import case_seed, truth_dir
+from nvc_pipelines.cli import main
+from nvc_pipelines.phantom_cohort import case_seed, truth_dir
 
 
 def test_phantom_command_writes_bids_and_truth(tmp_path, capsys):

@@ -10,15 +10,15 @@ import pytest
 
 from nvc.contacts import Contact
 from nvc.findings import Findings, SideFindings
-from pipelines.cli import COMMANDS
-from pipelines.config import PipelineConfig
-from pipelines.outputs import provenance
-from pipelines.reference import CLI_DOC, SCHEMA_FILE, cli_markdown, findings_schema, schema_text
+from nvc_pipelines.cli import COMMANDS
+from nvc_pipelines.config import PipelineConfig
+from nvc_pipelines.outputs import provenance
+from nvc_pipelines.reference import CLI_DOC, SCHEMA_FILE, cli_markdown, findings_schema, schema_text
 
 
 def test_the_published_cli_reference_matches_the_parser():
     assert CLI_DOC.read_text(encoding="utf-8") == cli_markdown(), (
-        "docs/cli.md is stale: run python -m pipelines.reference"
+        "docs/cli.md is stale: run python -m nvc_pipelines.reference"
     )
     for name in COMMANDS:
         assert f"## nvc {name}" in cli_markdown()
@@ -29,7 +29,7 @@ def test_the_published_cli_reference_matches_the_parser():
 
 def test_the_published_schema_matches_the_dataclasses():
     assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text(), (
-        "docs/findings.schema.json is stale: run python -m pipelines.reference"
+        "docs/findings.schema.json is stale: run python -m nvc_pipelines.reference"
     )
     jsonschema.Draft202012Validator.check_schema(findings_schema())
 

@@ -24,7 +24,7 @@ from nvc.io import load_volume, save_nifti
 from nvc.io.mesh import load_stl
 from nvc.labels import LABEL_TABLE, Label
 from nvc.phantom import PhantomParams, SideParams, make_case
-from pipelines.cli import main
+from nvc_pipelines.cli import main
 from tests.helpers import write_dicom_series
 
 pytestmark = pytest.mark.slow

@@ -15,8 +15,8 @@ from nvc.io.markups import slicer_markups, write_markups
 from nvc.io.results import load_results
 from nvc.labels import Label
 from nvc.review import point_at, vessel_piece
-from pipelines.cli import main
-from pipelines.review import Edits, landmark_edit, open_review, recompute, save
+from nvc_pipelines.cli import main
+from nvc_pipelines.review import Edits, landmark_edit, open_review, recompute, save
 
 AUTOMATED = (
     "findings.json",
@@ -193,7 +193,7 @@ def test_a_redrawn_course_rebuilds_the_nerve_around_it(analysed_phantom, context
     from scipy.spatial import cKDTree
 
     from nvc.review import control_points
-    from pipelines.review import course_edit
+    from nvc_pipelines.review import course_edit
 
     course = context.case.centerlines["left"].points_ras
     moved = control_points(course) + np.array([0.0, 1.5, 0.0])  # 1.5 mm anterior

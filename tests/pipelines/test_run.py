@@ -11,8 +11,8 @@ import pytest
 from nvc.io import load_volume, save_nifti
 from nvc.phantom import PhantomParams, SideParams, make_case
 from nvc.volume import Volume
-from pipelines.cli import main
-from pipelines.config import PipelineConfig, load_config
+from nvc_pipelines.cli import main
+from nvc_pipelines.config import PipelineConfig, load_config
 
 PARAMS = PhantomParams(
     seed=77,
@@ -109,7 +109,7 @@ def test_config_round_trip_and_unknown_keys(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(cfg.to_toml())
     assert load_config(path) == cfg
-    assert load_config("default") == cfg, "preset is stale: run python -m pipelines.config"
+    assert load_config("default") == cfg, "preset is stale: run python -m nvc_pipelines.config"
     path.write_text("[nerves]\nno_such_setting = 1\n")
     code = main(
         [
@@ -160,7 +160,7 @@ def test_refusals_are_one_line_with_exit_codes(tmp_path, case_files, capsys):
 def test_findings_json_follows_the_published_schema(results):
     import jsonschema
 
-    from pipelines.reference import SCHEMA_FILE
+    from nvc_pipelines.reference import SCHEMA_FILE
 
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     jsonschema.validate(json.loads((results / "findings.json").read_text()), schema)

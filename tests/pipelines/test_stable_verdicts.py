@@ -8,7 +8,7 @@ import pytest
 from nvc.phantom import make_case
 from nvc.registration import RegistrationResult
 from nvc.volume import Volume
-from pipelines.case import run_case
+from nvc_pipelines.case import run_case
 
 
 @pytest.mark.slow
@@ -41,10 +41,10 @@ def test_a_registration_rated_poor_gives_no_candidate_and_every_side_needs_revie
     phantom_case, monkeypatch
 ):
     """The angiogram left 12 mm off (a failed registration): no MVD candidate is trusted."""
-    import pipelines.case
+    import nvc_pipelines.case
 
     identity = RegistrationResult(np.eye(4), -0.1, 0, "stubbed")
-    monkeypatch.setattr(pipelines.case, "register_rigid", lambda *a, **k: identity)
+    monkeypatch.setattr(nvc_pipelines.case, "register_rigid", lambda *a, **k: identity)
     mra = phantom_case.mra
     shifted = np.eye(4)
     shifted[:3, 3] = [0.0, 12.0, 0.0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pipelines.cli import main
+from nvc_pipelines.cli import main
 
 
 def test_view_refuses_a_folder_without_findings(tmp_path, capsys):

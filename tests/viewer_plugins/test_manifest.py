@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-import viewer_plugins
+import nvc_napari
 
-MANIFEST = Path(viewer_plugins.__file__).with_name("napari.yaml")
+MANIFEST = Path(nvc_napari.__file__).with_name("napari.yaml")
 
 
 def test_manifest_validates_and_commands_resolve():
@@ -28,11 +28,11 @@ def test_manifest_validates_and_commands_resolve():
 
 def test_entry_point_is_registered():
     eps = [ep for ep in entry_points(group="napari.manifest") if ep.name == "nvc"]
-    assert eps and eps[0].value == "viewer_plugins:napari.yaml"
+    assert eps and eps[0].value == "nvc_napari:napari.yaml"
 
 
 def test_labels_layer_tuple_carries_affine_and_colours(phantom_case):
-    from viewer_plugins.layers import labels_layer, to_world
+    from nvc_napari.layers import labels_layer, to_world
 
     data, kwargs, kind = labels_layer(phantom_case.labels, "truth")
     assert kind == "labels" and data.ndim == 3

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from nvc.findings import Findings
-from pipelines.cli import main
-from viewer_plugins.layers import CONTACT_RGBA, contact_rows
+from nvc_napari.layers import CONTACT_RGBA, contact_rows
+from nvc_pipelines.cli import main
 
 napari = pytest.importorskip("napari")
 pytestmark = [
@@ -39,7 +39,7 @@ def _centroid(image: np.ndarray, rgb) -> np.ndarray:
 
 
 def test_axial_view_is_radiological_with_letters(make_napari_viewer):
-    from viewer_plugins.view import radiological_axial
+    from nvc_napari.view import radiological_axial
 
     viewer = make_napari_viewer(show=True)  # an unshown canvas renders black
     viewer.add_image(np.zeros((40, 40, 40)), affine=np.diag([0.5, 0.5, 0.5, 1.0]))
@@ -66,7 +66,7 @@ def test_axial_view_is_radiological_with_letters(make_napari_viewer):
 
 
 def test_3d_view_faces_the_patient_unmirrored(make_napari_viewer):
-    from viewer_plugins.view import radiological_axial, three_d_view
+    from nvc_napari.view import radiological_axial, three_d_view
 
     viewer = make_napari_viewer(show=True)
     viewer.add_image(np.zeros((40, 40, 40)), affine=np.diag([0.5, 0.5, 0.5, 1.0]), visible=False)
@@ -119,7 +119,7 @@ def _wait_for_widget(qtbot, widget, timeout_s: float = 150.0, worker=None) -> tu
 def test_widget_runs_the_pipeline_and_shows_the_contact(
     make_napari_viewer, qtbot, analysed_phantom, tmp_path
 ):
-    from viewer_plugins.widget import COLUMNS, NvcWidget
+    from nvc_napari.widget import COLUMNS, NvcWidget
 
     viewer = make_napari_viewer(show=True)
     viewer.window.resize(1200, 800)
@@ -205,7 +205,7 @@ def test_widget_runs_the_pipeline_and_shows_the_contact(
 
 
 def test_cancel_stops_the_analysis(make_napari_viewer, qtbot, analysed_phantom):
-    from viewer_plugins.widget import NvcWidget
+    from nvc_napari.widget import NvcWidget
 
     viewer = make_napari_viewer()
     widget = NvcWidget(viewer)
@@ -225,8 +225,8 @@ def test_export_saves_an_unsaved_case_then_writes_the_report(
 ):
     from qtpy.QtWidgets import QFileDialog
 
-    from pipelines.config import PipelineConfig
-    from viewer_plugins.widget import NvcWidget, Unsaved
+    from nvc_napari.widget import NvcWidget, Unsaved
+    from nvc_pipelines.config import PipelineConfig
 
     viewer = make_napari_viewer()
     widget = NvcWidget(viewer)
@@ -296,7 +296,7 @@ def test_an_opened_results_folder_is_its_own_input_until_the_reader_chooses(
 
 
 def test_a_bad_config_in_the_preset_box_is_one_line(make_napari_viewer, tmp_path):
-    from viewer_plugins.widget import FILE_ITEM, NvcWidget
+    from nvc_napari.widget import FILE_ITEM, NvcWidget
 
     viewer = make_napari_viewer()
     viewer.add_image(np.ones((8, 8, 8)), name="T2")
@@ -326,7 +326,7 @@ def test_nvc_view_opens_the_folder(monkeypatch, analysed_phantom, qtbot, capsys)
 
 
 def test_sample_data_phantom_and_inputs_from_layers(make_napari_viewer):
-    from viewer_plugins.widget import NvcWidget
+    from nvc_napari.widget import NvcWidget
 
     viewer = make_napari_viewer()
     viewer.open_sample("nvc", "phantom")
@@ -341,8 +341,8 @@ def test_sample_data_phantom_and_inputs_from_layers(make_napari_viewer):
 def test_surfaces_are_smoothly_lit_from_the_camera(make_napari_viewer, qtbot):
     from nvc.labels import LABEL_TABLE, Label
     from nvc.volume import Volume
-    from viewer_plugins.layers import surface_layers
-    from viewer_plugins.view import RELIGHT_MS, radiological_axial, sync_surfaces, three_d_view
+    from nvc_napari.layers import surface_layers
+    from nvc_napari.view import RELIGHT_MS, radiological_axial, sync_surfaces, three_d_view
 
     z, y, x = np.mgrid[:40, :40, :40]
     ball = ((z - 20) ** 2 + (y - 20) ** 2 + (x - 20) ** 2 < 12**2).astype(np.uint8)
@@ -377,9 +377,9 @@ def test_surfaces_are_smoothly_lit_from_the_camera(make_napari_viewer, qtbot):
 
 def test_sample_data_analysed_phantom(make_napari_viewer, qtbot, analysed_phantom, monkeypatch):
     """The analysed sample through napari; the session's analysis stands in for its 30 s run."""
-    import viewer_plugins.sample_data as sample_data
+    import nvc_napari.sample_data as sample_data
     from nvc.phantom import make_case
-    from viewer_plugins.widget import NvcWidget
+    from nvc_napari.widget import NvcWidget
 
     calls, cases = [], []
 
@@ -416,9 +416,9 @@ def test_sample_data_analysed_phantom(make_napari_viewer, qtbot, analysed_phanto
 def test_oblique_volumes_align_on_screen_with_world_points(make_napari_viewer):
     """An oblique grid on screen: image and label marker centred on the marker's RAS point."""
     from nvc.volume import Volume
+    from nvc_napari.layers import image_layer, labels_layer, to_world
+    from nvc_napari.view import radiological_axial
     from tests.helpers import oblique_affine
-    from viewer_plugins.layers import image_layer, labels_layer, to_world
-    from viewer_plugins.view import radiological_axial
 
     affine = oblique_affine(spacing=(0.5, 0.6, 0.9))
     block = (slice(9, 12), slice(11, 14), slice(7, 10))
@@ -483,7 +483,7 @@ def test_defaults_show_the_evidence_t2_tof_fusion_outlines_no_csf_tint(
     assert labels.colormap.map(np.array([int(Label.CSF)]))[0][-1] == 0.0  # no CSF tint
     assert labels.colormap.map(np.array([int(Label.BRAINSTEM)]))[0][-1] > 0.5
     # the other presets are a click away, and the fusion comes back
-    from viewer_plugins.view import apply_display_preset
+    from nvc_napari.view import apply_display_preset
 
     apply_display_preset(viewer, "T2 and labels")
     assert not tof.visible
@@ -522,7 +522,7 @@ def test_findings_at_a_glance_reasons_nearest_vessel_table_width_offender(
     assert np.all(gap > 1.0) and np.all(gap < 2.5)
     primary = np.flatnonzero(feats["offender"] == "primary")
     assert len(primary) == 1 and "primary offender" in feats["label"][primary[0]]
-    from viewer_plugins.layers import MARKER_SIZE_MM
+    from nvc_napari.layers import MARKER_SIZE_MM
 
     assert contacts.size[primary[0]] > MARKER_SIZE_MM
     assert np.all(np.delete(contacts.size, primary) == MARKER_SIZE_MM)
@@ -536,7 +536,7 @@ def test_findings_at_a_glance_reasons_nearest_vessel_table_width_offender(
 def test_navigation_ras_coordinates_cpa_camera_progress_and_a_second_case(
     make_napari_viewer, qtbot, analysed_phantom
 ):
-    from viewer_plugins.view import POSITION_KEY, retrosigmoid_direction
+    from nvc_napari.view import POSITION_KEY, retrosigmoid_direction
 
     viewer = make_napari_viewer()
     widget = _open_case(viewer, qtbot, analysed_phantom.results)
@@ -581,7 +581,7 @@ def test_navigation_ras_coordinates_cpa_camera_progress_and_a_second_case(
 def test_opening_a_results_folder_from_the_widget_keeps_the_window_responsive(
     make_napari_viewer, qtbot, analysed_phantom
 ):
-    from viewer_plugins.widget import NvcWidget
+    from nvc_napari.widget import NvcWidget
 
     viewer = make_napari_viewer(show=True)
     widget = NvcWidget(viewer)

@@ -9,15 +9,15 @@ import SimpleITK as sitk
 from nvc.io import save_label_map, save_nifti
 from nvc.labels import LABEL_TABLE, Label
 from nvc.volume import Volume, to_sitk
-from tests.helpers import oblique_affine
-from viewer_plugins.layers import (
+from nvc_napari.layers import (
     CONTACT_RGBA,
     display_volume,
     image_layer,
     labels_layer,
     to_world,
 )
-from viewer_plugins.reader import get_reader, read
+from nvc_napari.reader import get_reader, read
+from tests.helpers import oblique_affine
 
 napari = pytest.importorskip("napari")
 
@@ -78,7 +78,7 @@ def test_a_world_point_lands_on_the_same_voxel_of_image_and_labels(grid):
 
 @pytest.mark.parametrize("grid", ["lps", "oblique"])
 def test_an_image_layer_goes_back_to_the_same_volume(grid):
-    from viewer_plugins.widget import layer_volume
+    from nvc_napari.widget import layer_volume
 
     image, _ = _marker(GRIDS[grid])
     back = layer_volume(_layers(image_layer(image, "t2")))
@@ -168,7 +168,7 @@ def test_results_folder_opens_the_whole_case(analysed_phantom):
 
 def test_results_folder_read_back_matches_the_files(analysed_phantom, tmp_path):
     from nvc.io import VolumeLoadError, read_tsv
-    from pipelines.results import load_results
+    from nvc_pipelines.results import load_results
 
     case = load_results(analysed_phantom.results)
     assert case.findings.symptomatic_side == "right"
@@ -184,7 +184,7 @@ def test_results_folder_read_back_matches_the_files(analysed_phantom, tmp_path):
 
 
 def test_surface_normals_point_outwards():
-    from viewer_plugins.layers import surface_layers
+    from nvc_napari.layers import surface_layers
 
     z, y, x = np.mgrid[:30, :30, :30]
     ball = ((z - 15) ** 2 + (y - 15) ** 2 + (x - 15) ** 2 < 9**2).astype(np.uint8) * 4
@@ -200,7 +200,7 @@ def test_surface_normals_point_outwards():
 
 
 def test_a_one_voxel_thin_label_still_gets_a_3d_surface():
-    from viewer_plugins.layers import surface_layers
+    from nvc_napari.layers import surface_layers
 
     thin = np.zeros((12, 12, 12), np.uint8)
     thin[6, 6, 2:10] = int(Label.CN7)

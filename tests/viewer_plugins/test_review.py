@@ -13,8 +13,8 @@ import pytest
 from nvc.findings import Findings
 from nvc.io import load_volume, save_label_map
 from nvc.review import point_at
-from pipelines.cli import main
-from viewer_plugins.layers import axial_outlines, display_volume, napari_volume, to_world
+from nvc_napari.layers import axial_outlines, display_volume, napari_volume, to_world
+from nvc_pipelines.cli import main
 
 napari = pytest.importorskip("napari")
 pytestmark = [

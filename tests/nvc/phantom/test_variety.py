@@ -222,8 +222,8 @@ def test_wide_truth_is_exact(seed):
 
 
 def test_phantom_command_writes_a_wide_cohort(tmp_path, monkeypatch, capsys):
-    from pipelines import phantom_cohort
-    from pipelines.cli import main
+    from nvc_pipelines import phantom_cohort
+    from nvc_pipelines.cli import main
 
     def small_case(seed: int, variety: str = "standard") -> PhantomCase:
         return make_case(_small(draw_params(seed, variety)))  # type: ignore[arg-type]
