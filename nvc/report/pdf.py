@@ -18,11 +18,11 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
-    Image,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -110,7 +110,11 @@ def render_pdf(report: c.Report) -> bytes:
     for section in report.sections:
         head: list[Flowable] = [_p(section.title, st["h2"])]
         for i, b in enumerate(section.blocks):  # the heading stays with the first block
-            story.append(KeepTogether((head if i == 0 else []) + _block(b, st, doc.width)))
+            flowables = (head if i == 0 else []) + _block(b, st, doc.width)
+            # a figure keeps its caption itself and shrinks to fit; KeepTogether would
+            # measure it at full size and move it to the next page
+            fitted = isinstance(b, c.Figure) and i > 0
+            story.extend(flowables) if fitted else story.append(KeepTogether(flowables))
         if not section.blocks:
             story.extend(head)
 
@@ -170,13 +174,52 @@ def _block(block: c.Block, st: dict[str, ParagraphStyle], width: float) -> list[
     if isinstance(block, c.Verdict):
         return [_verdict(block, st, width), Spacer(1, 3 * mm)]
     if isinstance(block, c.Figure):
-        img = Image(io.BytesIO(block.png))
-        scale = min(width * block.width / img.imageWidth, 175 * mm / img.imageHeight)
-        img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
-        return [img, _p(block.caption, st["small"]), Spacer(1, 4 * mm)]
+        return [_FittedFigure(block, _p(block.caption, st["small"])), Spacer(1, 4 * mm)]
     if isinstance(block, c.Text):
         return [_p(block.text, st["disclaimer" if block.emphasis else "body"])]
     raise TypeError(f"unknown block {type(block).__name__}")
+
+
+#: A figure is shrunk to the space left on a page down to this share of its size;
+#: smaller it is hard to read, so it goes to the next page whole.
+MIN_FIGURE_SCALE = 0.6
+#: The tallest a figure is drawn (A4 text height is about 250 mm).
+MAX_FIGURE_HEIGHT = 175 * mm
+
+
+class _FittedFigure(Flowable):
+    """A figure and its caption below it, shrunk to fit the rest of the page.
+
+    Written here because reportlab's ``Image`` never shrinks (a figure that
+    does not fit leaves the page's end blank and moves on, e.g. the primary
+    offender's figure off page 1) and ``KeepInFrame`` shrinks to any size.
+    """
+
+    def __init__(self, block: c.Figure, caption: Paragraph) -> None:
+        super().__init__()
+        self.png, self.share, self.caption = block.png, block.width, caption
+        self.image_size = ImageReader(io.BytesIO(block.png)).getSize()
+        self.scale = self.caption_height = 0.0
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        w, h = self.image_size
+        natural = min(availWidth * self.share / w, MAX_FIGURE_HEIGHT / h)
+        self.caption_height = self.caption.wrap(availWidth, availHeight)[1]
+        fit = (availHeight - self.caption_height) / (h * natural)
+        self.scale = natural * (min(fit, 1.0) if fit >= MIN_FIGURE_SCALE else 1.0)
+        self.width, self.height = availWidth, h * self.scale + self.caption_height
+        return self.width, self.height
+
+    def draw(self) -> None:
+        w, h = (v * self.scale for v in self.image_size)
+        self.caption.drawOn(self.canv, 0, 0)
+        self.canv.drawImage(
+            ImageReader(io.BytesIO(self.png)),
+            (self.width - w) / 2,
+            self.caption_height,
+            width=w,
+            height=h,
+        )
 
 
 #: Verdict colours (border/text, background) per status: red, amber, green.
