@@ -17,13 +17,14 @@ from typing import Any, NamedTuple
 
 import napari
 import numpy as np
-from qtpy.QtCore import QObject, Qt, QTimer, Signal
+from qtpy.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,6 +32,8 @@ from qtpy.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -271,6 +274,44 @@ class _InputPicker(QWidget):
             self.set_file(path)
 
 
+def _fit_rows(table: QTableWidget, *, most: int = 6) -> None:
+    """Make ``table`` as tall as its header and rows (up to ``most`` rows, then it scrolls)."""
+    header = table.horizontalHeader()
+    rows = sum(table.rowHeight(i) for i in range(min(table.rowCount(), most)))
+    extra = 2 * table.frameWidth() + (header.sizeHint().height() if header else 0)
+    table.setFixedHeight(rows + extra + (0 if table.rowCount() else 4))
+
+
+class _VerticalScroll(QScrollArea):
+    """Scrolls ``content`` vertically only, never narrower than the content needs.
+
+    A plain QScrollArea lets its dock become narrower than the content and clips
+    it; this one's minimum width follows the content's (also after napari's style
+    sheet or new text changes it).
+    """
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+        content.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the parent layout asks minimumSizeHint again
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        content, bar = self.widget(), self.verticalScrollBar()
+        if content is None or bar is None:
+            return hint
+        width = content.minimumSizeHint().width() + bar.sizeHint().width()
+        return QSize(max(hint.width(), width), hint.height())
+
+
 class NvcWidget(QWidget):
     """Dock widget: inputs, Run / Cancel with progress, findings table per side."""
 
@@ -363,8 +404,14 @@ class NvcWidget(QWidget):
             cameras.addWidget(button)
             self.camera_buttons[key] = button
 
-        self.setMinimumWidth(MIN_WIDTH_PX)
-        layout = QVBoxLayout(self)
+        # the dock scrolls rather than squeezing the verdicts' text out of sight
+        body = QWidget()
+        body.setMinimumWidth(MIN_WIDTH_PX)
+        scroll = _VerticalScroll(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(body)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
@@ -377,6 +424,8 @@ class NvcWidget(QWidget):
             verdict = QLabel(f"{side}: no case yet")
             verdict.setWordWrap(True)
             verdict.setTextFormat(Qt.TextFormat.RichText)
+            # every line of the verdict and its reasons stays readable (never clipped)
+            verdict.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
             table = QTableWidget(0, len(COLUMNS))
             table.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
             for j, tip in enumerate(TOOLTIPS):
@@ -397,6 +446,7 @@ class NvcWidget(QWidget):
             table.setSelectionBehavior(QAbstractItemView.SelectRows)
             table.setSelectionMode(QAbstractItemView.SingleSelection)
             table.itemSelectionChanged.connect(lambda s=side: self._row_chosen(s))
+            _fit_rows(table)
             layout.addWidget(verdict)
             layout.addWidget(table)
             self.verdicts[side], self.tables[side] = verdict, table
@@ -685,6 +735,7 @@ class NvcWidget(QWidget):
             for i, row in enumerate(side_rows):
                 for j, (_, key) in enumerate(COLUMNS):
                     table.setItem(i, j, QTableWidgetItem(_cell(row[key])))
+            _fit_rows(table)
         radiological_axial(self.viewer)
         show_ras_position(self.viewer)
         for layer in self.viewer.layers:

@@ -504,6 +504,10 @@ def test_findings_at_a_glance_reasons_nearest_vessel_table_width_offender(
     nearest = findings["sides"]["left"]["nearest_arteries"][0]
     assert f"{nearest['vessel_name']} {nearest['distance_mm']:.1f} mm" in left
     assert "color:#1d7a1d" in left and "color:#b00000" in right
+    # every line of each verdict is shown (the dock scrolls instead of clipping them)
+    for label in widget.verdicts.values():
+        assert label.height() >= label.heightForWidth(label.width())
+        assert label.width() <= widget.width()
     # every column of the table is visible at the dock's default width, none squeezed
     for table in widget.tables.values():
         header = table.horizontalHeader()
