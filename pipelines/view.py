@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open napari on the folder with the nvc reader and the nvc analysis widget."""
+    """Open napari with the nvc analysis widget, which reads the folder in a worker thread."""
 
     def body() -> int:
         if not is_results_folder(args.results):
@@ -32,8 +32,10 @@ def run(args: argparse.Namespace) -> int:
             )
             return EXIT_USAGE
         viewer = napari.Viewer(title=f"nvc: {args.results}")
-        viewer.window.add_plugin_dock_widget("nvc", "nvc analysis")
-        viewer.open(str(args.results), plugin="nvc")
+        _, widget = viewer.window.add_plugin_dock_widget("nvc", "nvc analysis")
+        # read in the widget's worker thread: the window shows at once and stays
+        # responsive (viewer.open would read on the GUI thread before it appears)
+        widget.open_folder(args.results)
         napari.run()
         return EXIT_OK
 

@@ -317,11 +317,16 @@ def test_nvc_view_opens_the_folder(monkeypatch, analysed_phantom, qtbot, capsys)
 
     def fake_run():  # instead of the event loop: look, then close
         viewer = napari.current_viewer()
+        # the window is up before the folder is read (in the widget's worker thread)
+        seen["at_start"] = len(viewer.layers)
+        (widget,) = viewer.window.dock_widgets.values()
+        qtbot.waitUntil(lambda: widget.findings is not None, timeout=30_000)
         seen["layers"] = [layer.name for layer in viewer.layers]
         viewer.close()
 
     monkeypatch.setattr(napari, "run", fake_run)
     assert main(["view", str(analysed_phantom.results)]) == 0
+    assert seen["at_start"] == 0
     assert "contact sites" in seen["layers"] and "T2" in seen["layers"]
 
 
