@@ -127,10 +127,7 @@ def run_case(
         partial(_brainstem_distance, region, config),
         partial(_artery_tree, region, arteries, config),
     )
-    tof_bright = tof.relative >= config.checks.tof_bright_fraction
-    anatomy = CaseAnatomy(
-        region.norm, arteries, veins, tof_bright, bs_distance, tree, region.affine, region.spacing
-    )
+    anatomy = _case_anatomy(region, tof, arteries, veins, bs_distance, tree, config)
     quality = _registration_quality(reg, region, arteries, config)
     sides = _analyse_sides(traces, anatomy, region, quality, symptomatic_side, t2, config)
     report("outputs", 0.9)
@@ -310,6 +307,28 @@ def _artery_tree(
     bs = region.brainstem
     return artery_tree(
         arteries, region.spacing, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming
+    )
+
+
+def _case_anatomy(
+    region: _Region,
+    tof: _Tof,
+    arteries: NDArray[np.bool_],
+    veins: NDArray[np.bool_],
+    brainstem_distance: NDArray[np.float32],
+    tree: ArteryTree,
+    config: PipelineConfig,
+) -> CaseAnatomy:
+    """What both sides are measured against (``nvc.side_analysis``), with the TOF-bright voxels."""
+    return CaseAnatomy(
+        norm=region.norm,
+        arteries=arteries,
+        veins=veins,
+        tof_bright=tof.relative >= config.checks.tof_bright_fraction,
+        brainstem_distance_mm=brainstem_distance,
+        tree=tree,
+        affine=region.affine,
+        spacing=region.spacing,
     )
 
 
