@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from nvc.brainstem import Brainstem
 from nvc.intensity import T2Levels, tube_darkness
 from nvc.morphology import distance_to_mask
 from nvc.nerve_geometry import NerveGeometry
@@ -361,6 +362,52 @@ def brainstem_check(
             "what was taken for the brainstem has no prepontine cistern and clivus in front"
             " of it: the brainstem may be misplaced"
         ),
+    )
+
+
+def brainstem_position_check(
+    norm: NDArray[np.floating],
+    levels: T2Levels,
+    brainstem: Brainstem,
+    spacing: NDArray[np.float64],
+    *,
+    params: SelfCheckParams = SelfCheckParams(),
+) -> Check:
+    """``brainstem_check`` at the pontomedullary junction, from the mask's front on the midline.
+
+    Parameters
+    ----------
+    norm : ndarray, float, shape (I, J, K)
+        Normalised T2 (CSF = 1) on the closest-canonical grid of ``brainstem`` (j anterior).
+    levels : T2Levels
+        Its CSF and tissue thresholds.
+    brainstem : Brainstem
+        The brainstem found on that grid (``nvc.brainstem.segment_brainstem``).
+    spacing : ndarray, float64, shape (3,)
+        Voxel size (mm) along i, j, k.
+    params : SelfCheckParams
+        ``max_prepontine_mm``, ``max_clivus_mm`` and ``min_clivus_mm``.
+
+    Returns
+    -------
+    Check
+        ``brainstem_behind_clivus``, looked for from the first voxel in front
+        of the mask on the midline column at the junction's level (from the
+        level's centre when the column misses the mask).
+    """
+    k = brainstem.pmj_k
+    i = int(np.clip(round(brainstem.midline_i), 0, brainstem.mask.shape[0] - 1))
+    column = np.flatnonzero(brainstem.mask[i, :, k])
+    front = int(column.max()) + 1 if column.size else int(np.nanmean(brainstem.center_j))
+    return brainstem_check(
+        norm,
+        levels.csf_threshold,
+        levels.tissue_threshold,
+        midline_i=brainstem.midline_i,
+        anterior_j=front,
+        level_k=k,
+        spacing=spacing,
+        params=params,
     )
 
 

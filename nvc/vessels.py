@@ -73,6 +73,28 @@ class TofLevels:
     csf: float
     artery: float
 
+    def relative(self, tof: NDArray[np.floating]) -> NDArray[np.floating]:
+        """TOF as the fraction of the way from stationary tissue (0) to the brightest arteries (1).
+
+        Parameters
+        ----------
+        tof : ndarray, float, any shape
+            TOF intensities (of the image these levels were measured on).
+
+        Returns
+        -------
+        ndarray, float, the shape of ``tof``
+            ``(tof - tissue) / (artery - tissue)``, the span at least 1e-6.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> levels = TofLevels(tissue=100.0, csf=50.0, artery=500.0)
+        >>> levels.relative(np.array([100.0, 300.0, 500.0]))
+        array([0. , 0.5, 1. ])
+        """
+        return (tof - self.tissue) / max(self.artery - self.tissue, 1e-6)
+
 
 def tof_levels(
     tof: NDArray[np.floating], brainstem: NDArray[np.bool_], csf: NDArray[np.bool_]

@@ -1,14 +1,15 @@
 """The per-case pipeline: T2 + TOF in, findings and label maps out.
 
 ``run_case`` is the one function the command line, the batch runner and the
-napari widget all call. It composes the pure stages of ``nvc``.
+napari widget all call. It lists the stages of ``nvc`` in order; the stages
+that do not need each other's results run at once (``nvc_pipelines.threads``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,34 +17,24 @@ from scipy import ndimage
 
 from nvc import inputs
 from nvc.brainstem import Brainstem, segment_brainstem
-from nvc.contacts import measure_contacts, nerve_distance_map
-from nvc.decision import decide
-from nvc.findings import Findings, SideFindings
+from nvc.contacts import nerve_distance_map
+from nvc.findings import Findings
 from nvc.intensity import T2Levels, normalize_t2
 from nvc.labels import Label, compose_labels
-from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance, centerline_geometry
-from nvc.nerves import trace_nerves
-from nvc.quality import (
-    SideQuality,
-    brainstem_check,
-    nerve_checks,
-    registration_check,
-    separation_check,
-    symptomatic_check,
-    trace_quality,
-    unlabelled_tof_check,
-    vessel_void_agreement,
-)
+from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance
+from nvc.nerves import NerveTrace, trace_nerves
+from nvc.quality import brainstem_position_check, registration_check, vessel_void_agreement
 from nvc.region import analysis_region, crop_brainstem, region_affine
-from nvc.registration import register_rigid
-from nvc.vascular_context import describe_offender, nearest_arteries
+from nvc.registration import RegistrationResult, register_rigid
+from nvc.side_analysis import CaseAnatomy, SideAnalysis, SideAnalysisParams, analyse_side
 from nvc.vertebrobasilar import vertebrobasilar
-from nvc.vessel_names import artery_tree, name_artery
-from nvc.vessels import segment_arteries, segment_veins, tof_levels
-from nvc.vocabulary import SIDES, Side, VesselName
+from nvc.vessel_names import ArteryTree, artery_tree
+from nvc.vessels import TofLevels, segment_arteries, segment_veins, tof_levels
+from nvc.vocabulary import SIDES, Side
 from nvc.volume import Volume, reorient_canonical, reorient_like, resample_to
 from nvc_pipelines.config import PipelineConfig
 from nvc_pipelines.errors import AnalysisError
+from nvc_pipelines.threads import side_by_side
 
 Progress = Callable[[str, float], None]
 
@@ -106,277 +97,327 @@ def run_case(
         no brainstem, failed registration).
     """
     config = config or PipelineConfig()
-    report = progress or (lambda stage, done: None)
+    report = progress or _silent
     check_inputs(t2, mra, params=config.inputs)
-
     report("registration", 0.0)
     t2c = reorient_canonical(t2)
-    # the brainstem needs only the T2: it is found in a second thread while ITK registers
-    # (numpy, scipy and ITK release the GIL; the registration's threads leave a core idle
-    # part of the time)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        found = pool.submit(find_brainstem, t2c, config)
-        try:
-            reg = register_rigid(t2, mra, params=config.registration)
-        except RuntimeError as exc:
-            found.cancel()
-            raise AnalysisError(f"registration failed: {str(exc).splitlines()[-1][:200]}") from None
-        report("brainstem", 0.25)
-        try:
-            norm_full, levels, bs_full = found.result()
-        except ValueError as exc:
-            raise AnalysisError(f"T2: {exc}") from None
-    roi = analysis_region(t2c.shape, t2c.spacing, bs_full, params=config.region)
-    crop = Volume(t2c.array[roi], region_affine(t2c.affine, roi), t2c.metadata)
-    norm = norm_full[roi]
-    bs = crop_brainstem(bs_full, roi)
-    sp = crop.spacing
-
+    reg, found = side_by_side(
+        partial(_register, t2, mra, config),
+        partial(_find_brainstem, t2c, config),
+        collected=lambda n: report("brainstem", 0.25) if n == 0 else None,
+    )
+    region = _crop_to_region(t2c, *found, config)
     report("vessels", 0.4)
     mra_reg = resample_to(mra, t2c, world_transform=reg.t2_to_mra)
-    tof_full = mra_reg.array
-    tof = tof_full[roi]
-    csf = norm > levels.csf_threshold
-    tl = tof_levels(tof, bs.mask, csf)
-    tof_rel = (tof - tl.tissue) / max(tl.artery - tl.tissue, 1e-6)
-    # the arteries (whole grid) and the two nerve sides are independent: found side by side
-    # (their array work releases the GIL)
-    with ThreadPoolExecutor(max_workers=1 + len(SIDES)) as pool:
-        artery_job = pool.submit(segment_arteries, tof_full, sp, tl, params=config.vessels)
-        report("nerves", 0.55)
-        tracing = {
-            side: pool.submit(
-                trace_nerves, norm, levels, sp, bs, side, tof_relative=tof_rel, params=config.nerves
-            )
-            for side in SIDES
-        }
-        traces = {}
-        for n, side in enumerate(SIDES):
-            traces[side] = tracing[side].result()
-            report("nerves", 0.6 + 0.05 * n)
-        arteries_full = artery_job.result()
-    arteries = arteries_full[roi]
-    agreement = vessel_void_agreement(arteries, norm, levels, sp, params=config.checks)
-    registration_ok = agreement >= config.quality.min_vessel_void_agreement
-    nerves_any = np.zeros(norm.shape, bool)
-    for t in traces.values():
-        nerves_any |= t.cn7 | t.cn8
-    veins = segment_veins(
-        norm,
-        levels,
-        tof,
-        tl,
-        sp,
-        exclude=arteries | bs.mask | ndimage.binary_dilation(nerves_any),
-        params=config.vessels,
+    tof = _tof_on_region(mra_reg, region)
+    report("nerves", 0.55)
+    left, right, arteries_full = side_by_side(
+        partial(_trace, region, tof, "left", config),
+        partial(_trace, region, tof, "right", config),
+        partial(segment_arteries, tof.full, region.spacing, tof.levels, params=config.vessels),
+        collected=lambda n: report("nerves", 0.6 + 0.05 * n) if n < len(SIDES) else None,
     )
-
+    traces: dict[Side, NerveTrace] = {"left": left, "right": right}
+    arteries = arteries_full[region.box]
+    veins = _veins(region, tof, arteries, traces, config)
     report("contacts", 0.75)
-    labels_c = compose_labels(
-        {
-            Label.CSF: csf,
-            Label.BRAINSTEM: bs.mask,
-            Label.VEIN: veins,
-            Label.CN8: np.logical_or.reduce([t.cn8 for t in traces.values()]),
-            Label.CN7: np.logical_or.reduce([t.cn7 for t in traces.values()]),
-            Label.ARTERY: arteries,
-        },
-        norm.shape,
+    labels = _label_map(t2, t2c, region, traces, arteries, veins, arteries_full)
+    distance_map, bs_distance, tree = side_by_side(
+        partial(nerve_distance_map, labels.array == Label.CN7, t2.spacing),
+        partial(_brainstem_distance, region, config),
+        partial(_artery_tree, region, arteries, config),
     )
-    full = np.zeros(t2c.shape, np.uint8)
-    full[arteries_full] = Label.ARTERY
-    full[roi] = labels_c
-    labels = reorient_like(t2c.with_array(full), t2)
-    # the label map is complete: its distance map (ITK, whole grid) and the brainstem distance
-    # are computed in two threads while the artery tree is built
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        distance_job = pool.submit(nerve_distance_map, labels.array == Label.CN7, t2.spacing)
-        bs_dist_job = pool.submit(
-            brainstem_surface_distance,
-            bs.mask,
-            sp,
-            radius_mm=config.geometry.surface_smoothing_mm,
-        )
-        tree = artery_tree(
-            arteries, sp, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming
-        )
-        bs_dist, distance_map = bs_dist_job.result(), distance_job.result()
-
-    def name_of(vox: NDArray[np.int_]) -> VesselName:
-        return name_artery(tree, vox, params=config.naming)
-
-    behind_clivus = _brainstem_check(norm, levels, bs, sp, config)
-    # the same for both sides: what is TOF-bright, and what is labelled as vessel
-    tof_bright = tof_rel >= config.checks.tof_bright_fraction
-    vessels = arteries | veins
-    reg_check = registration_check(
-        registration_ok=registration_ok,
-        agreement=agreement,
-        minimum=config.quality.min_vessel_void_agreement,
-    )
-    sides: dict[Side, SideFindings] = {}
-    centerlines: dict[Side, NerveGeometry] = {}
-    for side in SIDES:
-        trace = traces[side]
-        symptomatic = None if symptomatic_side is None else side == symptomatic_side
-        if not trace.found:
-            reason = f"facial nerve not found: {trace.reason}"
-            sides[side] = SideFindings(
-                side=side,
-                nerve_found=False,
-                nvc=False,
-                mvd_candidate=False,
-                confidence=0.0,
-                reasons=(reason,),
-                needs_review=True,
-                review_reasons=(reason,),
-                quality=SideQuality((reg_check, behind_clivus)).to_dict(),
-            )
-            continue
-        geom = centerline_geometry(
-            trace.cn7_path,
-            crop.affine,
-            bs_dist,
-            rdp_hint_index=trace.rdp_index,
-            params=config.geometry,
-        )
-        centerlines[side] = geom
-        contacts = measure_contacts(
-            trace.cn7,
-            geom,
-            {"artery": arteries, "vein": veins},
-            crop.affine,
-            sp,
-            name_of=name_of,
-            side=side,
-            t2=norm,
-            params=config.contacts,
-        )
-        quality = trace_quality(
-            trace.path_cost,
-            light_cost=config.nerves.cost_light,
-            floor=config.checks.min_trace_quality,
-        )
-        verdict = decide(
-            contacts,
-            rdp_mm=geom.rdp_mm,
-            symptomatic=symptomatic,
-            registration_ok=registration_ok,
-            nerve_quality=quality,
-            contact_mm=config.contacts.contact_mm,
-            voxel_mm=float(np.max(t2.spacing)),
-            params=config.decision,
-        )
-        checks = SideQuality(
-            (
-                reg_check,
-                behind_clivus,
-                separation_check(separated=trace.separated),
-                *nerve_checks(
-                    geom,
-                    nerve_mask=trace.cn7,
-                    spacing=sp,
-                    attached_from_anatomy=trace.attached_from_anatomy,
-                    params=config.checks,
-                ),
-                unlabelled_tof_check(
-                    tof_bright,
-                    vessels,
-                    trace.cn7,
-                    sp,
-                    params=config.checks,
-                ),
-                symptomatic_check(symptomatic=symptomatic, any_vessel_near=bool(contacts)),
-            )
-        )
-        # a registration rated poor places every vessel wrongly: no candidate from it
-        mvd = verdict.mvd_candidate and registration_ok
-        sides[side] = SideFindings(
-            side=side,
-            nerve_found=True,
-            nvc=verdict.nvc,
-            mvd_candidate=mvd,
-            confidence=checks.capped(verdict.confidence, config.checks),
-            reasons=checks.review_reasons + verdict.reasons,
-            needs_review=checks.needs_review,
-            review_reasons=checks.review_reasons,
-            quality=checks.to_dict(),
-            contacts=tuple(contacts),
-            rdp_mm=round(geom.rdp_mm, 2),
-            nerve_length_mm=round(float(geom.arc_mm[-1]), 2),
-            cn8_separated=trace.separated,
-            # MVD plan content (nvc.vascular_context): nearest arteries, primary offender
-            nearest_arteries=nearest_arteries(
-                arteries,
-                trace.cn7,
-                geom,
-                crop.affine,
-                sp,
-                name_of=name_of,
-                contacts=contacts,
-                params=config.context,
-            ),
-            offender=describe_offender(
-                contacts,
-                arteries,
-                trace.cn7,
-                trace.cn8,
-                geom,
-                tree,
-                crop.affine,
-                naming=config.naming,
-                params=config.context,
-            ),
-        )
-
+    anatomy = _case_anatomy(region, tof, arteries, veins, bs_distance, tree, config)
+    quality = _registration_quality(reg, region, arteries, config)
+    sides = _analyse_sides(traces, anatomy, region, quality, symptomatic_side, t2, config)
     report("outputs", 0.9)
-    distance = t2.with_array(distance_map, kind="distance to CN VII (mm)")
-    findings = Findings(
-        sides=sides,
-        symptomatic_side=symptomatic_side,
-        registration={
-            "t2_to_mra_ras": np.round(reg.t2_to_mra, 6).tolist(),
-            "metric_mattes_mi": round(reg.metric, 4),
-            "iterations": reg.iterations,
-            "vessel_void_agreement": round(agreement, 3),
-            "quality": "good" if registration_ok else "poor",
-        },
-        acquisition={"t2": _acquisition(t2), "mra": _acquisition(mra)},
-        vertebrobasilar=vertebrobasilar(
-            tree,
-            crop.affine,
-            axis=bs.axis,
-            origin_index=bs.pmj_index,
-            naming=config.naming,
-            params=config.vertebrobasilar,
-        ),
-    )
+    findings = _findings(sides, symptomatic_side, quality, t2, mra, region, tree, config)
     report("done", 1.0)
     return CaseResult(
         findings=findings,
         t2=t2,
         labels=Volume(labels.array.astype(np.uint8), t2.affine, {"kind": "nvc labels"}),
         mra_registered=reorient_like(mra_reg, t2),
-        distance=distance,
-        centerlines=centerlines,
+        distance=t2.with_array(distance_map, kind="distance to CN VII (mm)"),
+        centerlines={s: a.geometry for s, a in sides.items() if a.geometry is not None},
     )
 
 
-def _brainstem_check(norm, levels: T2Levels, bs: Brainstem, sp, config: PipelineConfig):
-    """``nvc.quality.brainstem_check`` at the junction's level, from the mask's midline front."""
-    k = bs.pmj_k
-    i = int(np.clip(round(bs.midline_i), 0, bs.mask.shape[0] - 1))
-    column = np.flatnonzero(bs.mask[i, :, k])
-    front = int(column.max()) + 1 if column.size else int(np.nanmean(bs.center_j))
-    return brainstem_check(
-        norm,
-        levels.csf_threshold,
-        levels.tissue_threshold,
-        midline_i=bs.midline_i,
-        anterior_j=front,
-        level_k=k,
-        spacing=sp,
-        params=config.checks,
+def _silent(stage: str, done: float) -> None:
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class _Region:
+    """The analysed box of the closest-canonical T2 (``nvc.region``), with what was found on it.
+
+    ``norm``, ``csf`` and ``brainstem`` are cropped to ``box``; ``affine`` maps
+    the crop's voxel indices to RAS mm.
+    """
+
+    box: tuple[slice, slice, slice]
+    affine: NDArray[np.float64]
+    spacing: NDArray[np.float64]
+    norm: NDArray[np.float32]
+    csf: NDArray[np.bool_]
+    levels: T2Levels
+    brainstem: Brainstem
+
+
+@dataclass(frozen=True, eq=False)
+class _Tof:
+    """The registered TOF on the T2's closest-canonical grid (``full``) and on the region."""
+
+    full: NDArray[np.floating]
+    region: NDArray[np.floating]
+    levels: TofLevels
+    relative: NDArray[np.floating]
+
+
+@dataclass(frozen=True)
+class _RegistrationQuality:
+    """The registration and how well the TOF's arteries land on the T2's flow voids."""
+
+    registration: RegistrationResult
+    agreement: float
+    ok: bool
+
+
+def _register(t2: Volume, mra: Volume, config: PipelineConfig) -> RegistrationResult:
+    """``nvc.registration.register_rigid``, its failure an ``AnalysisError``."""
+    try:
+        return register_rigid(t2, mra, params=config.registration)
+    except RuntimeError as exc:
+        raise AnalysisError(f"registration failed: {str(exc).splitlines()[-1][:200]}") from None
+
+
+def _find_brainstem(
+    t2c: Volume, config: PipelineConfig
+) -> tuple[NDArray[np.float32], T2Levels, Brainstem]:
+    """``find_brainstem``, its failure an ``AnalysisError``."""
+    try:
+        return find_brainstem(t2c, config)
+    except ValueError as exc:
+        raise AnalysisError(f"T2: {exc}") from None
+
+
+def _crop_to_region(
+    t2c: Volume,
+    norm_full: NDArray[np.float32],
+    levels: T2Levels,
+    brainstem_full: Brainstem,
+    config: PipelineConfig,
+) -> _Region:
+    """The analysed box around the brainstem's junction, and the T2 cropped to it."""
+    box = analysis_region(t2c.shape, t2c.spacing, brainstem_full, params=config.region)
+    crop = Volume(t2c.array[box], region_affine(t2c.affine, box), t2c.metadata)
+    norm = norm_full[box]
+    return _Region(
+        box=box,
+        affine=crop.affine,
+        spacing=crop.spacing,
+        norm=norm,
+        csf=norm > levels.csf_threshold,
+        levels=levels,
+        brainstem=crop_brainstem(brainstem_full, box),
+    )
+
+
+def _tof_on_region(mra_registered: Volume, region: _Region) -> _Tof:
+    """The registered TOF, its levels (from the region's brainstem and CSF) and relative TOF."""
+    full = mra_registered.array
+    tof = full[region.box]
+    levels = tof_levels(tof, region.brainstem.mask, region.csf)
+    return _Tof(full=full, region=tof, levels=levels, relative=levels.relative(tof))
+
+
+def _trace(region: _Region, tof: _Tof, side: Side, config: PipelineConfig) -> NerveTrace:
+    """One side's CN VII and CN VIII (``nvc.nerves.trace_nerves``) on the region."""
+    return trace_nerves(
+        region.norm,
+        region.levels,
+        region.spacing,
+        region.brainstem,
+        side,
+        tof_relative=tof.relative,
+        params=config.nerves,
+    )
+
+
+def _veins(
+    region: _Region,
+    tof: _Tof,
+    arteries: NDArray[np.bool_],
+    traces: dict[Side, NerveTrace],
+    config: PipelineConfig,
+) -> NDArray[np.bool_]:
+    """Veins on the region, away from the arteries, the brainstem and the nerves."""
+    nerves_any = np.zeros(region.norm.shape, bool)
+    for t in traces.values():
+        nerves_any |= t.cn7 | t.cn8
+    return segment_veins(
+        region.norm,
+        region.levels,
+        tof.region,
+        tof.levels,
+        region.spacing,
+        exclude=arteries | region.brainstem.mask | ndimage.binary_dilation(nerves_any),
+        params=config.vessels,
+    )
+
+
+def _label_map(
+    t2: Volume,
+    t2c: Volume,
+    region: _Region,
+    traces: dict[Side, NerveTrace],
+    arteries: NDArray[np.bool_],
+    veins: NDArray[np.bool_],
+    arteries_full: NDArray[np.bool_],
+) -> Volume:
+    """The label map on the T2's grid: every label in the region, the arteries everywhere."""
+    in_region = compose_labels(
+        {
+            Label.CSF: region.csf,
+            Label.BRAINSTEM: region.brainstem.mask,
+            Label.VEIN: veins,
+            Label.CN8: np.logical_or.reduce([t.cn8 for t in traces.values()]),
+            Label.CN7: np.logical_or.reduce([t.cn7 for t in traces.values()]),
+            Label.ARTERY: arteries,
+        },
+        region.norm.shape,
+    )
+    full = np.zeros(t2c.shape, np.uint8)
+    full[arteries_full] = Label.ARTERY
+    full[region.box] = in_region
+    return reorient_like(t2c.with_array(full), t2)
+
+
+def _brainstem_distance(region: _Region, config: PipelineConfig) -> NDArray[np.float32]:
+    """Signed distance (mm) to the region's brainstem surface, thin bumps taken off."""
+    return brainstem_surface_distance(
+        region.brainstem.mask, region.spacing, radius_mm=config.geometry.surface_smoothing_mm
+    )
+
+
+def _artery_tree(
+    region: _Region, arteries: NDArray[np.bool_], config: PipelineConfig
+) -> ArteryTree:
+    """The region's arteries as a skeleton graph (``nvc.vessel_names.artery_tree``)."""
+    bs = region.brainstem
+    return artery_tree(
+        arteries, region.spacing, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming
+    )
+
+
+def _case_anatomy(
+    region: _Region,
+    tof: _Tof,
+    arteries: NDArray[np.bool_],
+    veins: NDArray[np.bool_],
+    brainstem_distance: NDArray[np.float32],
+    tree: ArteryTree,
+    config: PipelineConfig,
+) -> CaseAnatomy:
+    """What both sides are measured against (``nvc.side_analysis``), with the TOF-bright voxels."""
+    return CaseAnatomy(
+        norm=region.norm,
+        arteries=arteries,
+        veins=veins,
+        tof_bright=tof.relative >= config.checks.tof_bright_fraction,
+        brainstem_distance_mm=brainstem_distance,
+        tree=tree,
+        affine=region.affine,
+        spacing=region.spacing,
+    )
+
+
+def _registration_quality(
+    reg: RegistrationResult, region: _Region, arteries: NDArray[np.bool_], config: PipelineConfig
+) -> _RegistrationQuality:
+    """Rated by the fraction of the TOF arteries' cores on T2 flow voids."""
+    agreement = vessel_void_agreement(
+        arteries, region.norm, region.levels, region.spacing, params=config.checks
+    )
+    return _RegistrationQuality(
+        reg, agreement, agreement >= config.quality.min_vessel_void_agreement
+    )
+
+
+def _analyse_sides(
+    traces: dict[Side, NerveTrace],
+    anatomy: CaseAnatomy,
+    region: _Region,
+    quality: _RegistrationQuality,
+    symptomatic_side: Side | None,
+    t2: Volume,
+    config: PipelineConfig,
+) -> dict[Side, SideAnalysis]:
+    """Each side's geometry, contacts, self-checks and verdict (``nvc.side_analysis``)."""
+    case_checks = (
+        registration_check(
+            registration_ok=quality.ok,
+            agreement=quality.agreement,
+            minimum=config.quality.min_vessel_void_agreement,
+        ),
+        brainstem_position_check(
+            region.norm, region.levels, region.brainstem, region.spacing, params=config.checks
+        ),
+    )
+    params = SideAnalysisParams(
+        geometry=config.geometry,
+        contacts=config.contacts,
+        decision=config.decision,
+        checks=config.checks,
+        context=config.context,
+        naming=config.naming,
+        nerves=config.nerves,
+    )
+    return {
+        side: analyse_side(
+            traces[side],
+            anatomy,
+            symptomatic=None if symptomatic_side is None else side == symptomatic_side,
+            registration_ok=quality.ok,
+            voxel_mm=float(np.max(t2.spacing)),
+            case_checks=case_checks,
+            params=params,
+        )
+        for side in SIDES
+    }
+
+
+def _findings(
+    sides: dict[Side, SideAnalysis],
+    symptomatic_side: Side | None,
+    quality: _RegistrationQuality,
+    t2: Volume,
+    mra: Volume,
+    region: _Region,
+    tree: ArteryTree,
+    config: PipelineConfig,
+) -> Findings:
+    """The case's findings: the sides', the registration, the acquisitions, the vertebrobasilar."""
+    reg = quality.registration
+    return Findings(
+        sides={side: a.findings for side, a in sides.items()},
+        symptomatic_side=symptomatic_side,
+        registration={
+            "t2_to_mra_ras": np.round(reg.t2_to_mra, 6).tolist(),
+            "metric_mattes_mi": round(reg.metric, 4),
+            "iterations": reg.iterations,
+            "vessel_void_agreement": round(quality.agreement, 3),
+            "quality": "good" if quality.ok else "poor",
+        },
+        acquisition={"t2": _acquisition(t2), "mra": _acquisition(mra)},
+        vertebrobasilar=vertebrobasilar(
+            tree,
+            region.affine,
+            axis=region.brainstem.axis,
+            origin_index=region.brainstem.pmj_index,
+            naming=config.naming,
+            params=config.vertebrobasilar,
+        ),
     )
 
 

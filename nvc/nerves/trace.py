@@ -18,8 +18,7 @@ from nvc.nerves.growth import grow_nerves
 from nvc.nerves.pair import pair_paths
 from nvc.nerves.params import NerveParams
 from nvc.nerves.paths import cheapest_path
-
-Side = str
+from nvc.vocabulary import Side
 
 
 @dataclass(frozen=True)
