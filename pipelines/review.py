@@ -69,6 +69,7 @@ from nvc.review import (
     rebuild_nerve,
     side_masks,
 )
+from nvc.vascular_context import describe_offender, nearest_arteries
 from nvc.vessel_names import ArteryTree, artery_tree, name_artery
 from nvc.vessels import tof_levels
 from nvc.vocabulary import SIDES, VESSEL_NAMES, Side, VesselName, closed
@@ -436,7 +437,16 @@ def recompute(
         geom = _geometry(ctx, side, courses[side], bs_dist, hand_courses, rdp_points)
         geoms[side] = geom
         sides[side] = _side_findings(
-            ctx, side, geom, cn7[side], arteries, veins, name_of, registration_ok, side in drawn_cn8
+            ctx,
+            side,
+            geom,
+            cn7[side],
+            (labels == Label.CN8) & ctx.side_of_midline(side),
+            arteries,
+            veins,
+            name_of,
+            registration_ok,
+            side in drawn_cn8,
         )
     full[ctx.roi] = labels
     out_labels = reorient_like(ctx.t2c.with_array(full), ctx.case.t2)
@@ -569,13 +579,19 @@ def _side_findings(
     side: Side,
     geom: NerveGeometry,
     nerve: NDArray[np.bool_],
+    cn8: NDArray[np.bool_],
     arteries: NDArray[np.bool_],
     veins: NDArray[np.bool_],
     name_of: Any,
     registration_ok: bool,
     cn8_drawn: bool,
 ) -> SideFindings:
-    """Contacts, self-checks and the verdict of one side, measured in a box around its nerve."""
+    """Contacts, self-checks, the verdict and the MVD-plan content of one side.
+
+    Contacts are measured in a box around the nerve; the nearest arteries and the
+    primary offender are described again from the edited anatomy (a deleted offender
+    is no longer described, a painted one is), as ``nvc.side_analysis`` does.
+    """
     cfg = ctx.config
     sp = ctx.spacing
     course_vox = (
@@ -637,6 +653,27 @@ def _side_findings(
         rdp_mm=round(geom.rdp_mm, 2),
         nerve_length_mm=round(float(geom.arc_mm[-1]), 2),
         cn8_separated=separated,
+        nearest_arteries=nearest_arteries(
+            arteries,
+            nerve,
+            geom,
+            ctx.affine,
+            sp,
+            name_of=name_of,
+            contacts=contacts,
+            params=cfg.context,
+        ),
+        offender=describe_offender(
+            contacts,
+            arteries,
+            nerve,
+            cn8,
+            geom,
+            ctx.tree(arteries),
+            ctx.affine,
+            naming=cfg.naming,
+            params=cfg.context,
+        ),
         extra=dict(auto.extra) if auto is not None else {},
     )
 

@@ -65,9 +65,23 @@ def test_recompute_without_edits_gives_the_automated_findings(analysed_phantom, 
             a.nerve_length_mm,
         )
         assert r.contacts == a.contacts
+        # the MVD-plan content is described again from the (unedited) anatomy
+        assert r.nearest_arteries == a.nearest_arteries
+        assert r.offender == a.offender
     assert np.array_equal(reviewed.labels.array, analysed_phantom.result.labels.array)
     assert reviewed.findings.review is not None and reviewed.findings.review.edits == ()
     assert reviewed.findings.review.automated["right"].nvc
+
+
+def test_a_deleted_offender_is_no_longer_described(analysed_phantom, context):
+    auto = context.automated.sides["right"]
+    assert auto.offender is not None
+    labels = np.asarray(analysed_phantom.result.labels.array).copy()
+    labels[labels == Label.ARTERY] = 0  # the reader removes every artery
+    edited = analysed_phantom.result.labels.with_array(labels)
+    reviewed = recompute(analysed_phantom.results, Edits(labels=edited), context=context)
+    side = reviewed.findings.sides["right"]
+    assert side.offender is None and side.nearest_arteries == ()
 
 
 def test_moving_the_rdp_changes_the_contact_segment(analysed_phantom, context):
