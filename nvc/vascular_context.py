@@ -155,6 +155,15 @@ class Offender:
     description: str
 
 
+def _pieces(labelled: NDArray[np.int_]) -> list[NDArray[np.int_]]:
+    """Voxel indices of each labelled piece, in label order (one pass over the array)."""
+    vox = np.argwhere(labelled > 0)
+    labels = labelled[tuple(vox.T)]
+    order = np.argsort(labels, kind="stable")  # keeps each piece's voxels in C order
+    vox, labels = vox[order], labels[order]
+    return np.split(vox, np.flatnonzero(np.diff(labels)) + 1)
+
+
 def nearest_arteries(
     arteries: NDArray[np.bool_],
     nerve: NDArray[np.bool_],
@@ -205,8 +214,7 @@ def nearest_arteries(
     tree = cKDTree(geometry.points_ras)
     found: dict[str, NearbyArtery] = {}
     unknown: list[NearbyArtery] = []
-    for lab in range(1, n + 1):
-        vox = np.argwhere(pieces == lab)
+    for vox in _pieces(pieces):
         g = gap[tuple(vox.T)]
         best = vox[int(np.argmin(g))]
         # the piece where it comes nearest names it (a long piece may join other arteries)
