@@ -10,13 +10,15 @@ measured against the same ``CaseAnatomy``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from nvc.contacts import ContactParams, measure_contacts
-from nvc.decision import DecisionParams, decide
+from nvc.contacts import Contact, ContactParams, measure_contacts
+from nvc.decision import DecisionParams, SideVerdict, decide
 from nvc.findings import SideFindings
 from nvc.nerve_geometry import GeometryParams, NerveGeometry, centerline_geometry
 from nvc.nerves import NerveParams, NerveTrace
@@ -30,9 +32,15 @@ from nvc.quality import (
     trace_quality,
     unlabelled_tof_check,
 )
-from nvc.vascular_context import ContextParams, describe_offender, nearest_arteries
+from nvc.vascular_context import (
+    ContextParams,
+    NearbyArtery,
+    Offender,
+    describe_offender,
+    nearest_arteries,
+)
 from nvc.vessel_names import ArteryTree, NamingParams, name_artery
-from nvc.vocabulary import VesselName
+from nvc.vocabulary import Side, VesselName
 
 
 @dataclass(frozen=True)
@@ -225,41 +233,140 @@ def analyse_side(
             symptomatic_check(symptomatic=symptomatic, any_vessel_near=bool(contacts)),
         )
     )
-    findings = SideFindings(
-        side=trace.side,
+    plan = mvd_plan(
+        contacts,
+        a.arteries,
+        trace.cn7,
+        trace.cn8,
+        geom,
+        a.tree,
+        a.affine,
+        a.spacing,
+        name_of=name_of,
+        context=p.context,
+        naming=p.naming,
+    )
+    findings = side_findings(
+        trace.side,
+        geom,
+        contacts,
+        verdict,
+        checks,
+        separated=trace.separated,
+        registration_ok=registration_ok,
+        plan=plan,
+        checks_params=p.checks,
+    )
+    return SideAnalysis(findings, geom)
+
+
+def mvd_plan(
+    contacts: Sequence[Contact],
+    arteries: NDArray[np.bool_],
+    cn7: NDArray[np.bool_],
+    cn8: NDArray[np.bool_],
+    geometry: NerveGeometry,
+    tree: ArteryTree,
+    affine: NDArray[np.float64],
+    spacing: NDArray[np.float64],
+    *,
+    name_of: Callable[[NDArray[np.int_]], str],
+    context: ContextParams,
+    naming: NamingParams,
+) -> tuple[tuple[NearbyArtery, ...], Offender | None]:
+    """The side's MVD plan content: its nearest arteries and its primary offender.
+
+    Parameters
+    ----------
+    contacts : sequence of Contact
+        The side's measured contacts.
+    arteries, cn7, cn8 : ndarray of bool, shape (I, J, K)
+        Artery mask and this side's CN VII and CN VIII masks on the grid of ``affine``.
+    geometry : NerveGeometry
+        This side's CN VII centerline (RAS mm).
+    tree : ArteryTree
+        Skeleton graph of ``arteries`` (``nvc.vessel_names.artery_tree``).
+    affine : ndarray, float64, shape (4, 4)
+        Voxel indices (i, j, k) to RAS+ mm.
+    spacing : ndarray, float64, shape (3,)
+        Voxel size (mm) along i, j, k.
+    name_of : callable
+        Names an artery from voxel indices of its piece.
+    context, naming : ContextParams, NamingParams
+
+    Returns
+    -------
+    nearest : tuple of NearbyArtery
+        ``nvc.vascular_context.nearest_arteries``.
+    offender : Offender or None
+        ``nvc.vascular_context.describe_offender``.
+    """
+    nearest = nearest_arteries(
+        arteries, cn7, geometry, affine, spacing, name_of=name_of, contacts=contacts, params=context
+    )
+    offender = describe_offender(
+        contacts, arteries, cn7, cn8, geometry, tree, affine, naming=naming, params=context
+    )
+    return nearest, offender
+
+
+def side_findings(
+    side: Side,
+    geometry: NerveGeometry,
+    contacts: Sequence[Contact],
+    verdict: SideVerdict,
+    checks: SideQuality,
+    *,
+    separated: bool,
+    registration_ok: bool,
+    plan: tuple[tuple[NearbyArtery, ...], Offender | None],
+    checks_params: SelfCheckParams,
+    extra: Mapping[str, Any] | None = None,
+) -> SideFindings:
+    """A traced side's block of ``findings.json`` from its measurements.
+
+    The one place where the verdict, the self-checks and the registration come
+    together: a registration rated poor gives no MVD candidate, a failed
+    self-check caps the confidence and its reason comes first.
+
+    Parameters
+    ----------
+    side : {"left", "right"}
+    geometry : NerveGeometry
+        CN VII's centerline with its root detachment point (mm).
+    contacts : sequence of Contact
+    verdict : SideVerdict
+        ``nvc.decision.decide``.
+    checks : SideQuality
+        The side's self-checks.
+    separated : bool
+        Whether CN VIII was traced (or drawn) apart from CN VII.
+    registration_ok : bool
+        Whether the TOF-to-T2 registration was rated good.
+    plan : tuple
+        ``mvd_plan``'s nearest arteries and primary offender.
+    checks_params : SelfCheckParams
+        The confidence cap of a side that fails a check.
+    extra : mapping, optional
+        Keys of ``findings.json`` this version does not know, kept as they were.
+    """
+    nearest, offender = plan
+    return SideFindings(
+        side=side,
         nerve_found=True,
         nvc=verdict.nvc,
         # a registration rated poor places every vessel wrongly: no candidate from it
         mvd_candidate=verdict.mvd_candidate and registration_ok,
-        confidence=checks.capped(verdict.confidence, p.checks),
+        confidence=checks.capped(verdict.confidence, checks_params),
         reasons=checks.review_reasons + verdict.reasons,
         needs_review=checks.needs_review,
         review_reasons=checks.review_reasons,
         quality=checks.to_dict(),
         contacts=tuple(contacts),
-        rdp_mm=round(geom.rdp_mm, 2),
-        nerve_length_mm=round(float(geom.arc_mm[-1]), 2),
-        cn8_separated=trace.separated,
-        nearest_arteries=nearest_arteries(
-            a.arteries,
-            trace.cn7,
-            geom,
-            a.affine,
-            a.spacing,
-            name_of=name_of,
-            contacts=contacts,
-            params=p.context,
-        ),
-        offender=describe_offender(
-            contacts,
-            a.arteries,
-            trace.cn7,
-            trace.cn8,
-            geom,
-            a.tree,
-            a.affine,
-            naming=p.naming,
-            params=p.context,
-        ),
+        rdp_mm=round(geometry.rdp_mm, 2),
+        nerve_length_mm=round(float(geometry.arc_mm[-1]), 2),
+        cn8_separated=separated,
+        nearest_arteries=nearest,
+        offender=offender,
+        extra=dict(extra or {}),
     )
-    return SideAnalysis(findings, geom)

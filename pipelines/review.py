@@ -69,7 +69,7 @@ from nvc.review import (
     rebuild_nerve,
     side_masks,
 )
-from nvc.vascular_context import describe_offender, nearest_arteries
+from nvc.side_analysis import mvd_plan, side_findings
 from nvc.vessel_names import ArteryTree, artery_tree, name_artery
 from nvc.vessels import tof_levels
 from nvc.vocabulary import SIDES, VESSEL_NAMES, Side, VesselName, closed
@@ -639,42 +639,30 @@ def _side_findings(
             symptomatic_check(symptomatic=symptomatic, any_vessel_near=bool(contacts)),
         )
     )
-    return SideFindings(
-        side=side,
-        nerve_found=True,
-        nvc=verdict.nvc,
-        mvd_candidate=verdict.mvd_candidate and registration_ok,
-        confidence=checks.capped(verdict.confidence, cfg.checks),
-        reasons=checks.review_reasons + verdict.reasons,
-        needs_review=checks.needs_review,
-        review_reasons=checks.review_reasons,
-        quality=checks.to_dict(),
-        contacts=tuple(contacts),
-        rdp_mm=round(geom.rdp_mm, 2),
-        nerve_length_mm=round(float(geom.arc_mm[-1]), 2),
-        cn8_separated=separated,
-        nearest_arteries=nearest_arteries(
-            arteries,
-            nerve,
-            geom,
-            ctx.affine,
-            sp,
-            name_of=name_of,
-            contacts=contacts,
-            params=cfg.context,
-        ),
-        offender=describe_offender(
-            contacts,
-            arteries,
-            nerve,
-            cn8,
-            geom,
-            ctx.tree(arteries),
-            ctx.affine,
-            naming=cfg.naming,
-            params=cfg.context,
-        ),
-        extra=dict(auto.extra) if auto is not None else {},
+    plan = mvd_plan(
+        contacts,
+        arteries,
+        nerve,
+        cn8,
+        geom,
+        ctx.tree(arteries),
+        ctx.affine,
+        sp,
+        name_of=name_of,
+        context=cfg.context,
+        naming=cfg.naming,
+    )
+    return side_findings(
+        side,
+        geom,
+        contacts,
+        verdict,
+        checks,
+        separated=separated,
+        registration_ok=registration_ok,
+        plan=plan,
+        checks_params=cfg.checks,
+        extra=auto.extra if auto is not None else None,
     )
 
 
