@@ -182,7 +182,10 @@ def segment_brainstem(
         cx = np.array([np.argwhere(mask[:, :, k])[:, 0].mean() for k in ks])
         slope, intercept = np.polyfit(ks, cx, 1)
         axis_i = intercept + slope * np.arange(n_k)
-    mid = float(np.median(axis_i))
+    # the midline where the brainstem is (the fitted axis extrapolated far above or below
+    # it says nothing of the midline)
+    levels_in = np.flatnonzero(mask.any(axis=(0, 1)))
+    mid = float(np.median(axis_i[levels_in])) if levels_in.size else float(np.median(axis_i))
     # opening and largest piece on the mask's bounding box plus a voxel (the same voxels)
     box = _bounding_box(mask, margin=1)
     opened = ndimage.binary_opening(mask[box], iterations=1)
@@ -332,11 +335,14 @@ def _track_from_below(
         a, b = first[0]
         length = b - a + 1
         center[start], half[start] = 0.5 * (a + b), 0.5 * length * sp[1]
-        front = b
+        front, back = b, a
         gap = 0
         for k in range(start + 1, n_k):
-            # follow the anterior surface; a run fused with the cerebellum behind it
-            # (no fourth ventricle visible there) is cut to the length seen below
+            # follow the anterior surface; a run fused with the cerebellum behind it (no
+            # fourth ventricle or cisterna magna visible there) lengthens suddenly and its
+            # end jumps backward: it is cut to the length seen below. A run that lengthens
+            # while its posterior surface stays where it was last seen is the pons
+            # bulging forward above the pontomedullary sulcus, and is kept
             cands = [
                 (abs(b - front), a, b) for a, b in runs[k] if abs(b - front) <= step * (gap + 1)
             ]
@@ -346,8 +352,11 @@ def _track_from_below(
                     break
                 continue
             _, a, b = min(cands)
-            if b - a + 1 > min(max_len, 1.4 * length):
+            jumped = a < back - step * (gap + 1)
+            if b - a + 1 > max_len or (b - a + 1 > 1.4 * length and jumped):
                 a = b - length + 1
+            else:
+                back = a
             length = b - a + 1
             front = b
             center[k], half[k] = 0.5 * (a + b), 0.5 * length * sp[1]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nvc.brainstem import _pontomedullary_junction, segment_brainstem
+from nvc.brainstem import (
+    BrainstemParams,
+    _pontomedullary_junction,
+    _track_from_below,
+    segment_brainstem,
+)
 from nvc.intensity import normalize_t2
 from nvc.io import load_volume
 from nvc.labels import Label
@@ -100,3 +105,43 @@ def test_brainstem_on_the_real_t2_is_where_the_brainstem_is(shared_real):
     assert idx[:, 1].min() >= 62  # nothing of the cerebellum behind the fourth ventricle
     assert idx[:, 2].max() - idx[:, 2].min() >= 30  # medulla and pons, not one slab
     assert 2000 <= len(idx) <= 40000
+
+
+SP = np.array([0.5, 0.5, 1.0])
+
+
+def _column(runs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Centre (j) and AP half-length (mm) tracked through one run (j0, j1) per 1 mm level."""
+    return _track_from_below([[r] for r in runs], SP, BrainstemParams())
+
+
+def _depth(half: np.ndarray) -> np.ndarray:
+    return 2 * half / SP[1]  # voxels
+
+
+def test_pons_bulging_forward_keeps_its_depth():
+    """Above the sulcus the front steps forward while the back stays: the pons, not a fusion."""
+    medulla = [(100, 113)] * 8  # 7 mm deep
+    pons = [(100, 119 + n) for n in range(8)]  # a 3 mm step forward, then 0.5 mm per mm
+    _, half = _column(medulla + pons)
+    assert np.allclose(_depth(half[8:]), [b - a + 1 for a, b in pons])
+
+
+def test_back_seen_again_after_a_fusion_with_the_whole_cerebellum():
+    """Levels with no posterior boundary are cut; the pons above them is taken as it is."""
+    medulla = [(60, 80)] * 8
+    # 40 mm and more: the whole cerebellum behind, no fourth ventricle; the pons bulges forward
+    fused = [(2, 81 + 3 * n) for n in range(4)]
+    pons = [(60, 92 + n) for n in range(8)]  # the ventricle's floor where the medulla's back was
+    centre, half = _column(medulla + fused + pons)
+    assert np.all(_depth(half[8:12]) <= 22)  # the fused levels keep the medulla's depth
+    assert np.allclose(_depth(half[12:]), [b - a + 1 for a, b in pons])
+    assert np.allclose(centre[12:], [0.5 * (a + b) for a, b in pons])
+
+
+def test_tonsils_fused_behind_the_medulla_are_cut():
+    """A run that lengthens suddenly with its end jumping backward is cut to the length below."""
+    medulla = [(60, 80)] * 6
+    tonsils = [(40, 81)] * 6  # 21 mm: fused behind, yet within a brainstem's length
+    _, half = _column(medulla + tonsils)
+    assert np.allclose(_depth(half[6:]), 21)
