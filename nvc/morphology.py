@@ -167,11 +167,22 @@ def _within_ellipsoid(
     ``w = m / r ** 2``. The exact distance transform with voxel size
     ``sqrt(w)`` gives ``sqrt(sum(w * g ** 2))`` to the nearest feature, a whole
     number under the root: compared with ``m + 0.5`` it decides exactly.
+    ITK's signed Maurer transform (exact, on all threads) gives the squared
+    distance, a whole number stored in float32 (exact below 2**24, far above
+    any ``m``; about twice as fast as ``scipy.ndimage.distance_transform_edt``).
     """
     if not features.any():
         return np.zeros(features.shape, bool)
+    if features.all():
+        return np.ones(features.shape, bool)
     r2 = [int(r) ** 2 for r in _radii(radius_mm, spacing)]
     m = int(np.lcm.reduce(r2))
     weights = np.sqrt([m // v for v in r2])
-    dist = ndimage.distance_transform_edt(~features, sampling=weights)
-    return np.asarray(dist * dist < m + 0.5)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(features.T).view(np.uint8))
+    image.SetSpacing([float(w) for w in weights])
+    # squared distances, negative inside the features: all of them are within
+    squared = sitk.SignedMaurerDistanceMap(
+        image, insideIsPositive=False, squaredDistance=True, useImageSpacing=True
+    )
+    values = sitk.GetArrayViewFromImage(squared).T  # ITK arrays are (k, j, i)
+    return np.ascontiguousarray(values < m + 0.5)
