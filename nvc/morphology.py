@@ -92,6 +92,43 @@ def signed_distance(mask: NDArray[np.bool_], spacing: NDArray[np.float64]) -> ND
     return np.ascontiguousarray(sitk.GetArrayFromImage(signed).T.astype(np.float32))
 
 
+def mask_box(
+    mask: NDArray[np.bool_], margin_mm: float, spacing: NDArray[np.float64]
+) -> tuple[slice, slice, slice]:
+    """Index box of the True voxels of ``mask`` widened by ``margin_mm`` (clipped to the array).
+
+    Every voxel within ``margin_mm`` of a mask voxel lies in the box, so a
+    distance to the mask that matters only up to ``margin_mm`` can be
+    computed on the box alone.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (I, J, K)
+        Not empty.
+    margin_mm : float
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+
+    Returns
+    -------
+    tuple of three slices
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.zeros((10, 10, 10), bool)
+    >>> mask[5, 5, 5] = True
+    >>> mask_box(mask, 1.0, np.array([0.5, 0.5, 1.0]))
+    (slice(3, 8, None), slice(3, 8, None), slice(4, 7, None))
+    """
+    idx = np.argwhere(mask)
+    m = np.ceil(margin_mm / np.asarray(spacing, float)).astype(int)
+    lo = np.maximum(idx.min(axis=0) - m, 0)
+    hi = np.minimum(idx.max(axis=0) + m + 1, mask.shape)
+    i, j, k = (slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+    return i, j, k
+
+
 def dilate_ellipsoid(
     mask: NDArray[np.bool_], radius_mm: float, spacing: NDArray[np.float64]
 ) -> NDArray[np.bool_]:

@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from nvc.brainstem import Brainstem
 from nvc.intensity import T2Levels, tube_darkness
-from nvc.morphology import distance_to_mask
+from nvc.morphology import distance_to_mask, mask_box
 from nvc.nerve_geometry import NerveGeometry
 
 
@@ -253,10 +253,10 @@ def unlabelled_tof_check(
     spacing : ndarray, shape (3,)
         Voxel size (mm).
     """
-    if not nerve_mask.any():
-        near = np.zeros_like(nerve_mask)
-    else:
-        near = distance_to_mask(nerve_mask, spacing) <= params.tof_near_mm
+    near = np.zeros_like(nerve_mask)
+    if nerve_mask.any():  # the distance on the nerve's box: nothing beyond it is that near
+        box = mask_box(nerve_mask, params.tof_near_mm + float(np.max(spacing)), spacing)
+        near[box] = distance_to_mask(nerve_mask[box], spacing) <= params.tof_near_mm
     volume = float(np.count_nonzero(near & tof_bright & ~vessels)) * float(np.prod(spacing))
     return Check(
         name="unlabelled_tof_near_nerve",
