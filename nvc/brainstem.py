@@ -242,14 +242,27 @@ def _trace(
         under = labels[max(0, i0 - band) : i0 + band + 1, max(0, j0) : j1]
         under = under[under > 0]
         xx = (np.arange(n_i) - axis_i[k]) * sp[0]
-        ellipse = (xx[:, None] / (params.lateral_ratio * half[k])) ** 2 + (
-            (jj[None, :] - center[k] * sp[1]) / (1.08 * half[k])
-        ) ** 2 <= 1
-        region = labels == np.bincount(under).argmax() if under.size else tissue[:, :, k]
-        section = _fill_holes(region & ellipse)
+        across = (xx / (params.lateral_ratio * half[k])) ** 2
+        along = ((jj - center[k] * sp[1]) / (1.08 * half[k])) ** 2
+        # the ellipse ``across + along <= 1`` lies within the rows and columns where each term
+        # alone is at most 1: only that box is evaluated
+        box = (_span(across <= 1), _span(along <= 1))
+        ellipse = across[box[0], None] + along[None, box[1]] <= 1
+        section = np.zeros((n_i, n_j), bool)
+        if under.size:
+            section[box] = (labels[box] == np.bincount(under).argmax()) & ellipse
+        else:
+            section[box] = tissue[:, :, k][box] & ellipse
+        section = _fill_holes(section)
         # dark voxels inside stay (fibre tracts); dark voxels on the surface go (nerves, vessels)
         mask[:, :, k] = _fill_holes(section & ~dark[:, :, k])
     return mask, center, half, keep
+
+
+def _span(inside: NDArray[np.bool_]) -> slice:
+    """The slice from the first to the last True of a 1D mask (empty when none is True)."""
+    at = np.flatnonzero(inside)
+    return slice(int(at[0]), int(at[-1]) + 1) if at.size else slice(0, 0)
 
 
 def _fill_holes(section: NDArray[np.bool_]) -> NDArray[np.bool_]:
