@@ -16,7 +16,7 @@ tables (markdown); not a test.
    ``progress`` calls of ``run_case``). ``run_case`` runs some work side by
    side in threads, so a window holds what ran in it: "registration" the
    brainstem search too, "brainstem" only the wait for it; "nerves" the
-   whole-grid arteries too; "contacts" the label and distance maps.
+   whole-grid arteries too; "contacts" the veins, the label and distance maps.
 3. In the same run, on the same data, times the straightforward library route
    beside each of ours, each pair in a fresh process:
 

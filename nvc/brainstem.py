@@ -171,20 +171,23 @@ def segment_brainstem(
     if best is None:
         raise ValueError("no brainstem found (no tissue column on the midline)")
     axis_i = np.full(n_k, best[1])
+    # level-major copies (k, i, j): each level's section contiguous
+    tissue_k, dark_k = (np.ascontiguousarray(np.moveaxis(m, 2, 0)) for m in (tissue, dark))
     # two passes: the second follows the brainstem's own (possibly tilted) axis
     for _ in range(2):
-        mask, center, half, keep = _trace(tissue, dark, axis_i, sp, params)
+        mask_k, center, half, keep = _trace(tissue, tissue_k, dark_k, axis_i, sp, params)
         if keep.sum() * sp[2] < 8.0:
             raise ValueError("no brainstem found (no tissue column on the midline)")
-        ks = np.flatnonzero(mask.any(axis=(0, 1)))
+        ks = np.flatnonzero(mask_k.any(axis=(1, 2)))
         if len(ks) < 3:
             break
-        cx = np.array([np.argwhere(mask[:, :, k])[:, 0].mean() for k in ks])
+        cx = np.array([np.argwhere(mask_k[k])[:, 0].mean() for k in ks])
         slope, intercept = np.polyfit(ks, cx, 1)
         axis_i = intercept + slope * np.arange(n_k)
+    mask = np.ascontiguousarray(np.moveaxis(mask_k, 0, 2))
     # the midline where the brainstem is (the fitted axis extrapolated far above or below
     # it says nothing of the midline)
-    levels_in = np.flatnonzero(mask.any(axis=(0, 1)))
+    levels_in = np.flatnonzero(mask_k.any(axis=(1, 2)))
     mid = float(np.median(axis_i[levels_in])) if levels_in.size else float(np.median(axis_i))
     # opening and largest piece on the mask's bounding box plus a voxel (the same voxels)
     box = _bounding_box(mask, margin=1)
@@ -219,13 +222,18 @@ def _bounding_box(mask: NDArray[np.bool_], *, margin: int) -> tuple[slice, ...]:
 
 def _trace(
     tissue: NDArray[np.bool_],
-    dark: NDArray[np.bool_],
+    tissue_k: NDArray[np.bool_],
+    dark_k: NDArray[np.bool_],
     axis_i: NDArray[np.float64],
     sp: NDArray[np.float64],
     params: BrainstemParams,
 ) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-    """Follow the most anterior midline tissue column level by level around ``axis_i``."""
-    n_i, n_j, _n_k = tissue.shape
+    """Follow the most anterior midline tissue column level by level around ``axis_i``.
+
+    ``tissue_k`` and ``dark_k`` are ``tissue`` and the dark voxels level-major,
+    shape (K, I, J); so is the mask returned.
+    """
+    n_i, n_j, n_k = tissue.shape
     band = max(1, round(params.midline_band_mm / sp[0]))
     center, half = _column(tissue, axis_i, sp, params)
     keep = ~np.isnan(center)
@@ -235,24 +243,37 @@ def _trace(
         center[inside] = np.interp(inside, ks, center[ks])
         half[inside] = np.interp(inside, ks, half[ks])
         keep[inside] = True
-    mask = np.zeros(tissue.shape, bool)
+    mask_k = np.zeros((n_k, n_i, n_j), bool)
     jj = np.arange(n_j) * sp[1]
     for k in map(int, np.flatnonzero(keep)):
         i0 = round(axis_i[k])
-        labels, _ = ndimage.label(tissue[:, :, k])
+        labels, _ = ndimage.label(tissue_k[k])
         j0 = round(center[k] - half[k] / sp[1] / 2)
         j1 = round(center[k] + half[k] / sp[1] / 2) + 1
         under = labels[max(0, i0 - band) : i0 + band + 1, max(0, j0) : j1]
         under = under[under > 0]
         xx = (np.arange(n_i) - axis_i[k]) * sp[0]
-        ellipse = (xx[:, None] / (params.lateral_ratio * half[k])) ** 2 + (
-            (jj[None, :] - center[k] * sp[1]) / (1.08 * half[k])
-        ) ** 2 <= 1
-        region = labels == np.bincount(under).argmax() if under.size else tissue[:, :, k]
-        section = _fill_holes(region & ellipse)
+        across = (xx / (params.lateral_ratio * half[k])) ** 2
+        along = ((jj - center[k] * sp[1]) / (1.08 * half[k])) ** 2
+        # the ellipse ``across + along <= 1`` lies within the rows and columns where each term
+        # alone is at most 1: only that box is evaluated
+        box = (_span(across <= 1), _span(along <= 1))
+        ellipse = across[box[0], None] + along[None, box[1]] <= 1
+        section = np.zeros((n_i, n_j), bool)
+        if under.size:
+            section[box] = (labels[box] == np.bincount(under).argmax()) & ellipse
+        else:
+            section[box] = tissue_k[k][box] & ellipse
+        section = _fill_holes(section)
         # dark voxels inside stay (fibre tracts); dark voxels on the surface go (nerves, vessels)
-        mask[:, :, k] = _fill_holes(section & ~dark[:, :, k])
-    return mask, center, half, keep
+        mask_k[k] = _fill_holes(section & ~dark_k[k])
+    return mask_k, center, half, keep
+
+
+def _span(inside: NDArray[np.bool_]) -> slice:
+    """The slice from the first to the last True of a 1D mask (empty when none is True)."""
+    at = np.flatnonzero(inside)
+    return slice(int(at[0]), int(at[-1]) + 1) if at.size else slice(0, 0)
 
 
 def _fill_holes(section: NDArray[np.bool_]) -> NDArray[np.bool_]:

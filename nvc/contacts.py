@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from nvc.morphology import distance_to_mask
+from nvc.morphology import distance_to_mask, mask_box
 from nvc.nerve_geometry import NerveGeometry
 from nvc.segments import Segment
 from nvc.vocabulary import Grade, Side, VesselClass, VesselName
@@ -227,21 +227,32 @@ def measure_contacts(
         contact length (mm), position around the nerve, RAS location (mm).
     """
     sp = np.asarray(spacing, float)
-    edt, nearest = ndimage.distance_transform_edt(~nerve, sampling=sp, return_indices=True)
+    # on the nerve's box (every voxel within reporting distance lies in it; the whole grid
+    # for an empty nerve): indices in the box, ``offset`` to the grid
+    box = (
+        mask_box(nerve, params.report_within_mm + float(sp.max()), sp)
+        if nerve.any()
+        else (slice(None), slice(None), slice(None))
+    )
+    offset = np.array([part.start or 0 for part in box])
+    edt, nearest = ndimage.distance_transform_edt(~nerve[box], sampling=sp, return_indices=True)
     tree = cKDTree(geometry.points_ras)
     # centre-to-centre distance less one voxel = surface-to-surface gap
     gap = np.clip(edt - float(np.mean(sp)), 0.0, None)
     contacts: list[Contact] = []
     for vessel_class, mask in vessels.items():
-        near = mask & (gap <= params.report_within_mm)
+        near = mask[box] & (gap <= params.report_within_mm)
         labels, n = ndimage.label(near, structure=np.ones((3, 3, 3)))
         for lab in range(1, n + 1):
-            vox = np.argwhere(labels == lab)
-            g = gap[tuple(vox.T)]
+            in_box = np.argwhere(labels == lab)
+            g = gap[tuple(in_box.T)]
+            vox = in_box + offset
             world = apply_affine(affine, vox.astype(float))
             axis_mm, axis_ci = tree.query(world)  # each voxel's distance to the nerve's axis
-            best = vox[_deepest(g, axis_mm, geometry.arc_mm[axis_ci], sp)]
-            nerve_vox = np.array([nearest[a][tuple(best)] for a in range(3)], float)
+            deepest = _deepest(g, axis_mm, geometry.arc_mm[axis_ci], sp)
+            best = vox[deepest]
+            nerve_vox = np.array([nearest[a][tuple(in_box[deepest])] for a in range(3)], float)
+            nerve_vox += offset
             nerve_pt = apply_affine(affine, nerve_vox)
             vessel_pt = apply_affine(affine, best.astype(float))
             _, ci = tree.query(nerve_pt)

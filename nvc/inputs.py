@@ -7,7 +7,6 @@ into exit code 4.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -275,12 +274,10 @@ def image_similarity(t2: Volume, mra: Volume, n: int = 40) -> float:
     inside = _inside(mra, at)
     if inside.sum() < 100:
         return 0.0
-    u = ndimage.map_coordinates(
-        np.asarray(t2.array, np.float32), ijk[inside].T, order=1, mode="nearest"
-    )
-    v = ndimage.map_coordinates(
-        np.asarray(mra.array, np.float32), at[inside].T, order=1, mode="nearest"
-    )
+    # interpolated in float64 from the stored values and returned as float32 (the values of a
+    # float32 copy of each image, without the copies)
+    u = ndimage.map_coordinates(t2.array, ijk[inside].T, output=np.float32, order=1, mode="nearest")
+    v = ndimage.map_coordinates(mra.array, at[inside].T, output=np.float32, order=1, mode="nearest")
     if u.std() == 0 or v.std() == 0:
         return 0.0
     return float(np.corrcoef(u, v)[0, 1])
@@ -319,56 +316,46 @@ def structured_blocks(vol: Volume, *, block_mm: float, min_structure: float) -> 
     a = np.asarray(vol.array)
     block = np.maximum(2, np.round(block_mm / vol.spacing).astype(int))
     block = np.minimum(block, a.shape)
-    counts = np.asarray(a.shape) // block
+    (b0, b1, b2), (c0, c1, c2) = block.tolist(), (np.asarray(a.shape) // block).tolist()
+    # a view (c0, b0, c1, b1, c2, b2) of the whole blocks: splitting axes never copies
+    blocks = a[: c0 * b0, : c1 * b1, : c2 * b2].reshape(c0, b0, c1, b1, c2, b2)
+    slab = np.empty((c1, c2, b0, b1, b2), np.float32)  # one slab of blocks, each contiguous
     structured = 0
     values = []
-    for slab in _slabs(a, block, counts):
-        measure = _block_structure(slab, block)
-        keep = measure >= min_structure
+    for i in range(c0):
+        np.copyto(slab, blocks[i].transpose(1, 3, 0, 2, 4), casting="unsafe")
+        keep = _block_structure(slab) >= min_structure
         structured += int(keep.sum())
         if keep.any():
-            blocks = slab.reshape(block[0], counts[1], block[1], counts[2], block[2])
-            chosen = blocks.transpose(1, 3, 0, 2, 4)[keep]
-            values.append(chosen.reshape(-1)[:: max(1, chosen.size // 20_000)])
+            chosen = blocks[i].transpose(1, 3, 0, 2, 4)[keep]
+            values.append(chosen.reshape(-1)[:: max(1, chosen.size // 20_000)].astype(np.float32))
     voxel_mm3 = float(np.prod(vol.spacing))
     sample = np.concatenate(values) if values else np.zeros(0, np.float32)
     return Scene(structured * float(np.prod(block)) * voxel_mm3, sample.astype(np.float32))
 
 
-def _slabs(
-    a: NDArray[np.generic], block: NDArray[np.int_], counts: NDArray[np.int_]
-) -> Iterator[NDArray[np.float32]]:
-    """One slab of blocks along axis 0 at a time (float32, trimmed to whole blocks)."""
-    for i in range(int(counts[0])):
-        yield np.asarray(
-            a[
-                i * block[0] : (i + 1) * block[0],
-                : counts[1] * block[1],
-                : counts[2] * block[2],
-            ],
-            np.float32,
-        )
-
-
-def _block_structure(slab: NDArray[np.float32], block: NDArray[np.int_]) -> NDArray[np.float64]:
-    """Per block of a slab (shape (counts1, counts2)): 1 - mean squared neighbour step / 2 var.
+def _block_structure(slab: NDArray[np.float32]) -> NDArray[np.float64]:
+    """Per block of a slab (shape (c1, c2, b0, b1, b2)): 1 - mean squared neighbour step / 2 var.
 
     About 0 for white noise (a step has twice the variance), near 1 for smooth
-    anatomy; 0 for constant blocks (a zero background is no structure).
+    anatomy; 0 for constant blocks (a zero background is no structure). Each
+    block is contiguous, its sums of squares are taken in float64 without a
+    float64 copy of the slab (``einsum``); ``slab`` is centred in place.
     """
-    c1, c2 = slab.shape[1] // block[1], slab.shape[2] // block[2]
-    blocks = slab.reshape(block[0], c1, block[1], c2, block[2])
-    blocks = blocks - blocks.mean(axis=(0, 2, 4), keepdims=True)
-    var = np.mean(np.square(blocks, dtype=np.float64), axis=(0, 2, 4))
+    c1, c2 = slab.shape[:2]
+    slab -= slab.mean(axis=(2, 3, 4), keepdims=True)
+    flat = slab.reshape(c1 * c2, -1)
+    var = np.einsum("ij,ij->i", flat, flat, dtype=np.float64) / flat.shape[1]
     steps = np.zeros_like(var)
-    axes = [axis for axis in (0, 2, 4) if blocks.shape[axis] > 1]
+    axes = [axis for axis in (2, 3, 4) if slab.shape[axis] > 1]
     for axis in axes:
-        steps += np.mean(np.square(np.diff(blocks, axis=axis), dtype=np.float64), axis=(0, 2, 4))
+        step = np.diff(slab, axis=axis).reshape(c1 * c2, -1)
+        steps += np.einsum("ij,ij->i", step, step, dtype=np.float64) / step.shape[1]
     steps /= max(len(axes), 1)
     out = np.zeros_like(var)
     varying = var > 0
     out[varying] = 1.0 - steps[varying] / (2.0 * var[varying])
-    return out
+    return out.reshape(c1, c2)
 
 
 def bright_fraction(values: NDArray[np.float32], of_peak: float) -> float:

@@ -92,6 +92,43 @@ def signed_distance(mask: NDArray[np.bool_], spacing: NDArray[np.float64]) -> ND
     return np.ascontiguousarray(sitk.GetArrayFromImage(signed).T.astype(np.float32))
 
 
+def mask_box(
+    mask: NDArray[np.bool_], margin_mm: float, spacing: NDArray[np.float64]
+) -> tuple[slice, slice, slice]:
+    """Index box of the True voxels of ``mask`` widened by ``margin_mm`` (clipped to the array).
+
+    Every voxel within ``margin_mm`` of a mask voxel lies in the box, so a
+    distance to the mask that matters only up to ``margin_mm`` can be
+    computed on the box alone.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (I, J, K)
+        Not empty.
+    margin_mm : float
+    spacing : ndarray, shape (3,)
+        Voxel size along i, j, k in mm.
+
+    Returns
+    -------
+    tuple of three slices
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.zeros((10, 10, 10), bool)
+    >>> mask[5, 5, 5] = True
+    >>> mask_box(mask, 1.0, np.array([0.5, 0.5, 1.0]))
+    (slice(3, 8, None), slice(3, 8, None), slice(4, 7, None))
+    """
+    idx = np.argwhere(mask)
+    m = np.ceil(margin_mm / np.asarray(spacing, float)).astype(int)
+    lo = np.maximum(idx.min(axis=0) - m, 0)
+    hi = np.minimum(idx.max(axis=0) + m + 1, mask.shape)
+    i, j, k = (slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+    return i, j, k
+
+
 def dilate_ellipsoid(
     mask: NDArray[np.bool_], radius_mm: float, spacing: NDArray[np.float64]
 ) -> NDArray[np.bool_]:
@@ -167,11 +204,22 @@ def _within_ellipsoid(
     ``w = m / r ** 2``. The exact distance transform with voxel size
     ``sqrt(w)`` gives ``sqrt(sum(w * g ** 2))`` to the nearest feature, a whole
     number under the root: compared with ``m + 0.5`` it decides exactly.
+    ITK's signed Maurer transform (exact, on all threads) gives the squared
+    distance, a whole number stored in float32 (exact below 2**24, far above
+    any ``m``; about twice as fast as ``scipy.ndimage.distance_transform_edt``).
     """
     if not features.any():
         return np.zeros(features.shape, bool)
+    if features.all():
+        return np.ones(features.shape, bool)
     r2 = [int(r) ** 2 for r in _radii(radius_mm, spacing)]
     m = int(np.lcm.reduce(r2))
     weights = np.sqrt([m // v for v in r2])
-    dist = ndimage.distance_transform_edt(~features, sampling=weights)
-    return np.asarray(dist * dist < m + 0.5)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(features.T).view(np.uint8))
+    image.SetSpacing([float(w) for w in weights])
+    # squared distances, negative inside the features: all of them are within
+    squared = sitk.SignedMaurerDistanceMap(
+        image, insideIsPositive=False, squaredDistance=True, useImageSpacing=True
+    )
+    values = sitk.GetArrayViewFromImage(squared).T  # ITK arrays are (k, j, i)
+    return np.ascontiguousarray(values < m + 0.5)

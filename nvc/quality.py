@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from nvc.brainstem import Brainstem
 from nvc.intensity import T2Levels, tube_darkness
-from nvc.morphology import distance_to_mask
+from nvc.morphology import distance_to_mask, mask_box
 from nvc.nerve_geometry import NerveGeometry
 
 
@@ -253,10 +253,10 @@ def unlabelled_tof_check(
     spacing : ndarray, shape (3,)
         Voxel size (mm).
     """
-    if not nerve_mask.any():
-        near = np.zeros_like(nerve_mask)
-    else:
-        near = distance_to_mask(nerve_mask, spacing) <= params.tof_near_mm
+    near = np.zeros_like(nerve_mask)
+    if nerve_mask.any():  # the distance on the nerve's box: nothing beyond it is that near
+        box = mask_box(nerve_mask, params.tof_near_mm + float(np.max(spacing)), spacing)
+        near[box] = distance_to_mask(nerve_mask[box], spacing) <= params.tof_near_mm
     volume = float(np.count_nonzero(near & tof_bright & ~vessels)) * float(np.prod(spacing))
     return Check(
         name="unlabelled_tof_near_nerve",
@@ -442,10 +442,12 @@ def vessel_void_agreement(
         core = arteries
     if not core.any():
         return 0.0
-    dark = tube_darkness(
-        np.asarray(norm, np.float32), levels, spacing, radius_mm=params.void_radius_mm
-    )
-    return float(np.mean(dark[core] >= params.void_darkness))
+    # the closing (a dilation then an erosion by a box of half-width ``void_radius_mm``) reads
+    # at most twice that around a core voxel: on the cores' box widened by it, the same values
+    r = params.void_radius_mm
+    box = mask_box(core, 2.0 * r + 2.0 * float(np.max(spacing)), spacing)
+    dark = tube_darkness(np.asarray(norm[box], np.float32), levels, spacing, radius_mm=r)
+    return float(np.mean(dark[core[box]] >= params.void_darkness))
 
 
 def trace_quality(path_cost: float, *, light_cost: float, floor: float) -> float:

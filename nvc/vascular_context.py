@@ -27,6 +27,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from nvc.contacts import Contact
+from nvc.morphology import mask_box
 from nvc.nerve_geometry import NerveGeometry
 from nvc.segments import Segment
 from nvc.vessel_names import ArteryTree, NamingParams
@@ -203,7 +204,7 @@ def nearest_arteries(
     sp = np.asarray(spacing, float)
     if not nerve.any() or not arteries.any():
         return ()
-    box = _box(nerve, params.search_mm + float(sp.max()), sp)
+    box = mask_box(nerve, params.search_mm + float(sp.max()), sp)
     offset = np.array([s.start for s in box])
     edt, nearest = ndimage.distance_transform_edt(~nerve[box], sampling=sp, return_indices=True)
     gap = np.clip(edt - float(np.mean(sp)), 0.0, None)
@@ -370,14 +371,6 @@ def _segment_name(segment: str) -> str:
         "TZ": "transition zone",
         "cisternal": "cisternal segment",
     }.get(segment, segment)
-
-
-def _box(mask: NDArray[np.bool_], margin_mm: float, sp: NDArray[np.float64]) -> tuple[slice, ...]:
-    idx = np.argwhere(mask)
-    m = np.ceil(margin_mm / sp).astype(int)
-    lo = np.maximum(idx.min(axis=0) - m, 0)
-    hi = np.minimum(idx.max(axis=0) + m + 1, mask.shape)
-    return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
 
 
 def _rounded(p: NDArray[np.float64]) -> tuple[float, float, float]:

@@ -228,24 +228,30 @@ def _hysteresis(image: NDArray[np.float32], low: float, high: float) -> NDArray[
     Voxels above ``low`` whose face-connected piece holds a voxel above ``high``.
     """
     low = min(low, high)
-    labels, n = ndimage.label(image > low)
+    above = image > low
+    labels, n = ndimage.label(above)
     seeded = np.bincount(labels[image > high], minlength=n + 1) > 0
-    return seeded[labels]
-
-
-def _counts(labels: NDArray[np.integer], n: int) -> NDArray[np.int64]:
-    """Number of voxels of each label 1..n, shape (n,)."""
-    return np.bincount(labels.ravel(), minlength=n + 1)[1 : n + 1]
+    out = np.zeros(image.shape, bool)
+    out[above] = seeded[labels[above]]  # only the labelled voxels are looked up
+    return out
 
 
 def _drop_small(
     mask: NDArray[np.bool_], spacing: NDArray[np.float64], min_mm3: float
 ) -> NDArray[np.bool_]:
+    """``mask`` without its face-connected pieces smaller than ``min_mm3``.
+
+    Pieces are counted and kept from the labels of the mask's own voxels (not
+    the whole grid's).
+    """
     labels, n = ndimage.label(mask)
     if n == 0:
         return mask
     voxel = float(np.prod(spacing))
-    sizes = _counts(labels, n) * voxel
+    pieces = labels[mask]
+    sizes = np.bincount(pieces, minlength=n + 1)[1 : n + 1] * voxel  # voxels of labels 1..n
     keep = np.zeros(n + 1, bool)
     keep[1:] = sizes >= min_mm3
-    return keep[labels]
+    out = np.zeros(mask.shape, bool)
+    out[mask] = keep[pieces]
+    return out

@@ -119,14 +119,16 @@ def run_case(
     )
     traces: dict[Side, NerveTrace] = {"left": left, "right": right}
     arteries = arteries_full[region.box]
-    veins = _veins(region, tof, arteries, traces, config)
     report("contacts", 0.75)
-    labels = _label_map(t2, t2c, region, traces, arteries, veins, arteries_full)
-    distance_map, bs_distance, tree = side_by_side(
-        partial(nerve_distance_map, labels.array == Label.CN7, t2.spacing),
+    # the veins beside the maps that do not need them (CN VII's voxels do not: no vein is
+    # drawn over a nerve)
+    veins, distance_map, bs_distance, tree = side_by_side(
+        partial(_veins, region, tof, arteries, traces, config),
+        partial(nerve_distance_map, _cn7_on_t2(t2, t2c, region, traces, arteries), t2.spacing),
         partial(_brainstem_distance, region, config),
         partial(_artery_tree, region, arteries, config),
     )
+    labels = _label_map(t2, t2c, region, traces, arteries, veins, arteries_full)
     anatomy = _case_anatomy(region, tof, arteries, veins, bs_distance, tree, config)
     quality = _registration_quality(reg, region, arteries, config)
     sides = _analyse_sides(traces, anatomy, region, quality, symptomatic_side, t2, config)
@@ -291,6 +293,23 @@ def _label_map(
     full[arteries_full] = Label.ARTERY
     full[region.box] = in_region
     return reorient_like(t2c.with_array(full), t2)
+
+
+def _cn7_on_t2(
+    t2: Volume,
+    t2c: Volume,
+    region: _Region,
+    traces: dict[Side, NerveTrace],
+    arteries: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """The label map's CN VII voxels on the T2's grid (``_label_map``), without the veins.
+
+    In the label map only an artery is drawn over a nerve (``nvc.labels.PRECEDENCE``),
+    and nothing outside the region is CN VII.
+    """
+    full = np.zeros(t2c.shape, bool)
+    full[region.box] = np.logical_or.reduce([t.cn7 for t in traces.values()]) & ~arteries
+    return reorient_like(t2c.with_array(full), t2).array
 
 
 def _brainstem_distance(region: _Region, config: PipelineConfig) -> NDArray[np.float32]:

@@ -2,8 +2,8 @@
 
 numpy, scipy and ITK release the GIL in their array work, so stages that do
 not need each other's results (the brainstem while ITK registers, the two
-nerve sides and the arteries) take about the time of the longest. The stages
-themselves know nothing of it.
+nerve sides and the arteries, the veins and the distance maps) take about the
+time of the longest. The stages themselves know nothing of it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, TypeVar, overload
 A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
+D = TypeVar("D")
 
 
 def _nothing(index: int) -> None:
@@ -34,6 +35,16 @@ def side_by_side(
     *,
     collected: Callable[[int], None] = ...,
 ) -> tuple[A, B, C]: ...
+@overload
+def side_by_side(
+    a: Callable[[], A],
+    b: Callable[[], B],
+    c: Callable[[], C],
+    d: Callable[[], D],
+    /,
+    *,
+    collected: Callable[[int], None] = ...,
+) -> tuple[A, B, C, D]: ...
 def side_by_side(
     *jobs: Callable[[], Any], collected: Callable[[int], None] = _nothing
 ) -> tuple[Any, ...]:

@@ -43,6 +43,11 @@ def path_costs(
     ``height`` is each voxel's height (mm) above the pontomedullary junction
     along the brainstem's axis.
     """
+    # what both cost maps share, computed once
+    shared = {
+        "d_csf": ndimage.distance_transform_edt(~csf, sampling=sp),
+        "bulky_bone": ndimage.binary_opening(bone, iterations=2),
+    }
     # off the brainstem surface the paths avoid its interior; along it (attached segment) not
     surface_cost = cost_per_mm(
         tube_darkness(sub, levels, sp, radius_mm=None),
@@ -52,10 +57,11 @@ def path_costs(
         sp,
         params,
         tof_bar=params.tof_bright_fraction,
+        **shared,
     )
     tube_dark = tube_darkness(sub, levels, sp, radius_mm=params.tube_radius_mm)
     tube_cost = cost_per_mm(
-        tube_dark, csf, bone, art_sub, sp, params, tof_bar=params.tof_bar_fraction
+        tube_dark, csf, bone, art_sub, sp, params, tof_bar=params.tof_bar_fraction, **shared
     )
     free_cost = tube_cost + params.cost_brainstem_interior * ndimage.binary_erosion(
         bs_sub, iterations=1
@@ -66,17 +72,33 @@ def path_costs(
     return PathCosts(surface_cost, tube_dark, free_cost, cost)
 
 
-def cost_per_mm(dark, csf, bone, art_sub, sp, params: NerveParams, *, tof_bar: float):
+def cost_per_mm(
+    dark,
+    csf,
+    bone,
+    art_sub,
+    sp,
+    params: NerveParams,
+    *,
+    tof_bar: float,
+    d_csf=None,
+    bulky_bone=None,
+):
     """Cost per mm: cheap on dark voxels (``tube_darkness``); dear far from CSF, bone, arteries.
 
     The weights are ``NerveParams.cost_*``; TOF signal costs from ``tof_bar``
     (fraction of the way from tissue to the brightest arteries) upward.
+    ``d_csf`` (the distance, mm, to ``csf``) and ``bulky_bone`` (``bone``
+    opened twice) are computed when not given.
     """
     p = params
-    d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
+    if d_csf is None:
+        d_csf = ndimage.distance_transform_edt(~csf, sampling=sp)
+    if bulky_bone is None:
+        bulky_bone = ndimage.binary_opening(bone, iterations=2)
     cost = p.cost_floor + p.cost_light * (1.0 - dark) ** 3
     cost = cost + p.cost_off_csf_per_mm * np.clip(d_csf - 1.0, 0.0, None)
-    cost += p.cost_bulky_bone * ndimage.binary_opening(bone, iterations=2)
+    cost += p.cost_bulky_bone * bulky_bone
     cost += p.cost_bone * bone  # thin bone and flow voids are darker than any nerve
     if art_sub is not None:
         # TOF-bright voxels are arteries (dark on T2 like nerves): bar them, softly at the walls

@@ -91,11 +91,10 @@ def trace_nerves(
             side, False, reason, np.zeros((0, 3)), 0, None, empty, empty, np.inf, False
         )
 
-    smooth = ndimage.gaussian_filter(norm, 0.5)
     box = cpa_box(norm.shape, sp, brainstem, sign, params)
     if box is None:
         return fail(f"the {side} cerebellopontine angle lies outside the image")
-    sub = smooth[box]
+    sub = _smoothed_box(norm, box, sigma=0.5)
     bs_sub = brainstem.mask[box]
     art_sub = None if tof_relative is None else np.asarray(tof_relative[box], np.float32)
     csf = sub > levels.csf_threshold
@@ -162,3 +161,21 @@ def trace_nerves(
         separated=pair.separated,
         attached_from_anatomy=from_anatomy,
     )
+
+
+def _smoothed_box(norm, box, *, sigma: float):
+    """``ndimage.gaussian_filter(norm, sigma)[box]``, filtering only the box and the kernel's reach.
+
+    The kernel reaches ``int(4 sigma + 0.5)`` voxels (scipy's truncation); the
+    box widened by one voxel more (clipped to the array, whose edges keep their
+    reflection) gives the same values inside it.
+    """
+    reach = int(4.0 * sigma + 0.5) + 1
+    wide = tuple(
+        slice(max(b.start - reach, 0), min(b.stop + reach, n))
+        for b, n in zip(box, norm.shape, strict=True)
+    )
+    inner = tuple(
+        slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, wide, strict=True)
+    )
+    return ndimage.gaussian_filter(norm[wide], sigma)[inner]
