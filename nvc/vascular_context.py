@@ -425,7 +425,7 @@ def _origin(
     if not np.isfinite(reach).any():
         return "not traced", ""
     join = int(np.argmin(reach))
-    lateral_mm = (float(tree.points[join, 0]) - tree.midline_i) * float(sp[0])
+    lateral_mm = float(tree.frame_mm(np.array([join]))[0][0])
     if abs(lateral_mm) <= naming.midline_mm:
         return "BA", ""
     # closest-canonical grid: i grows toward the patient's right

@@ -89,6 +89,27 @@ class ArteryTree:
     spacing: NDArray[np.float64]
     midline_i: float
     pmj_k: float
+    axis: NDArray[np.float64] | None = None  # the brainstem's axis (unit, mm along i, j, k, up)
+    pmj_j: float = 0.0
+
+    def frame_mm(self, idx: NDArray[np.int_]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Lateral offset and height (mm) of skeleton points ``idx`` in the brainstem's frame.
+
+        Height runs along the brainstem's axis from the pontomedullary junction
+        (grid axis k when the tree has no axis), the lateral offset across it
+        from the midline (positive toward grid axis i, the patient's right on a
+        closest-canonical grid): a head rolled or pitched in the scanner tilts
+        the arteries with the brainstem, and measured along the grid's axes a
+        basilar artery would read as lateral and a branch's origin as higher or
+        lower than it is.
+        """
+        up = np.array([0.0, 0.0, 1.0]) if self.axis is None else np.asarray(self.axis, float)
+        up = up / np.linalg.norm(up)
+        across = np.array([1.0, 0.0, 0.0]) - up[0] * up
+        across /= np.linalg.norm(across)
+        origin = np.array([self.midline_i, self.pmj_j, self.pmj_k])
+        rel = (self.points[np.atleast_1d(idx)] - origin) * self.spacing
+        return rel @ across, rel @ up
 
 
 def artery_tree(
@@ -97,6 +118,8 @@ def artery_tree(
     *,
     midline_i: float,
     pmj_k: float,
+    axis: NDArray[np.float64] | None = None,
+    pmj_j: float = 0.0,
     params: NamingParams = NamingParams(),
 ) -> ArteryTree:
     """Skeletonise the artery mask and link its points into a walkable graph.
@@ -109,6 +132,12 @@ def artery_tree(
         Voxel size (mm) along i, j, k.
     midline_i, pmj_k : float
         Midline (index along i) and pontomedullary junction (index along k).
+    axis : ndarray, shape (3,), optional
+        The brainstem's axis (``nvc.brainstem.Brainstem.axis``): heights and
+        lateral offsets are taken in its frame (``ArteryTree.frame_mm``).
+        Default: the grid's axis k.
+    pmj_j : float
+        The junction's index along j (its height is read along a tilted axis).
 
     Returns
     -------
@@ -139,7 +168,9 @@ def artery_tree(
         cols.append(j[has])
         weights.append(np.full(int(has.sum()), float(np.linalg.norm(off * sp))))
     if not len(points):
-        return ArteryTree(points, radius, sparse.csr_matrix((0, 0)), sp, midline_i, pmj_k)
+        return ArteryTree(
+            points, radius, sparse.csr_matrix((0, 0)), sp, midline_i, pmj_k, axis, pmj_j
+        )
     rows_a, cols_a, weights_a = (np.concatenate(v) for v in (rows, cols, weights))
     degree = np.bincount(rows_a, minlength=len(points))
     bridges = _bridges(points, radius, degree, (rows_a, cols_a, weights_a), sp, params)
@@ -158,7 +189,7 @@ def artery_tree(
     cols_a = np.concatenate([cols_a, bridges[1], bridges[0]])
     weights_a = np.concatenate([weights_a, bridges[2], bridges[2]])
     graph = sparse.csr_matrix((weights_a, (rows_a, cols_a)), shape=(len(points), len(points)))
-    return ArteryTree(points, radius, graph, sp, midline_i, pmj_k)
+    return ArteryTree(points, radius, graph, sp, midline_i, pmj_k, axis, pmj_j)
 
 
 def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
@@ -340,12 +371,12 @@ def name_artery(
         return name  # the trunk itself, thinned where the segmentation meets the nerve
     if name == "VA":
         return "PICA"
-    height = (tree.points[join, 2] - tree.pmj_k) * sp[2]
+    height = float(tree.frame_mm(np.array([join]))[1][0])
     return "SCA" if height >= params.sca_above_pmj_mm else "AICA"
 
 
 def _trunk_name(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) -> VesselName:
-    lateral = np.abs(tree.points[idx, 0] - tree.midline_i) * tree.spacing[0]
+    lateral = np.abs(tree.frame_mm(idx)[0])
     return "BA" if float(np.median(lateral)) <= params.midline_mm else "VA"
 
 
@@ -357,5 +388,5 @@ def _by_height(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) ->
     beside the medulla; AICA comes laterally from the basilar artery at the
     level of the lower pons.
     """
-    lowest = (float(np.min(tree.points[idx, 2])) - tree.pmj_k) * tree.spacing[2]
+    lowest = float(np.min(tree.frame_mm(idx)[1]))
     return "PICA" if lowest <= -params.pica_below_pmj_mm else "AICA"

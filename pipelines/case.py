@@ -325,7 +325,13 @@ def _artery_tree(
     """The region's arteries as a skeleton graph (``nvc.vessel_names.artery_tree``)."""
     bs = region.brainstem
     return artery_tree(
-        arteries, region.spacing, midline_i=bs.midline_i, pmj_k=bs.pmj_k, params=config.naming
+        arteries,
+        region.spacing,
+        midline_i=bs.midline_i,
+        pmj_k=bs.pmj_k,
+        axis=bs.axis,
+        pmj_j=float(bs.pmj_index[1]),
+        params=config.naming,
     )
 
 

@@ -278,6 +278,8 @@ def _artery_tree(arteries: NDArray[np.bool_], ctx: ReviewContext) -> ArteryTree:
         ctx.spacing,
         midline_i=ctx.brainstem.midline_i - float(lo[0]),
         pmj_k=ctx.brainstem.pmj_k - float(lo[2]),
+        axis=ctx.brainstem.axis,
+        pmj_j=float(ctx.brainstem.pmj_index[1]) - float(lo[1]),
         params=ctx.config.naming,
     )
     return replace(
@@ -285,6 +287,7 @@ def _artery_tree(arteries: NDArray[np.bool_], ctx: ReviewContext) -> ArteryTree:
         points=tree.points + lo,
         midline_i=tree.midline_i + float(lo[0]),
         pmj_k=tree.pmj_k + float(lo[2]),
+        pmj_j=tree.pmj_j + float(lo[1]),
     )
 
 

@@ -123,3 +123,46 @@ def test_an_aica_crossing_a_pica_keeps_its_name_beyond_the_crossing():
     assert _name(parts, "AICA", 0.4) == "AICA"
     assert _name(parts, "PICA", 0.65) == "PICA"
     assert _name(parts, "AICA", 0.9, NamingParams(turn_mm=0.0)) == "PICA"
+
+
+def _rolled(parts, degrees: float):
+    """The whole drawing turned about the AP axis through the junction (a head rolled)."""
+    a = np.radians(degrees)
+    rot = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
+    centre = np.array([MID_X, 45.0, PMJ_Z])
+    return {k: ((c - centre) @ rot.T + centre, r) for k, (c, r) in parts.items()}, rot
+
+
+@pytest.mark.parametrize("degrees", [-15.0, 15.0])
+def test_names_in_the_brainstem_frame_of_a_rolled_head(degrees):
+    """Rolled 15 degrees, the upper basilar artery lies 7-9 mm off the grid's midline.
+
+    Measured across the grid's axis i it would read as a vertebral artery; in the
+    brainstem's frame (its axis turned with the head) it is the basilar artery,
+    and the AICA joining it is named by its height along that axis.
+    """
+    parts, rot = _rolled(_tree_parts(), degrees)
+    mask = _draw(parts)
+    up = rot @ np.array([0.0, 0.0, 1.0])
+    tree = artery_tree(
+        mask,
+        SPACING,
+        midline_i=MID_X / SPACING[0],
+        pmj_k=PMJ_Z / SPACING[2],
+        axis=up,
+        pmj_j=45.0 / SPACING[1],
+    )
+    grid = np.argwhere(mask)
+
+    def probe(which: str, at: float) -> np.ndarray:
+        curve, radius = parts[which]
+        centre = curve[int(at * (len(curve) - 1))]
+        return grid[np.linalg.norm(grid * SPACING - centre, axis=1) <= radius + 1.0]
+
+    top = probe("BA", 0.95)
+    assert np.abs(top[:, 0] * SPACING[0] - MID_X).min() > 5.0  # off the grid's midline
+    assert name_artery(tree, top) == "BA"
+    assert name_artery(tree, probe("AICA", 0.8)) == "AICA"
+    # the same tree without the axis: the grid's frame calls the upper basilar artery VA
+    flat = artery_tree(mask, SPACING, midline_i=MID_X / SPACING[0], pmj_k=PMJ_Z / SPACING[2])
+    assert name_artery(flat, top) == "VA"
