@@ -45,6 +45,8 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from scipy.spatial.transform import Rotation
 
+from nvc.phantom.render import rician
+
 FWHM_PER_SIGMA = 2.3548
 
 
@@ -132,15 +134,6 @@ def resample(
     old_ijk = np.linalg.solve(img.affine[:3, :3], world_old - img.affine[:3, 3:4])
     out = ndimage.map_coordinates(data, old_ijk, order=1, mode="constant", cval=0.0)
     return out.reshape(shape), affine
-
-
-def rician(
-    data: NDArray[np.float64], sigma: float, rng: np.random.Generator
-) -> NDArray[np.float64]:
-    """Magnitude of the signal plus complex Gaussian noise of standard deviation ``sigma``."""
-    re = data + rng.normal(0.0, sigma, data.shape)
-    im = rng.normal(0.0, sigma, data.shape)
-    return np.sqrt(re * re + im * im)
 
 
 def background_sigma(data: NDArray[np.float64]) -> float:

@@ -85,6 +85,17 @@ class Brainstem:
         return int(np.clip(round(float(self.pmj_index[2])), 0, self.mask.shape[-1] - 1))
 
 
+def lateral_direction(up: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The brainstem frame's lateral direction: grid axis i made perpendicular to ``up``.
+
+    ``up`` is the brainstem's axis (unit, mm along i, j, k; ``Brainstem.axis``).
+    Returns a unit vector, toward the patient's right on a closest-canonical grid.
+    Heights in the brainstem's frame run along ``up``, lateral offsets along this.
+    """
+    across = np.array([1.0, 0.0, 0.0]) - up[0] * up
+    return across / max(float(np.linalg.norm(across)), 1e-9)
+
+
 def mirror_symmetry(norm: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Left-right mirror symmetry of the image about every plane i = c (half-voxel steps).
 
@@ -185,10 +196,9 @@ def segment_brainstem(
         slope, intercept = np.polyfit(ks, cx, 1)
         axis_i = intercept + slope * np.arange(n_k)
     mask = np.ascontiguousarray(np.moveaxis(mask_k, 0, 2))
-    # the midline where the brainstem is (the fitted axis extrapolated far above or below
-    # it says nothing of the midline)
-    levels_in = np.flatnonzero(mask_k.any(axis=(1, 2)))
-    mid = float(np.median(axis_i[levels_in])) if levels_in.size else float(np.median(axis_i))
+    # the midline where the brainstem is, its levels ``ks`` (the fitted axis extrapolated
+    # far above or below it says nothing of the midline)
+    mid = float(np.median(axis_i[ks])) if ks.size else float(np.median(axis_i))
     # opening and largest piece on the mask's bounding box plus a voxel (the same voxels)
     box = _bounding_box(mask, margin=1)
     opened = ndimage.binary_opening(mask[box], iterations=1)

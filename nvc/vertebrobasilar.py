@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from nvc.brainstem import lateral_direction
 from nvc.vessel_names import ArteryTree, NamingParams
 from nvc.volume import apply_affine
 
@@ -165,8 +166,7 @@ def vertebrobasilar(
     # the brainstem's frame: up along its axis, lateral (toward the patient's right) across it
     up = np.array([0.0, 0.0, 1.0]) if axis is None else np.asarray(axis, float)
     up = up / max(float(np.linalg.norm(up)), 1e-9)
-    across = np.array([1.0, 0.0, 0.0]) - up[0] * up
-    across /= max(float(np.linalg.norm(across)), 1e-9)
+    across = lateral_direction(up)
     origin = (
         np.array([tree.midline_i, 0.0, float(tree.pmj_k)])
         if origin_index is None

@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from skimage.morphology import skeletonize
 
+from nvc.brainstem import lateral_direction
 from nvc.vocabulary import VesselName
 
 
@@ -105,8 +106,7 @@ class ArteryTree:
         """
         up = np.array([0.0, 0.0, 1.0]) if self.axis is None else np.asarray(self.axis, float)
         up = up / np.linalg.norm(up)
-        across = np.array([1.0, 0.0, 0.0]) - up[0] * up
-        across /= np.linalg.norm(across)
+        across = lateral_direction(up)
         origin = np.array([self.midline_i, self.pmj_j, self.pmj_k])
         rel = (self.points[np.atleast_1d(idx)] - origin) * self.spacing
         return rel @ across, rel @ up

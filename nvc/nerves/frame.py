@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from nvc.brainstem import Brainstem
+from nvc.brainstem import Brainstem, lateral_direction
 from nvc.nerves.params import NerveParams
 
 
@@ -38,8 +38,7 @@ def brainstem_frame(bs: Brainstem, sp, shape, offset, sign: float):
     ``offset`` is the box's first voxel. Returns two arrays of shape ``shape``.
     """
     up = np.asarray(bs.axis, float)
-    across = np.array([1.0, 0.0, 0.0]) - up[0] * up
-    across /= np.linalg.norm(across)
+    across = lateral_direction(up)
     x, y, z = (
         (np.arange(n) + o - c) * s
         for n, o, c, s in zip(shape, offset, bs.pmj_index, sp, strict=True)

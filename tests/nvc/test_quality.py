@@ -147,6 +147,11 @@ def test_cn8_not_traced_apart_needs_review():
     assert not failed.passed and "CN VIII" in failed.reason
 
 
+LEVELS = T2Levels(
+    tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.26, bone_threshold=0.1
+)
+
+
 def _brainstem(mask: np.ndarray, center_j: float = 10.0) -> Brainstem:
     k = mask.shape[2]
     return Brainstem(
@@ -161,29 +166,23 @@ def _brainstem(mask: np.ndarray, center_j: float = 10.0) -> Brainstem:
 
 def test_the_brainstem_position_is_checked_in_front_of_the_mask_at_the_junction():
     sp = np.array([0.5, 0.5, 0.5])
-    levels = T2Levels(
-        tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.26, bone_threshold=0.1
-    )
     # tissue (the brainstem) up to j = 19, then 5 mm of CSF and 10 mm of bone
     norm = _column_scene([(1.0, 10), (0.05, 20)])
     mask = np.zeros(norm.shape, bool)
     mask[:, 5:20, :] = True
-    check = brainstem_position_check(norm, levels, _brainstem(mask), sp)
+    check = brainstem_position_check(norm, LEVELS, _brainstem(mask), sp)
     assert check.name == "brainstem_behind_clivus" and check.passed
     assert str(check.value).startswith("cistern at 0 mm")  # measured from the mask's front
     # a mask reaching into the bone (taken for brainstem): no cistern in front of it
     into_bone = np.zeros(norm.shape, bool)
     into_bone[:, 5:35, :] = True
-    assert not brainstem_position_check(norm, levels, _brainstem(into_bone), sp).passed
+    assert not brainstem_position_check(norm, LEVELS, _brainstem(into_bone), sp).passed
 
 
 def test_a_midline_column_missing_the_mask_is_checked_from_the_levels_centre():
     sp = np.array([0.5, 0.5, 0.5])
-    levels = T2Levels(
-        tissue=0.4, dark=0.2, csf_threshold=0.7, tissue_threshold=0.26, bone_threshold=0.1
-    )
     norm = _column_scene([(1.0, 10), (0.05, 20)])
     off_midline = np.zeros(norm.shape, bool)
     off_midline[0, 5:20, :] = True  # the column i = 2 holds none of it
-    assert brainstem_position_check(norm, levels, _brainstem(off_midline, 20.0), sp).passed
-    assert not brainstem_position_check(norm, levels, _brainstem(off_midline, 35.0), sp).passed
+    assert brainstem_position_check(norm, LEVELS, _brainstem(off_midline, 20.0), sp).passed
+    assert not brainstem_position_check(norm, LEVELS, _brainstem(off_midline, 35.0), sp).passed
