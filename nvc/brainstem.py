@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
+from scipy import ndimage, stats
 
 from nvc.intensity import T2Levels
 
@@ -39,6 +39,12 @@ class BrainstemParams:
         Voxels darker than this fraction of the tissue level are bone or air.
     symmetry_weight_mm : float
         Weight (mm of column length) of the mirror symmetry about a candidate midline.
+    dorsal_bend_mm : float
+        The brainstem's dorsal surface on the midline (the dorsal medulla and
+        the floor of the fourth ventricle, the rhomboid fossa) is close to a
+        straight line along the brainstem; tissue more than this behind that
+        line at a level is cerebellum (tonsils, vermis) fused to it where the
+        CSF between them is not resolved, and is cut.
     """
 
     midline_band_mm: float = 2.0
@@ -49,6 +55,7 @@ class BrainstemParams:
     smoothing_voxels: float = 0.6
     floor_fraction: float = 0.35
     symmetry_weight_mm: float = 40.0
+    dorsal_bend_mm: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -253,6 +260,7 @@ def _trace(
         center[inside] = np.interp(inside, ks, center[ks])
         half[inside] = np.interp(inside, ks, half[ks])
         keep[inside] = True
+    center, half = _trim_fused_back(center, half, sp, params)
     mask_k = np.zeros((n_k, n_i, n_j), bool)
     jj = np.arange(n_j) * sp[1]
     for k in map(int, np.flatnonzero(keep)):
@@ -278,6 +286,41 @@ def _trace(
         # dark voxels inside stay (fibre tracts); dark voxels on the surface go (nerves, vessels)
         mask_k[k] = _fill_holes(section & ~dark_k[k])
     return mask_k, center, half, keep
+
+
+def _trim_fused_back(
+    center: NDArray[np.float64],
+    half: NDArray[np.float64],
+    sp: NDArray[np.float64],
+    params: BrainstemParams,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The column with its levels fused to the cerebellum behind cut back to its dorsal surface.
+
+    ``center`` (j index) and ``half`` (AP half-length, mm) per level, NaN where
+    absent. The column's posterior ends are fitted by a straight line along
+    the levels with the repeated-median estimator (Siegel: it ignores up to
+    half of the levels, however far off, where a least-squares or Theil-Sen
+    line would follow a run of fused levels), and a level whose posterior end
+    lies more than ``dorsal_bend_mm`` behind the line is cut to the line; its
+    anterior end stays. Tracking from below cannot see such a fusion where it
+    starts at the lowest levels (the column is fused from its first level up,
+    at the foramen magnum, where the tonsils lie against the medulla).
+    """
+    ks = np.flatnonzero(~np.isnan(center))
+    if ks.size < 5:
+        return center, half
+    front = center[ks] * sp[1] + half[ks]  # mm along j
+    back = center[ks] * sp[1] - half[ks]
+    slope, intercept = stats.siegelslopes(back, ks * sp[2])
+    line = intercept + slope * ks * sp[2]
+    cut = back < line - params.dorsal_bend_mm
+    if not cut.any():
+        return center, half
+    back = np.where(cut, np.minimum(line, front - params.min_run_mm), back)
+    center, half = center.copy(), half.copy()
+    center[ks] = 0.5 * (front + back) / sp[1]
+    half[ks] = 0.5 * (front - back)
+    return center, half
 
 
 def _span(inside: NDArray[np.bool_]) -> slice:

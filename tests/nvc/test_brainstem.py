@@ -9,6 +9,7 @@ from nvc.brainstem import (
     BrainstemParams,
     _pontomedullary_junction,
     _track_from_below,
+    _trim_fused_back,
     segment_brainstem,
 )
 from nvc.intensity import normalize_t2
@@ -145,3 +146,24 @@ def test_tonsils_fused_behind_the_medulla_are_cut():
     tonsils = [(40, 81)] * 6  # 21 mm: fused behind, yet within a brainstem's length
     _, half = _column(medulla + tonsils)
     assert np.allclose(_depth(half[6:]), 21)
+
+
+def test_cerebellum_fused_from_the_lowest_level_up_is_cut_to_the_dorsal_surface():
+    """Tracking from below cannot see a fusion present from its first level: the back line can.
+
+    The medulla's back drifts 0.3 mm back per mm down (a tilted brainstem);
+    at the six lowest levels the tonsils lie against it with no cisterna
+    magna resolved, the run reaching 12-15 mm further back.
+    """
+    n = 30
+    back = np.array([40 + 0.3 * k for k in range(n)])  # mm along j
+    front = back + 14.0
+    fused = np.arange(n) < 6
+    seen_back = np.where(fused, back - 12.0 - 0.5 * np.arange(n), back)
+    centre = 0.5 * (front + seen_back) / SP[1]
+    half = 0.5 * (front - seen_back)
+    new_centre, new_half = _trim_fused_back(centre, half, SP, BrainstemParams())
+    new_back = new_centre * SP[1] - new_half
+    assert np.allclose(new_back[fused], back[fused], atol=0.5)  # cut to the dorsal surface
+    assert np.allclose(new_centre[~fused], centre[~fused])  # the rest as it was
+    assert np.allclose(new_centre * SP[1] + new_half, front)  # the front never moves
