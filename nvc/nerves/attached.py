@@ -95,8 +95,9 @@ def attached_path(
     ``cost``) is at most ``attached_end_mm``.
 
     Where the ridge ends before ``min_seen_attached_mm`` (shorter than any
-    attached segment measured in anatomy: on a coarse grid the nerve lying on
-    the pons makes no ridge), the image does not show where the nerve leaves
+    attached segment measured in anatomy), or before ``typical_attached_mm``
+    on a grid too coarse to resolve the groove beside the nerve
+    (``ridge_resolving_mm``), the image does not show where the nerve leaves
     the brainstem: the path is kept down to ``typical_attached_mm``, and the
     second value returned is True so that the side is reviewed.
 
@@ -124,20 +125,29 @@ def attached_path(
     path = np.array(mcp.traceback(end), float)  # start (RDP side) ... end (sulcus)
     arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1))])
     rexp, from_anatomy = root_exit_index(
-        arc, attached_end(path, sp, ridge, tof_bright_mm, params), params
+        arc,
+        attached_end(path, sp, ridge, tof_bright_mm, params),
+        params,
+        resolved=float(np.max(sp)) <= params.ridge_resolving_mm,
     )
     return path[: rexp + 1], from_anatomy
 
 
-def root_exit_index(arc, seen: int, params: NerveParams) -> tuple[int, bool]:
+def root_exit_index(
+    arc, seen: int, params: NerveParams, *, resolved: bool = True
+) -> tuple[int, bool]:
     """Index of the root exit point on the attached path, and whether anatomy placed it.
 
     ``arc`` is the arc length (mm) along the path from the RDP, ``seen`` the
     index where the image's ridge ends. A ridge shorter than
     ``min_seen_attached_mm`` is not taken as the nerve's end: the path is kept
-    to ``typical_attached_mm`` (or its end, if shorter).
+    to ``typical_attached_mm`` (or its end, if shorter). On a grid that does
+    not resolve the groove beside the attached nerve (``resolved`` False, see
+    ``NerveParams.ridge_resolving_mm``) neither is one shorter than
+    ``typical_attached_mm``.
     """
-    if arc[seen] >= params.min_seen_attached_mm or arc[-1] <= arc[seen]:
+    shortest = params.min_seen_attached_mm if resolved else params.typical_attached_mm
+    if arc[seen] >= shortest or arc[-1] <= arc[seen]:
         return seen, False
     typical = int(np.searchsorted(arc, params.typical_attached_mm))
     return min(typical, len(arc) - 1), True

@@ -106,6 +106,15 @@ class NerveParams:
         about 4 mm is reported. A ridge that ends sooner is taken as not seen on
         the image, and the root exit point is placed ``typical_attached_mm``
         down the pons from the detachment point (flagged for review).
+    ridge_resolving_mm : float
+        A nerve lying on the pons shows as a ridge only where the image
+        resolves the CSF groove beside it, about as deep as the nerve's radius
+        (0.75 mm for a facial nerve root 1-2 mm across). On a grid whose largest
+        voxel side is coarser, partial volume fills the groove and the ridge
+        breaks up well before the root exit point: there a ridge ending before
+        ``typical_attached_mm`` is not taken as the nerve's end, and the root
+        exit point is placed ``typical_attached_mm`` down the pons (flagged
+        for review); a ridge followed farther down is kept.
     attached_bridge_mm, attached_bridge_span_mm : float
         An artery lying on the attached segment interrupts its ridge: path
         voxels within ``attached_bridge_mm`` of a TOF-bright voxel do not count
@@ -152,6 +161,7 @@ class NerveParams:
     attached_end_mm: float = 0.0
     min_seen_attached_mm: float = 4.0
     typical_attached_mm: float = 9.0
+    ridge_resolving_mm: float = 0.75
     attached_bridge_mm: float = 2.0
     attached_bridge_span_mm: float = 5.0
     canal_nerve_mm: float = 12.0

@@ -139,6 +139,13 @@ def test_a_ridge_shorter_than_any_attached_segment_leaves_the_length_to_anatomy(
     assert root_exit_index(short, 10, params) == (10, False)
 
 
+def test_on_a_grid_too_coarse_for_the_groove_a_short_ridge_is_not_the_nerves_end():
+    params = NerveParams(min_seen_attached_mm=4.0, typical_attached_mm=9.0)
+    arc = np.arange(0.0, 14.01, 0.5)
+    assert root_exit_index(arc, 12, params, resolved=False) == (18, True)  # 6 mm: anatomy's 9
+    assert root_exit_index(arc, 22, params, resolved=False) == (22, False)  # 11 mm: the image's
+
+
 def test_cn7_mask_goes_into_the_canal(traced):
     """The phantom draws the nerves 9 mm into the internal auditory canal; so does the mask."""
     case, t2, traces = traced
