@@ -5,31 +5,39 @@ from __future__ import annotations
 import numpy as np
 
 from nvc.nerves.params import NerveParams
-from nvc.nerves.paths import mean_radius, path_distance
+from nvc.nerves.paths import edge_radius, mean_radius, path_distance
 
 
 def grow_nerves(sub, sp, nerve7, nerve8, bs_sub, bone, art_sub, params: NerveParams):
     """Nerve voxels: near a nerve's course and darker than half-way between the nerve and CSF.
 
     ``nerve7`` and ``nerve8`` are each (traced path, course in the canal), the
-    latter from ``into_canal``; CN VIII's path may be None. Inside the
-    brainstem mask (where the attached segment lies on the pons, barely
-    darker than it) the nerve is the tube of its own radius, measured in the
-    cistern, around its path; in the canal, bone (darker than a nerve) is left out.
+    latter from ``into_canal``; CN VIII's path may be None. CN VII is the tube
+    of its own radius, measured where CSF shows its edge (``edge_radius``; the
+    dark volume around the path where nothing else is dark, ``mean_radius``,
+    when no cross-section shows CSF), plus half a voxel (a voxel centre
+    within half a voxel of the rounded course), around its path: beyond it
+    lie CN VIII, the pons or bone against the nerve, dark as well. Inside
+    the brainstem mask the attached segment lies on the pons, barely darker
+    than it; in the canal, bone (darker than a nerve) is left out. CN VIII,
+    up to 3 mm across, keeps every dark voxel within ``max_radius_mm`` of its
+    course.
     """
     path7, in7 = nerve7
     path8, in8 = nerve8
     idx7 = np.round(path7).astype(int)
     core = np.percentile(sub[tuple(idx7.T)], 20)
     threshold = 0.5 * (core + 1.0)
-    radius = mean_radius(sub, sp, path7, bs_sub, params.radius_reach_mm)
+    radius = edge_radius(sub, sp, path7, bs_sub, threshold, params.radius_reach_mm)
+    if np.isnan(radius):  # no cross-section shows CSF: the dark volume around the path
+        radius = mean_radius(sub, sp, path7, bs_sub, params.radius_reach_mm)
     radius = float(np.clip(radius, 0.5, params.max_radius_mm))
     m7 = np.zeros(sub.shape, bool)
     m7[tuple(idx7.T)] = True
 
     def distance(path, in_canal):
-        # only distances up to max_radius_mm decide (radius <= max_radius_mm): inf beyond is
-        # the same
+        # only distances up to max_radius_mm decide (CN VII's reach is capped there too): inf
+        # beyond is the same
         out = np.full(sub.shape, np.inf)
         if path is not None:
             out = path_distance(path, sub.shape, sp, params.max_radius_mm)
@@ -44,7 +52,8 @@ def grow_nerves(sub, sp, nerve7, nerve8, bs_sub, bone, art_sub, params: NervePar
     if art_sub is not None:
         dark &= art_sub < params.tof_bright_fraction  # an artery, never a nerve
     candidate = dark & ~bs_sub
-    inside = dark & bs_sub & (d7 <= radius)
-    cn7 = ((candidate & (d7 <= params.max_radius_mm)) | inside) & (d7 <= d8)
+    reach = radius + 0.5 * float(np.mean(sp))
+    inside = dark & bs_sub & (d7 <= reach)
+    cn7 = ((candidate & (d7 <= reach)) | inside) & (d7 <= d8)
     cn8 = candidate & (d8 <= params.max_radius_mm) & (d8 < d7)
     return cn7 | m7, cn8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from nvc.brainstem import Brainstem, segment_brainstem
@@ -15,6 +16,7 @@ from nvc.nerves.attached import attached_end, root_exit_index
 from nvc.nerves.canal import CanalTube, into_canal
 from nvc.nerves.cost import cost_per_mm
 from nvc.nerves.frame import brainstem_frame
+from nvc.nerves.paths import edge_radius, mean_radius
 from nvc.phantom import PhantomParams, SideParams, make_case
 from nvc.phantom.curves import arc_length
 from nvc.vessels import tof_levels
@@ -236,3 +238,25 @@ def test_the_path_cost_prefers_a_thin_dark_tube_to_the_edge_of_bulky_tissue():
     assert on_tube < 0.1 * on_edge
     # darkness alone cannot tell them apart: the edge is as cheap as the tube, or cheaper
     assert plain[20, 13, 10] <= plain[20, 26, 10]
+
+
+def test_edge_radius_reads_the_nerve_against_csf_not_its_dark_neighbour():
+    """A nerve 0.8 mm in radius along i, CSF around it except where CN VIII lies against it.
+
+    The dark volume around the path counts the neighbour as nerve; the edge
+    against CSF gives the nerve's own radius (within a voxel's fifth).
+    """
+    sp = np.array([0.4, 0.4, 0.6])
+    shape = (60, 40, 30)
+    _, j, k = np.indices(shape)
+    y, z = (j - 20) * sp[1], (k - 15) * sp[2]
+    image = np.ones(shape, np.float32)  # CSF
+    image[y**2 + z**2 <= 0.8**2] = 0.2  # the nerve
+    image[((y - 1.7) ** 2 + z**2 <= 0.9**2)] = 0.25  # CN VIII alongside, touching it
+    image = ndimage.gaussian_filter(image, 0.5)  # partial volume, as the box is smoothed
+    path = np.stack([np.arange(5, 55), np.full(50, 20), np.full(50, 15)], axis=1).astype(float)
+    no_brainstem = np.zeros(shape, bool)
+    core = float(np.percentile(image[tuple(path.astype(int).T)], 20))
+    edge = edge_radius(image, sp, path, no_brainstem, 0.5 * (core + 1.0), 2.5)
+    assert abs(edge - 0.8) <= 0.15
+    assert mean_radius(image, sp, path, no_brainstem, 2.5) > 1.0  # the neighbour counted
