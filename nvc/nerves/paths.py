@@ -96,7 +96,8 @@ def edge_radius(sub, sp, path, bs_sub, threshold: float, reach_mm: float) -> flo
     ahead = pts[np.minimum(np.arange(len(pts)) + k, len(pts) - 1)]
     behind = pts[np.maximum(np.arange(len(pts)) - k, 0)]
     tangent = ahead - behind
-    tangent /= np.maximum(np.linalg.norm(tangent, axis=1, keepdims=True), 1e-9)
+    norm = np.linalg.norm(tangent, axis=1)
+    tangent /= np.maximum(norm, 1e-6)[:, None]
     step = max(1, round(0.5 / float(np.mean(sp))))
     keep = np.flatnonzero(outside)[::step]
     if keep.size == 0:
@@ -105,8 +106,10 @@ def edge_radius(sub, sp, path, bs_sub, threshold: float, reach_mm: float) -> flo
     t = np.arange(0.0, reach_mm + 1e-9, 0.1)
     radii = []
     for i in keep:
+        if norm[i] <= 1e-6:
+            continue  # the path doubles back here (at the detachment point): no direction
         u = np.cross(tangent[i], [1.0, 0.0, 0.0])
-        if np.linalg.norm(u) < 0.5:
+        if np.linalg.norm(u) < 0.5:  # the tangent within 30 degrees of axis i
             u = np.cross(tangent[i], [0.0, 1.0, 0.0])
         u /= np.linalg.norm(u)
         v = np.cross(tangent[i], u)
