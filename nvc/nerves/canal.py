@@ -74,23 +74,54 @@ class CanalTube:
         return cls(pts, centre, axis, ndimage.binary_dilation(canal))
 
 
-def into_canal(path, tube: CanalTube | None, sp, max_mm: float):
-    """Course of a nerve inside the internal auditory canal, from where its path enters it.
+def into_canal(path, tube: CanalTube | None, sp, max_mm: float, *, sub, window_mm: float):
+    """Course of a nerve inside the internal auditory canal, following its dark core.
 
-    The canal is a straight tube and its nerves run along it: the nerve goes
-    on parallel to the canal's principal axis, while inside the canal, up to
-    ``max_mm``. Returns voxel coordinates, shape (M, 3) (M may be 0).
+    From where the nerve's path enters the canal, the course steps along the
+    canal's principal axis (half the finest voxel at a time) and after each
+    step moves half-way toward the centroid of what is dark across the axis
+    within ``window_mm`` of it: the samples darker than half-way between the
+    darkest of them and CSF (``sub`` is the normalised T2, CSF = 1), weighted
+    by how much darker. The window is the nerve's own radius, so the course
+    re-centres on its nerve and never reaches the neighbour lying 1.5-2 mm
+    away; the nerves run along the canal but not exactly parallel to its axis
+    (a straight course left the nerve 3.5-6 mm past the porus on the
+    independent anatomy). The course ends where it leaves the canal, or after
+    ``max_mm`` along the axis. Written here because no library tracks a tube's
+    centre inside a known corridor.
+
+    Returns voxel coordinates, shape (M, 3) (M may be 0).
     """
     if tube is None:
         return np.zeros((0, 3))
-    start = path[-1] * sp
-    axis = tube.axis if tube.axis @ (tube.centre - start) >= 0 else -tube.axis
-    depth = min(float(((tube.points_mm - start) @ axis).max()), max_mm)
+    sp = np.asarray(sp, float)
+    point = path[-1] * sp
+    axis = tube.axis if tube.axis @ (tube.centre - point) >= 0 else -tube.axis
+    depth = min(float(((tube.points_mm - point) @ axis).max()), max_mm)
     step = 0.5 * float(sp.min())
-    t = np.arange(step, depth + 0.5 * step, step)
-    line = (start + t[:, None] * axis) / sp
-    idx = np.round(line).astype(int)
-    ok = np.all((idx >= 0) & (idx < tube.inside.shape), axis=1)
-    ok[ok] &= tube.inside[tuple(idx[ok].T)]
-    n = int(np.argmin(ok)) if not ok.all() else len(ok)
-    return line[:n]
+    across = _disc(axis, window_mm)  # offsets (mm) across the axis within the window
+    out = []
+    for _ in range(int(depth / step + 0.5)):
+        point = point + step * axis
+        values = ndimage.map_coordinates(sub, ((point + across) / sp).T, order=1, mode="nearest")
+        weight = np.clip(0.5 * (float(values.min()) + 1.0) - values, 0.0, None)
+        if weight.sum() > 0:
+            point = point + 0.5 * (weight @ across) / weight.sum()
+        idx = np.round(point / sp).astype(int)
+        if np.any(idx < 0) or np.any(idx >= tube.inside.shape) or not tube.inside[tuple(idx)]:
+            break
+        out.append(point / sp)
+    return np.array(out) if out else np.zeros((0, 3))
+
+
+def _disc(axis, radius_mm: float, spacing_mm: float = 0.1):
+    """Offsets (mm), shape (M, 3): a grid filling the disc of ``radius_mm`` across ``axis``."""
+    u = np.cross(axis, [1.0, 0.0, 0.0])
+    if np.linalg.norm(u) < 0.5:  # the axis within 30 degrees of grid axis i
+        u = np.cross(axis, [0.0, 1.0, 0.0])
+    u /= np.linalg.norm(u)
+    v = np.cross(axis, u)
+    g = np.arange(-radius_mm, radius_mm + 1e-9, spacing_mm)
+    a, b = np.meshgrid(g, g)
+    inside = a**2 + b**2 <= radius_mm**2
+    return a[inside][:, None] * u + b[inside][:, None] * v

@@ -5,19 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from nvc.nerves.params import NerveParams
-from nvc.nerves.paths import edge_radius, mean_radius, path_distance
+from nvc.nerves.paths import path_distance
 
 
-def grow_nerves(sub, sp, nerve7, nerve8, bs_sub, bone, art_sub, params: NerveParams):
+def grow_nerves(
+    sub, sp, nerve7, nerve8, bs_sub, bone, art_sub, params: NerveParams, *, radius: float
+):
     """Nerve voxels: near a nerve's course and darker than half-way between the nerve and CSF.
 
     ``nerve7`` and ``nerve8`` are each (traced path, course in the canal), the
     latter from ``into_canal``; CN VIII's path may be None. CN VII is the tube
-    of its own radius, measured where CSF shows its edge (``edge_radius``; the
-    dark volume around the path where nothing else is dark, ``mean_radius``,
-    when no cross-section shows CSF), plus half a voxel (a voxel centre
-    within half a voxel of the rounded course), around its path: beyond it
-    lie CN VIII, the pons or bone against the nerve, dark as well. Inside
+    of its own ``radius`` (mm; ``nerve_radius``: measured where CSF shows its
+    edge, or the dark volume around the path when no cross-section shows
+    CSF), plus half a voxel (a voxel centre within half a voxel of the
+    rounded course), around its path: beyond it lie CN VIII, the pons or
+    bone against the nerve, dark as well. Inside
     the brainstem mask the attached segment lies on the pons, barely darker
     than it; in the canal, bone (darker than a nerve) is left out. CN VIII,
     up to 3 mm across, keeps every dark voxel within ``max_radius_mm`` of its
@@ -28,10 +30,6 @@ def grow_nerves(sub, sp, nerve7, nerve8, bs_sub, bone, art_sub, params: NervePar
     idx7 = np.round(path7).astype(int)
     core = np.percentile(sub[tuple(idx7.T)], 20)
     threshold = 0.5 * (core + 1.0)
-    radius = edge_radius(sub, sp, path7, bs_sub, threshold, params.radius_reach_mm)
-    if np.isnan(radius):  # no cross-section shows CSF: the dark volume around the path
-        radius = mean_radius(sub, sp, path7, bs_sub, params.radius_reach_mm)
-    radius = float(np.clip(radius, 0.5, params.max_radius_mm))
     m7 = np.zeros(sub.shape, bool)
     m7[tuple(idx7.T)] = True
 

@@ -133,6 +133,19 @@ def edge_radius(sub, sp, path, bs_sub, threshold: float, reach_mm: float) -> flo
     return float(np.median(radii)) if radii else float("nan")
 
 
+def nerve_radius(sub, sp, path, bs_sub, params) -> float:
+    """A nerve's radius (mm): ``edge_radius``, else ``mean_radius``, in 0.5-``max_radius_mm``.
+
+    The edge is where ``sub`` rises half-way from the path's core (its 20th
+    percentile) to CSF; ``params`` is the stage's ``NerveParams``.
+    """
+    core = float(np.percentile(sub[tuple(np.round(path).astype(int).T)], 20))
+    radius = edge_radius(sub, sp, path, bs_sub, 0.5 * (core + 1.0), params.radius_reach_mm)
+    if np.isnan(radius):  # no cross-section shows CSF: the dark volume around the path
+        radius = mean_radius(sub, sp, path, bs_sub, params.radius_reach_mm)
+    return float(np.clip(radius, 0.5, params.max_radius_mm))
+
+
 def near_path(path, shape, sp, radius_mm):
     """Voxels within ``radius_mm`` of a path (``path_distance``)."""
     return path_distance(path, shape, sp, radius_mm) <= radius_mm

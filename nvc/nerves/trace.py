@@ -17,7 +17,7 @@ from nvc.nerves.frame import brainstem_frame, brainstem_half_width, cpa_box, rez
 from nvc.nerves.growth import grow_nerves
 from nvc.nerves.pair import pair_paths
 from nvc.nerves.params import NerveParams
-from nvc.nerves.paths import cheapest_path
+from nvc.nerves.paths import cheapest_path, nerve_radius
 from nvc.vocabulary import Side
 
 
@@ -139,10 +139,14 @@ def trace_nerves(
 
     # both nerves go on along the internal auditory canal, beyond the traced paths
     tube = CanalTube.of(canal, sp)
-    in7 = into_canal(full7, tube, sp, params.canal_nerve_mm)
-    in8 = None if cn8_path is None else into_canal(cn8_path, tube, sp, params.canal_nerve_mm)
+    radius7 = nerve_radius(sub, sp, full7, bs_sub, params)
+    in7 = into_canal(full7, tube, sp, params.canal_nerve_mm, sub=sub, window_mm=radius7)
+    in8 = None
+    if cn8_path is not None:
+        radius8 = nerve_radius(sub, sp, cn8_path, bs_sub, params)
+        in8 = into_canal(cn8_path, tube, sp, params.canal_nerve_mm, sub=sub, window_mm=radius8)
     grown7, grown8 = grow_nerves(
-        sub, sp, (full7, in7), (cn8_path, in8), bs_sub, bone, art_sub, params
+        sub, sp, (full7, in7), (cn8_path, in8), bs_sub, bone, art_sub, params, radius=radius7
     )
     cn7 = empty.copy()
     cn8 = empty.copy()
