@@ -301,10 +301,11 @@ def _trim_fused_back(
     the levels with the repeated-median estimator (Siegel: it ignores up to
     half of the levels, however far off, where a least-squares or Theil-Sen
     line would follow a run of fused levels), and a level whose posterior end
-    lies more than ``dorsal_bend_mm`` behind the line is cut to the line; its
-    anterior end stays. Tracking from below cannot see such a fusion where it
-    starts at the lowest levels (the column is fused from its first level up,
-    at the foramen magnum, where the tonsils lie against the medulla).
+    lies more than ``dorsal_bend_mm`` behind the line is cut to the line
+    (keeping at least ``min_run_mm`` of depth); its anterior end stays.
+    Tracking from below cannot see such a fusion where it starts at the
+    lowest levels (the column is fused from its first level up, at the
+    foramen magnum, where the tonsils lie against the medulla).
     """
     ks = np.flatnonzero(~np.isnan(center))
     if ks.size < 5:

@@ -19,11 +19,10 @@ def grow_nerves(
     edge, or the dark volume around the path when no cross-section shows
     CSF), plus half a voxel (a voxel centre within half a voxel of the
     rounded course), around its path: beyond it lie CN VIII, the pons or
-    bone against the nerve, dark as well. Inside
-    the brainstem mask the attached segment lies on the pons, barely darker
-    than it; in the canal, bone (darker than a nerve) is left out. CN VIII,
-    up to 3 mm across, keeps every dark voxel within ``max_radius_mm`` of its
-    course.
+    bone against the nerve, dark as well. Inside the brainstem mask the
+    attached segment lies on the pons, barely darker than it; in the canal,
+    bone (darker than a nerve) is left out. CN VIII, up to 3 mm across, keeps
+    every dark voxel within ``max_radius_mm`` of its course.
     """
     path7, in7 = nerve7
     path8, in8 = nerve8

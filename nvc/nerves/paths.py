@@ -76,10 +76,13 @@ def mean_radius(sub, sp, path, bs_sub, reach_mm: float) -> float:
 def edge_radius(sub, sp, path, bs_sub, threshold: float, reach_mm: float) -> float:
     """The nerve's radius (mm) where CSF shows its edge: median over cross-sections and rays.
 
-    At points of the path outside the brainstem (every ``step`` of about half a
+    At points of the path outside the brainstem (about every half
     millimetre), rays leave the path across it in 16 directions; each ray's
-    edge is where ``sub`` (trilinear) first rises to ``threshold`` (half-way
-    from the nerve's core to CSF), to a tenth of a millimetre. A ray that meets
+    edge is where ``sub`` (trilinear) first rises half-way from that
+    cross-section's core (its darkest sample within 0.5 mm of the path) to
+    CSF, to a tenth of a millimetre. A cross-section whose core is not darker
+    than ``threshold`` (half-way from the whole path's core to CSF) is not on
+    the nerve and is skipped. A ray that meets
     no CSF within ``reach_mm`` runs into something else dark (CN VIII, the
     brainstem, bone, a vessel) and says nothing of the edge; a cross-section
     needs a quarter of its rays on CSF. The volume of dark voxels around the
