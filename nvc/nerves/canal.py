@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from nvc.morphology import dilate_ellipsoid, erode_ellipsoid
 from nvc.nerves.params import NerveParams
+from nvc.nerves.paths import across
 
 
 def canal_tunnels(csf, bone, sp, params: NerveParams):
@@ -116,11 +117,7 @@ def into_canal(path, tube: CanalTube | None, sp, max_mm: float, *, sub, window_m
 
 def _disc(axis, radius_mm: float, spacing_mm: float = 0.1):
     """Offsets (mm), shape (M, 3): a grid filling the disc of ``radius_mm`` across ``axis``."""
-    u = np.cross(axis, [1.0, 0.0, 0.0])
-    if np.linalg.norm(u) < 0.5:  # the axis within 30 degrees of grid axis i
-        u = np.cross(axis, [0.0, 1.0, 0.0])
-    u /= np.linalg.norm(u)
-    v = np.cross(axis, u)
+    u, v = across(axis)
     g = np.arange(-radius_mm, radius_mm + 1e-9, spacing_mm)
     a, b = np.meshgrid(g, g)
     inside = a**2 + b**2 <= radius_mm**2

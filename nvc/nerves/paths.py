@@ -73,6 +73,19 @@ def mean_radius(sub, sp, path, bs_sub, reach_mm: float) -> float:
     return float(np.sqrt(volume / (np.pi * max(length(path, sp), 1e-6))))
 
 
+def across(direction):
+    """Two unit vectors perpendicular to the unit vector ``direction`` and to each other.
+
+    ``u`` is ``direction`` crossed with grid axis i (axis j when ``direction``
+    lies within 30 degrees of axis i), normalised; ``v`` is ``direction`` crossed with ``u``.
+    """
+    u = np.cross(direction, [1.0, 0.0, 0.0])
+    if np.linalg.norm(u) < 0.5:  # within 30 degrees of axis i
+        u = np.cross(direction, [0.0, 1.0, 0.0])
+    u /= np.linalg.norm(u)
+    return u, np.cross(direction, u)
+
+
 def edge_radius(sub, sp, path, bs_sub, threshold: float, reach_mm: float) -> float:
     """The nerve's radius (mm) where CSF shows its edge: median over cross-sections and rays.
 
@@ -111,11 +124,7 @@ def edge_radius(sub, sp, path, bs_sub, threshold: float, reach_mm: float) -> flo
     for i in keep:
         if norm[i] <= 1e-6:
             continue  # the path doubles back here (at the detachment point): no direction
-        u = np.cross(tangent[i], [1.0, 0.0, 0.0])
-        if np.linalg.norm(u) < 0.5:  # the tangent within 30 degrees of axis i
-            u = np.cross(tangent[i], [0.0, 1.0, 0.0])
-        u /= np.linalg.norm(u)
-        v = np.cross(tangent[i], u)
+        u, v = across(tangent[i])
         rays = np.cos(angles)[:, None] * u + np.sin(angles)[:, None] * v  # (16, 3)
         xyz = pts[i] + t[None, :, None] * rays[:, None, :]  # (16, T, 3) mm
         values = ndimage.map_coordinates(
