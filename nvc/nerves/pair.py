@@ -54,7 +54,9 @@ def pair_paths(
     out of the first nerve's tube (``tube_of``), except within
     ``converge_mm`` of the brainstem (``bs_dist``, mm) or the canal. It counts
     as CN VIII apart from CN VII when it is not much dearer or longer than the
-    first; of the two, CN VII is the anterior-superior one.
+    first; of the two, CN VII is the anterior-superior one. Where one path
+    reaches the canal on the other, it is traced there again apart
+    (``apart_to_canal``).
     """
     radius_a = mean_radius(sub, sp, path_a, bs_sub, params.radius_reach_mm)
     exclusion = float(
@@ -78,16 +80,82 @@ def pair_paths(
     path_b, cost_b = cheapest_path(
         np.where(apart, free_cost, free_cost + params.cost_barrier), sp, canal, rez
     )
+    limit = max(2.5 * cost_a, params.second_path_cost)  # what a second nerve may cost
     separated = (
-        path_b is not None
-        and cost_b < max(2.5 * cost_a, params.second_path_cost)
-        and length(path_b, sp) <= 1.6 * length(path_a, sp)
+        path_b is not None and cost_b < limit and length(path_b, sp) <= 1.6 * length(path_a, sp)
     )
-    cn7_path, cn8_path = path_a, path_b if separated else None
-    if (
-        separated
-        and path_b is not None
-        and anterior_superior(path_b, sp) > anterior_superior(path_a, sp)
-    ):
+    if not separated or path_b is None:
+        return NervePair(path_a, None, False, exclusion)
+    cn7_path, cn8_path = path_a, path_b
+    if anterior_superior(path_b, sp) > anterior_superior(path_a, sp):
         cn7_path, cn8_path = path_b, path_a
-    return NervePair(cn7_path, cn8_path, separated, exclusion)
+    cn7_path, cn8_path = apart_to_canal(
+        cn7_path, cn8_path, free_cost, canal, sp, exclusion, limit, params
+    )
+    return NervePair(cn7_path, cn8_path, True, exclusion)
+
+
+def apart_to_canal(
+    cn7_path, cn8_path, cost, canal, sp, exclusion_mm: float, limit: float, params: NerveParams
+):
+    """CN VII's and CN VIII's paths, kept apart from each other up to the internal auditory canal.
+
+    Both paths may run together near the canal (``converge_mm``), where the
+    nerves touch at the porus. A nerve that fades there by partial volume
+    (a thin CN VII) lets its path cross onto the other one and reach the
+    canal on it. The two are apart in the canal, running along it, so where
+    one path ends on the other (within ``separation_mm``, less than two
+    nerves' radii) the one that crossed is the one whose tail, from where it
+    came within ``exclusion_mm`` of the other, moved farther across the
+    canal's axis. That tail is traced again to the canal on ``cost`` (per
+    mm), kept ``exclusion_mm`` off the other path, and replaces the old one
+    if its mean cost per mm is within ``limit`` (what a second nerve may
+    cost); otherwise the nerves are not seen apart there and both paths are
+    kept.
+
+    Returns
+    -------
+    cn7_path, cn8_path : ndarray, shape (N, 3), (M, 3)
+    """
+    start7 = _joined_at(cn7_path, cn8_path, cost.shape, sp, exclusion_mm, params)
+    start8 = _joined_at(cn8_path, cn7_path, cost.shape, sp, exclusion_mm, params)
+    if start7 is None and start8 is None:
+        return cn7_path, cn8_path
+    pts = np.argwhere(canal) * sp
+    axis = np.linalg.svd(pts - pts.mean(axis=0), full_matrices=False)[2][0]
+    shift7, shift8 = (
+        -1.0 if start is None else _across(path[-1] - path[start], axis, sp)
+        for path, start in ((cn7_path, start7), (cn8_path, start8))
+    )
+    crossed, other, start = (
+        (cn7_path, cn8_path, start7) if shift7 >= shift8 else (cn8_path, cn7_path, start8)
+    )
+    barred = path_distance(other, cost.shape, sp, exclusion_mm) <= exclusion_mm
+    seed = np.zeros(cost.shape, bool)
+    seed[tuple(np.round(crossed[start]).astype(int))] = True
+    tail, tail_cost = cheapest_path(
+        np.where(barred, cost + params.cost_barrier, cost), sp, canal & ~barred, seed
+    )
+    if tail is None or tail_cost > limit:
+        return cn7_path, cn8_path
+    apart = np.concatenate([crossed[:start], tail])
+    return (apart, cn8_path) if crossed is cn7_path else (cn7_path, apart)
+
+
+def _joined_at(path, other, shape, sp, exclusion_mm: float, params: NerveParams) -> int | None:
+    """Where ``path``'s tail joins ``other``: the last index farther than ``exclusion_mm`` from it.
+
+    None unless ``path`` ends within ``separation_mm`` of ``other``.
+    """
+    d_other = path_distance(other, shape, sp, exclusion_mm)
+    along = d_other[tuple(np.round(path).astype(int).T)]
+    apart = np.flatnonzero(along > exclusion_mm)
+    if along[-1] > params.separation_mm or apart.size == 0:
+        return None
+    return int(apart[-1])
+
+
+def _across(step, axis, sp) -> float:
+    """Length (mm) of a step in voxels across the unit ``axis`` (mm)."""
+    mm = np.asarray(step, float) * sp
+    return float(np.linalg.norm(mm - (mm @ axis) * axis))

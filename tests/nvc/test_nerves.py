@@ -16,6 +16,7 @@ from nvc.nerves.attached import attached_end, root_exit_index
 from nvc.nerves.canal import CanalTube, into_canal
 from nvc.nerves.cost import cost_per_mm
 from nvc.nerves.frame import brainstem_frame
+from nvc.nerves.pair import apart_to_canal
 from nvc.nerves.paths import edge_radius, mean_radius
 from nvc.phantom import PhantomParams, SideParams, make_case
 from nvc.phantom.curves import arc_length
@@ -200,6 +201,52 @@ def test_into_canal_follows_its_nerve_to_the_canal_end():
     assert 9.5 <= depth <= 10.6  # to the canal's end (within a voxel)
     capped = into_canal(path, tube, sp, 4.0, sub=sub, window_mm=0.7) * sp
     assert (capped[-1] - end) @ axis <= 4.0 + 0.25  # or the cap
+
+
+def test_a_path_that_crossed_onto_the_other_nerve_at_the_porus_is_traced_apart():
+    """Two nerves 2 mm apart run along the canal's axis; one path crosses onto the other.
+
+    A thin CN VII fading at the porus lets its path reach the canal on CN
+    VIII (or CN VIII's path crosses onto CN VII): the path that moved across
+    the canal's axis is traced again from where it came near the other, off
+    it, and ends in the canal on its own nerve; the other path is kept. Paths
+    that stay apart, or a nerve that is not there to follow, are left as
+    they were.
+    """
+    sp = np.array([0.5, 0.6, 0.7])
+    shape = (80, 30, 30)  # the canal from x = 24 mm, 16 mm along x
+    pts = np.indices(shape).reshape(3, -1).T * sp
+    cn8_line = np.array([10.0, 8.0])  # (y, z) mm, the nerves run along x
+    cn7_line = cn8_line + np.array([0.0, 2.0])  # 2 mm superior of CN VIII
+
+    def on(line, r):
+        return (np.linalg.norm(pts[:, 1:] - line, axis=1) <= r).reshape(shape)
+
+    canal = (np.indices(shape)[0] >= 48) & (on(cn8_line, 3.0) | on(cn7_line, 3.0))
+    cost = np.where(on(cn8_line, 1.0) | on(cn7_line, 0.6), 1.0, 60.0)
+
+    def path(x0, x1, line):
+        x = np.arange(x0, x1, 0.5)
+        return np.column_stack([x, np.full_like(x, line[0]), np.full_like(x, line[1])]) / sp
+
+    def apart(cn7, cn8, cost=cost):
+        return apart_to_canal(cn7, cn8, cost, canal, sp, 1.3, 10.0, NerveParams())
+
+    def on_line(p, line):  # the path from x = 17 mm on lies on the line, and ends in the canal
+        tail = p[p[:, 0] * sp[0] >= 17.0] * sp
+        end = tuple(np.round(p[-1]).astype(int))
+        return len(tail) > 0 and canal[end] and np.abs(tail[:, 1:] - line).max() <= 0.8
+
+    cn7, cn8 = path(2.0, 25.0, cn7_line), path(2.0, 25.0, cn8_line)
+    cn7_on_8 = np.concatenate([path(2.0, 17.0, cn7_line), path(17.0, 25.0, cn8_line)])
+    new7, kept8 = apart(cn7_on_8, cn8)
+    assert on_line(new7, cn7_line) and kept8 is cn8
+    cn8_on_7 = np.concatenate([path(2.0, 17.0, cn8_line), path(17.0, 25.0, cn7_line)])
+    kept7, new8 = apart(cn7, cn8_on_7)
+    assert kept7 is cn7 and on_line(new8, cn8_line)
+    assert all(a is b for a, b in zip(apart(cn7, cn8), (cn7, cn8), strict=True))
+    no_cn7 = np.where(on(cn8_line, 1.0), 1.0, 60.0)  # nothing but CN VIII to follow
+    assert all(a is b for a, b in zip(apart(cn7_on_8, cn8, no_cn7), (cn7_on_8, cn8), strict=True))
 
 
 @pytest.mark.parametrize(("roll_deg", "pitch_deg"), [(0.0, 0.0), (12.0, 0.0), (-15.0, 10.0)])
