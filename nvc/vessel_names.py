@@ -11,11 +11,14 @@ gaps between pieces (at a price per mm), and a walk pays for turning at every
 junction it passes before reaching a trunk: going straight through a crossing
 is free, turning into the other vessel is dear, so the cheapest walk follows
 one vessel to its origin. A branch cut off from every trunk is named by how
-far down it reaches: PICA loops up from below the medulla's level.
+far down it reaches: PICA loops up from below the medulla's level; so is one
+whose only walk to a trunk turns into another vessel while its own course,
+followed without turning, runs down there.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +68,12 @@ class NamingParams:
     pica_below_pmj_mm : float
         A branch that reaches no trunk is PICA where it descends at least this
         far below the pontomedullary junction, AICA otherwise.
+    course_bend_deg : float
+        A vessel's own course bends less than this through a junction; a
+        walk that turns more has left its vessel for another. A branch whose own course reaches
+        no trunk but descends ``pica_below_pmj_mm`` below the junction is PICA
+        (its origin from the vertebral artery not segmented, or below the
+        image), even where a turn into a touching AICA would reach the basilar.
     """
 
     trunk_radius_mm: float = 1.15
@@ -78,6 +87,7 @@ class NamingParams:
     turn_mm: float = 30.0
     direction_mm: float = 3.0
     pica_below_pmj_mm: float = 10.0
+    course_bend_deg: float = 45.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,8 @@ class ArteryTree:
     pmj_k: float
     axis: NDArray[np.float64] | None = None  # the brainstem's axis (unit, mm along i, j, k, up)
     pmj_j: float = 0.0
+    #: ``graph`` without the links that turn more than ``course_bend_deg`` at a junction
+    course: sparse.csr_matrix | None = None
 
     def frame_mm(self, idx: NDArray[np.int_]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Lateral offset and height (mm) of skeleton points ``idx`` in the brainstem's frame.
@@ -146,7 +158,9 @@ def artery_tree(
         mm of walk: neighbouring points, links across each junction away from
         the trunks charged for the turn they take (the junction's own points
         are left unlinked), plus bridges of up to ``bridge_mm`` from a
-        piece's ends to other pieces, charged ``bridge_cost`` per mm.
+        piece's ends to other pieces, charged ``bridge_cost`` per mm; and the
+        same graph without the links that turn more than ``course_bend_deg``
+        (``ArteryTree.course``: each vessel's own course).
     """
     sp = np.asarray(spacing, float)
     skel = skeletonize(arteries) > 0
@@ -175,7 +189,7 @@ def artery_tree(
     degree = np.bincount(rows_a, minlength=len(points))
     bridges = _bridges(points, radius, degree, (rows_a, cols_a, weights_a), sp, params)
     # walks pay for turning where vessels meet or cross: they follow one vessel
-    rows_a, cols_a, weights_a, cluster, ports = _through_junctions(
+    rows_a, cols_a, weights_a, cluster, ports, straight = _through_junctions(
         points, radius, (rows_a, cols_a, weights_a), degree, sp, params
     )
     b_from, b_to, b_w = [], [], []
@@ -188,8 +202,13 @@ def artery_tree(
     rows_a = np.concatenate([rows_a, bridges[0], bridges[1]])
     cols_a = np.concatenate([cols_a, bridges[1], bridges[0]])
     weights_a = np.concatenate([weights_a, bridges[2], bridges[2]])
-    graph = sparse.csr_matrix((weights_a, (rows_a, cols_a)), shape=(len(points), len(points)))
-    return ArteryTree(points, radius, graph, sp, midline_i, pmj_k, axis, pmj_j)
+    straight = np.concatenate([straight, np.ones(2 * len(bridges[0]), bool)])
+    n = len(points)
+    graph = sparse.csr_matrix((weights_a, (rows_a, cols_a)), shape=(n, n))
+    course = sparse.csr_matrix(
+        (weights_a[straight], (rows_a[straight], cols_a[straight])), shape=(n, n)
+    )
+    return ArteryTree(points, radius, graph, sp, midline_i, pmj_k, axis, pmj_j, course)
 
 
 def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
@@ -206,7 +225,8 @@ def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
     the trunk ends the walk. Links to the cluster's own points are dropped;
     other links (bridges) into a cluster must go to all its ports: the
     returned ``cluster`` (-1 where not rewired) and ``ports`` (cluster -> port
-    points) say where.
+    points) say where. The last value marks the links that bend less than
+    ``course_bend_deg`` (all but the sharper turns across a junction).
     """
     rows, cols, w = edges
     n = len(points)
@@ -238,6 +258,9 @@ def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
     new_rows: list[NDArray[np.int_]] = []
     new_cols: list[NDArray[np.int_]] = []
     new_w: list[NDArray[np.float64]] = []
+    new_straight: list[NDArray[np.bool_]] = []
+    # two branches meeting at angle a continue each other when a is within the bend of 180
+    straight_cos = -np.cos(np.radians(params.course_bend_deg))
     for c, ports in ports_of.items():
         centre = xyz[cluster == c].mean(axis=0)
         dirs = []
@@ -259,6 +282,7 @@ def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
         new_rows.append(ports[a])
         new_cols.append(ports[b])
         new_w.append(weight[a, b])
+        new_straight.append(cos[a, b] <= straight_cos)
     drop = rewired[rows] | rewired[cols]
     return (
         np.concatenate([rows[~drop], *new_rows]),
@@ -266,6 +290,7 @@ def _through_junctions(points, radius, edges, degree, sp, params: NamingParams):
         np.concatenate([w[~drop], *new_w]),
         np.where(rewired, cluster, -1),
         ports_of,
+        np.concatenate([np.ones(int((~drop).sum()), bool), *new_straight]),
     )
 
 
@@ -359,11 +384,13 @@ def name_artery(
     if np.median(tree.radius_mm[local]) >= params.trunk_radius_mm:
         return _trunk_name(tree, local, params)
     # walk the skeleton to the nearest trunk point
-    dist = dijkstra(tree.graph, indices=local, min_only=True)
+    dist, pred, _ = dijkstra(tree.graph, indices=local, min_only=True, return_predecessors=True)
     reach = np.where(trunk, dist, np.inf)
     if not np.isfinite(reach).any():
         return _by_height(tree, np.flatnonzero(np.isfinite(dist)), params)
     join = int(np.argmin(reach))
+    if _turns(tree, pred, join) and _own_course_is_pica(tree, local, trunk, params):
+        return "PICA"
     name = _trunk_name(tree, np.array([join]), params)
     calibre = float(np.median(tree.radius_mm[local]))
     gap = float(np.linalg.norm((tree.points[local] - tree.points[join]) * sp, axis=1).min())
@@ -373,6 +400,35 @@ def name_artery(
         return "PICA"
     height = float(tree.frame_mm(np.array([join]))[1][0])
     return "SCA" if height >= params.sca_above_pmj_mm else "AICA"
+
+
+def _turns(tree: ArteryTree, pred, end: int) -> bool:
+    """Whether the walk ending at ``end`` (``pred``: dijkstra's predecessors) leaves its vessel."""
+    if tree.course is None:
+        return False
+    walk = [end]
+    while pred[walk[-1]] >= 0:
+        walk.append(int(pred[walk[-1]]))
+    return any(tree.course[a, b] == 0 for a, b in itertools.pairwise(walk))
+
+
+def _own_course_is_pica(tree: ArteryTree, local, trunk, params: NamingParams) -> bool:
+    """Whether the branch's own course descends to where PICA comes from, short of any trunk.
+
+    Where the cheapest walk to a trunk turns into another vessel (``_turns``:
+    a PICA loop touching an AICA, say), the branch is followed without such
+    turns (``ArteryTree.course``)
+    and not through a trunk, a PICA whose origin from the vertebral artery is
+    not segmented (or lies below the image) still runs down beside the
+    medulla (``_by_height``); an AICA runs laterally from the basilar artery.
+    """
+    if tree.course is None:
+        return False
+    branch = sparse.diags((~trunk).astype(float))
+    course = (branch @ tree.course @ branch).tocsr()
+    course.eliminate_zeros()
+    own = np.flatnonzero(np.isfinite(dijkstra(course, indices=local, min_only=True)))
+    return _by_height(tree, own, params) == "PICA"
 
 
 def _trunk_name(tree: ArteryTree, idx: NDArray[np.int_], params: NamingParams) -> VesselName:

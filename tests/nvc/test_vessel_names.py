@@ -82,7 +82,7 @@ def test_a_pica_loop_touching_the_aica_keeps_its_name():
 
 def test_without_bridges_and_turn_costs_the_touching_loop_is_misnamed():
     """The same drawing with gap bridging and turn costs off: shows what they fix."""
-    bare = NamingParams(bridge_mm=0.0, turn_mm=0.0)
+    bare = NamingParams(bridge_mm=0.0, turn_mm=0.0, course_bend_deg=180.0)
     parts = _tree_parts(pica_gap_mm=1.5, aica_touches_pica=True)
     assert _name(parts, "PICA", 0.65, bare) == "AICA"
     assert _name(parts, "PICA", 0.65) == "PICA"
@@ -123,6 +123,31 @@ def test_an_aica_crossing_a_pica_keeps_its_name_beyond_the_crossing():
     assert _name(parts, "AICA", 0.4) == "AICA"
     assert _name(parts, "PICA", 0.65) == "PICA"
     assert _name(parts, "AICA", 0.9, NamingParams(turn_mm=0.0)) == "PICA"
+
+
+def test_a_pica_cut_off_from_its_vertebral_artery_and_touching_the_aica_is_still_pica():
+    """Its origin not segmented, the PICA's loop meets the AICA at a right angle from below.
+
+    The only walk to a trunk turns into the AICA and reaches the basilar
+    artery; followed without that turn, the PICA's own course runs down
+    beside the medulla, where PICA comes from. Without the rule (every turn
+    allowed on the own course) it is misnamed AICA; the AICA keeps its name.
+    """
+    parts = _tree_parts()
+    ba = parts["BA"][0]
+    origin = ba[np.argmin(np.abs(ba[:, 2] - 27.0))]
+    aica = spline_through(np.array([origin, [40, 40, 28.5], [48, 38, 29], [57, 36, 29]]))
+    pica = spline_through(
+        np.array(
+            [[48, 39, 13], [48, 38.5, 20], [48, 38, 28.4], [49, 33, 24], [50, 28, 12], [46, 22, 4]]
+        )
+    )
+    parts["AICA"], parts["PICA"] = (aica, 0.75), (pica, 0.75)
+    for at in (0.45, 0.7):
+        assert _name(parts, "PICA", at) == "PICA"
+        assert _name(parts, "PICA", at, NamingParams(course_bend_deg=180.0)) == "AICA"
+    assert _name(parts, "AICA", 0.5) == "AICA"
+    assert _name(parts, "AICA", 0.9) == "AICA"
 
 
 def _rolled(parts, degrees: float):
