@@ -76,6 +76,7 @@ BOUNDS: dict[str, dict[str, Bound]] = {
     "NamingParams": {
         "junction_mm": Bound(ge=0, unit="mm"),
         "branch_calibre": Bound(gt=0, le=1),
+        "course_bend_deg": Bound(gt=0, le=180, unit="degrees"),
     },
     "NerveParams": {"attached_end_mm": Bound(ge=-20, le=20, unit="mm")},  # a signed height
     "VesselParams": {
