@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from nvc.morphology import dilate_ellipsoid, erode_ellipsoid
 from nvc.nerves.params import NerveParams
-from nvc.nerves.paths import across
+from nvc.nerves.paths import across, core_level
 
 
 def canal_tunnels(csf, bone, sp, params: NerveParams):
@@ -87,8 +87,11 @@ def into_canal(path, tube: CanalTube | None, sp, max_mm: float, *, sub, window_m
     re-centres on its nerve and never reaches the neighbour lying 1.5-2 mm
     away; the nerves run along the canal but not exactly parallel to its axis
     (a straight course left the nerve 3.5-6 mm past the porus on the
-    independent anatomy). The course ends where it leaves the canal, or after
-    ``max_mm`` along the axis. Written here because no library tracks a tube's
+    independent anatomy). The course ends at the fundus, where bone closes
+    the canal: where the mean across the window is darker than the nerve's
+    own core (``core_level`` of the path; a nerve's cross-section with the CSF
+    around it is brighter, bone darker); or where it leaves the canal, or
+    after ``max_mm`` along the axis. Written here because no library tracks a tube's
     centre inside a known corridor.
 
     Returns voxel coordinates, shape (M, 3) (M may be 0).
@@ -101,10 +104,13 @@ def into_canal(path, tube: CanalTube | None, sp, max_mm: float, *, sub, window_m
     depth = min(float(((tube.points_mm - point) @ axis).max()), max_mm)
     step = 0.5 * float(sp.min())
     across = _disc(axis, window_mm)  # offsets (mm) across the axis within the window
+    core = core_level(sub, path)
     out = []
     for _ in range(int(depth / step + 0.5)):
         point = point + step * axis
         values = ndimage.map_coordinates(sub, ((point + across) / sp).T, order=1, mode="nearest")
+        if float(values.mean()) < core:
+            break  # bone: the canal's end
         weight = np.clip(0.5 * (float(values.min()) + 1.0) - values, 0.0, None)
         if weight.sum() > 0:
             point = point + 0.5 * (weight @ across) / weight.sum()

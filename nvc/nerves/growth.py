@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nvc.nerves.params import NerveParams
-from nvc.nerves.paths import path_distance
+from nvc.nerves.paths import core_level, path_distance
 
 
 def grow_nerves(
@@ -26,11 +26,9 @@ def grow_nerves(
     """
     path7, in7 = nerve7
     path8, in8 = nerve8
-    idx7 = np.round(path7).astype(int)
-    core = np.percentile(sub[tuple(idx7.T)], 20)
-    threshold = 0.5 * (core + 1.0)
+    threshold = 0.5 * (core_level(sub, path7) + 1.0)
     m7 = np.zeros(sub.shape, bool)
-    m7[tuple(idx7.T)] = True
+    m7[tuple(np.round(path7).astype(int).T)] = True
 
     def distance(path, in_canal):
         # only distances up to max_radius_mm decide (CN VII's reach is capped there too): inf

@@ -60,14 +60,18 @@ def length(path, sp) -> float:
     return float(np.linalg.norm(np.diff(path, axis=0) * sp, axis=1).sum())
 
 
+def core_level(sub, path) -> float:
+    """A nerve's core level: the 20th percentile of ``sub`` at its (rounded) path's voxels."""
+    return float(np.percentile(sub[tuple(np.round(path).astype(int).T)], 20))
+
+
 def mean_radius(sub, sp, path, bs_sub, reach_mm: float) -> float:
     """Mean radius (mm) of the dark tube around a path: volume / (pi * length).
 
     Dark means below half-way between the path's own core intensity and CSF (1);
     only voxels within ``reach_mm`` of the path and outside the brainstem count.
     """
-    idx = np.round(path).astype(int)
-    core = float(np.percentile(sub[tuple(idx.T)], 20))
+    core = core_level(sub, path)
     near = near_path(path, sub.shape, sp, reach_mm) & ~bs_sub
     volume = float(np.count_nonzero(near & (sub < 0.5 * (core + 1.0)))) * float(np.prod(sp))
     return float(np.sqrt(volume / (np.pi * max(length(path, sp), 1e-6))))
@@ -151,7 +155,7 @@ def nerve_radius(sub, sp, path, bs_sub, params) -> float:
     The edge is where ``sub`` rises half-way from the path's core (its 20th
     percentile) to CSF; ``params`` is the stage's ``NerveParams``.
     """
-    core = float(np.percentile(sub[tuple(np.round(path).astype(int).T)], 20))
+    core = core_level(sub, path)
     radius = edge_radius(sub, sp, path, bs_sub, 0.5 * (core + 1.0), params.radius_reach_mm)
     if np.isnan(radius):  # no cross-section shows CSF: the dark volume around the path
         radius = mean_radius(sub, sp, path, bs_sub, params.radius_reach_mm)
