@@ -147,6 +147,7 @@ def segment_veins(
     spacing: NDArray[np.float64],
     *,
     exclude: NDArray[np.bool_],
+    peel: NDArray[np.bool_] | None = None,
     params: VesselParams = VesselParams(),
 ) -> NDArray[np.bool_]:
     """Veins: thin tubes darker than the CSF around them on T2, dark on TOF.
@@ -166,7 +167,10 @@ def segment_veins(
       to the stationary-tissue level (venous blood is saturated in TOF; a
       nerve is stationary tissue);
     - round in cross-section (``nvc.intensity.dark_tube_roundness``): the
-      edge of the petrous bone and the dural folds are sheets;
+      edge of the petrous bone and the dural folds are sheets. The roundness
+      is read with ``peel`` (the brainstem) at the CSF level: a vein lying on
+      the pons (the transverse pontine and pontomedullary veins) is as dark
+      as the pons on T2, and the two together curve like a sheet;
     - not an artery, nerve or brain (``exclude``).
 
     The vein's wall is then placed half-way between its core and the CSF.
@@ -185,6 +189,9 @@ def segment_veins(
         Voxel size (mm) along i, j, k.
     exclude : ndarray, bool, shape (I, J, K)
         Voxels that cannot be vein (arteries, nerves, brainstem).
+    peel : ndarray, bool, shape (I, J, K), optional
+        Dark tissue that veins lie on (the brainstem), taken as CSF for the
+        roundness test only.
     params : VesselParams
         ``vein_tube_darkness``, ``max_tube_radius_mm``, ``bone_margin_mm``,
         ``vein_tof_fraction``, ``dark_core_fraction``, ``vein_scale_mm``,
@@ -212,8 +219,9 @@ def segment_veins(
     # a wall half-way between a vessel's core and the CSF
     halfway = 0.5 * (t2_levels.dark + 1.0)
     core &= t2 < halfway
+    peeled = t2 if peel is None else np.where(peel, np.float32(1.0), t2)
     core &= (
-        dark_tube_roundness(t2, spacing, core, scale_mm=params.vein_scale_mm)
+        dark_tube_roundness(peeled, spacing, core, scale_mm=params.vein_scale_mm)
         >= params.vein_roundness
     )
     if not core.any():

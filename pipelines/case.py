@@ -264,6 +264,7 @@ def _veins(
         tof.levels,
         region.spacing,
         exclude=arteries | region.brainstem.mask | ndimage.binary_dilation(nerves_any),
+        peel=region.brainstem.mask,
         params=config.vessels,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from nvc.intensity import T2Levels, dark_tube_roundness
 from nvc.vessels import TofLevels, VesselParams, segment_arteries, segment_veins
@@ -81,6 +82,31 @@ def test_excluded_voxels_are_never_vein() -> None:
     t2, tof, tube, _ = _scene(tube_tof=-0.25)
     veins = segment_veins(t2, T2_LEVELS, tof, TOF_LEVELS, SPACING, exclude=tube)
     assert not (veins & tube).any()
+
+
+@pytest.mark.parametrize("offset_mm", [0.5, 0.8, 1.2])
+def test_a_vein_lying_on_the_brainstem_is_found_outside_it(offset_mm: float) -> None:
+    """A vein on the pons, its axis ``offset_mm`` in front of the surface (partial volume blurred).
+
+    On T2 the vein is as dark as the pons; together they curve like a sheet,
+    and the roundness test rejected the vein's free part where it touches
+    the surface. With the brainstem taken as CSF for that test, the part
+    outside the brainstem is found; the brainstem's own surface is not vein.
+    """
+    t2 = np.ones(SHAPE, np.float32)
+    tof = np.full(SHAPE, TOF_LEVELS.csf, np.float32)
+    x, _, _ = _grid_mm()
+    pons = x >= 20.0
+    t2[pons] = T2_LEVELS.tissue
+    tof[pons] = TOF_LEVELS.tissue
+    vein = _tube((20.0 - offset_mm, 15.0), 1.0)
+    t2[vein] = T2_LEVELS.dark
+    tof[vein] = -0.25
+    t2, tof = (ndimage.gaussian_filter(a, 1.0) for a in (t2, tof))
+    found = segment_veins(t2, T2_LEVELS, tof, TOF_LEVELS, SPACING, exclude=pons, peel=pons)
+    outside = vein & ~pons
+    assert (found & outside).sum() >= 0.6 * outside.sum()
+    assert not (found & ~vein).any()
 
 
 @pytest.mark.parametrize("radius_mm", [0.8, 1.5])
