@@ -270,15 +270,31 @@ def unlabelled_tof_check(
     )
 
 
-def symptomatic_check(*, symptomatic: bool | None, any_vessel_near: bool) -> Check:
-    """On the symptomatic side of an HFS patient, no vessel near CN VII is itself a doubt."""
-    doubtful = bool(symptomatic) and not any_vessel_near
+def symptomatic_check(
+    *, symptomatic: bool | None, any_vessel_near: bool, compression: bool = False
+) -> Check:
+    """On the symptomatic side of an HFS patient, no compression found is itself a doubt.
+
+    A vessel compresses the facial nerve's root exit zone in nearly every
+    patient with hemifacial spasm (an offender is found at surgery in over
+    90 %): a symptomatic side read as free of compression (no vessel near
+    CN VII, or vessels near but apart) is more often a miss than a finding,
+    and is reviewed.
+    """
+    doubtful = bool(symptomatic) and not compression
+    value = "found or not symptomatic"
+    reason = ""
+    if doubtful and not any_vessel_near:
+        value, reason = "no vessel near", "no vessel found near CN VII on the symptomatic side"
+    elif doubtful:
+        value = "vessels near, none in contact"
+        reason = "no compression found on the symptomatic side (vessels near but apart)"
     return Check(
         name="vessel_on_symptomatic_side",
         passed=not doubtful,
-        value="none found" if doubtful else "found or not symptomatic",
-        allowed="a vessel near CN VII on the symptomatic side",
-        reason="no vessel found near CN VII on the symptomatic side: look again",
+        value=value,
+        allowed="a compression of CN VII on the symptomatic side",
+        reason=f"{reason or 'no compression found on the symptomatic side'}: look again",
     )
 
 

@@ -230,7 +230,9 @@ def analyse_side(
             unlabelled_tof_check(
                 a.tof_bright, a.arteries | a.veins, trace.cn7, a.spacing, params=p.checks
             ),
-            symptomatic_check(symptomatic=symptomatic, any_vessel_near=bool(contacts)),
+            symptomatic_check(
+                symptomatic=symptomatic, any_vessel_near=bool(contacts), compression=verdict.nvc
+            ),
         )
     )
     plan = mvd_plan(

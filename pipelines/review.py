@@ -639,7 +639,9 @@ def _side_findings(
             unlabelled_tof_check(
                 ctx.tof_bright[box], (arteries | veins)[box], nerve[box], sp, params=cfg.checks
             ),
-            symptomatic_check(symptomatic=symptomatic, any_vessel_near=bool(contacts)),
+            symptomatic_check(
+                symptomatic=symptomatic, any_vessel_near=bool(contacts), compression=verdict.nvc
+            ),
         )
     )
     plan = mvd_plan(
