@@ -168,9 +168,11 @@ def segment_veins(
       nerve is stationary tissue);
     - round in cross-section (``nvc.intensity.dark_tube_roundness``): the
       edge of the petrous bone and the dural folds are sheets. The roundness
-      is read with ``peel`` (the brainstem) at the CSF level: a vein lying on
-      the pons (the transverse pontine and pontomedullary veins) is as dark
-      as the pons on T2, and the two together curve like a sheet;
+      is also read with ``peel`` (the brainstem) at the CSF level, and the
+      rounder of the two counts: a vein lying on the pons (the transverse
+      pontine and pontomedullary veins) is as dark as the pons on T2, and the
+      two together curve like a sheet; the part of a vein left outside the
+      brainstem's mask can be a crescent;
     - not an artery, nerve or brain (``exclude``).
 
     The vein's wall is then placed half-way between its core and the CSF.
@@ -190,8 +192,8 @@ def segment_veins(
     exclude : ndarray, bool, shape (I, J, K)
         Voxels that cannot be vein (arteries, nerves, brainstem).
     peel : ndarray, bool, shape (I, J, K), optional
-        Dark tissue that veins lie on (the brainstem), taken as CSF for the
-        roundness test only.
+        Dark tissue that veins lie on (the brainstem), also taken as CSF for
+        the roundness test (the rounder reading counts).
     params : VesselParams
         ``vein_tube_darkness``, ``max_tube_radius_mm``, ``bone_margin_mm``,
         ``vein_tof_fraction``, ``dark_core_fraction``, ``vein_scale_mm``,
@@ -219,11 +221,13 @@ def segment_veins(
     # a wall half-way between a vessel's core and the CSF
     halfway = 0.5 * (t2_levels.dark + 1.0)
     core &= t2 < halfway
-    peeled = t2 if peel is None else np.where(peel, np.float32(1.0), t2)
-    core &= (
-        dark_tube_roundness(peeled, spacing, core, scale_mm=params.vein_scale_mm)
-        >= params.vein_roundness
-    )
+    roundness = dark_tube_roundness(t2, spacing, core, scale_mm=params.vein_scale_mm)
+    if peel is not None:  # round against the pons, or against CSF with the pons taken away
+        peeled = np.where(peel, np.float32(1.0), t2)
+        roundness = np.maximum(
+            roundness, dark_tube_roundness(peeled, spacing, core, scale_mm=params.vein_scale_mm)
+        )
+    core &= roundness >= params.vein_roundness
     if not core.any():
         return core
     wall = ndimage.binary_dilation(core) & (t2 < halfway) & ~exclude & ~near_bone
