@@ -70,10 +70,11 @@ class NamingParams:
         far below the pontomedullary junction, AICA otherwise.
     course_bend_deg : float
         A vessel's own course bends less than this through a junction; a
-        walk that turns more has left its vessel for another. A branch whose own course reaches
-        no trunk but descends ``pica_below_pmj_mm`` below the junction is PICA
-        (its origin from the vertebral artery not segmented, or below the
-        image), even where a turn into a touching AICA would reach the basilar.
+        walk that turns more has left its vessel for another. A branch whose
+        only walk to a trunk turns so (into an AICA its loop touches, say),
+        while its own course, short of any trunk, descends
+        ``pica_below_pmj_mm`` below the junction, is PICA (its origin from the
+        vertebral artery not segmented, or below the image).
     """
 
     trunk_radius_mm: float = 1.15
@@ -417,10 +418,10 @@ def _own_course_is_pica(tree: ArteryTree, local, trunk, params: NamingParams) ->
 
     Where the cheapest walk to a trunk turns into another vessel (``_turns``:
     a PICA loop touching an AICA, say), the branch is followed without such
-    turns (``ArteryTree.course``)
-    and not through a trunk, a PICA whose origin from the vertebral artery is
-    not segmented (or lies below the image) still runs down beside the
-    medulla (``_by_height``); an AICA runs laterally from the basilar artery.
+    turns (``ArteryTree.course``) and not through a trunk: a PICA whose origin
+    from the vertebral artery is not segmented (or lies below the image)
+    still runs down beside the medulla (``_by_height``); an AICA runs
+    laterally from the basilar artery.
     """
     if tree.course is None:
         return False
