@@ -103,17 +103,17 @@ def into_canal(path, tube: CanalTube | None, sp, max_mm: float, *, sub, window_m
     axis = tube.axis if tube.axis @ (tube.centre - point) >= 0 else -tube.axis
     depth = min(float(((tube.points_mm - point) @ axis).max()), max_mm)
     step = 0.5 * float(sp.min())
-    across = _disc(axis, window_mm)  # offsets (mm) across the axis within the window
+    offsets = _disc(axis, window_mm)  # (mm) across the axis within the window
     core = core_level(sub, path)
     out = []
     for _ in range(int(depth / step + 0.5)):
         point = point + step * axis
-        values = ndimage.map_coordinates(sub, ((point + across) / sp).T, order=1, mode="nearest")
+        values = ndimage.map_coordinates(sub, ((point + offsets) / sp).T, order=1, mode="nearest")
         if float(values.mean()) < core:
             break  # bone: the canal's end
         weight = np.clip(0.5 * (float(values.min()) + 1.0) - values, 0.0, None)
         if weight.sum() > 0:
-            point = point + 0.5 * (weight @ across) / weight.sum()
+            point = point + 0.5 * (weight @ offsets) / weight.sum()
         idx = np.round(point / sp).astype(int)
         if np.any(idx < 0) or np.any(idx >= tube.inside.shape) or not tube.inside[tuple(idx)]:
             break

@@ -46,6 +46,8 @@ def pair_paths(
     bs_dist,
     sp,
     params: NerveParams,
+    *,
+    canal_axis,
 ) -> NervePair:
     """The second path beside the first (``path_a``, mean cost ``cost_a`` per mm), and CN VII.
 
@@ -56,7 +58,8 @@ def pair_paths(
     as CN VIII apart from CN VII when it is not much dearer or longer than the
     first; of the two, CN VII is the anterior-superior one. Where one path
     reaches the canal on the other, it is traced there again apart
-    (``apart_to_canal``).
+    (``apart_to_canal``; ``canal_axis`` is the canal's principal axis,
+    ``CanalTube.axis``).
     """
     radius_a = mean_radius(sub, sp, path_a, bs_sub, params.radius_reach_mm)
     exclusion = float(
@@ -90,13 +93,22 @@ def pair_paths(
     if anterior_superior(path_b, sp) > anterior_superior(path_a, sp):
         cn7_path, cn8_path = path_b, path_a
     cn7_path, cn8_path = apart_to_canal(
-        cn7_path, cn8_path, free_cost, canal, sp, exclusion, limit, params
+        cn7_path, cn8_path, free_cost, canal, sp, exclusion, limit, params, axis=canal_axis
     )
     return NervePair(cn7_path, cn8_path, True, exclusion)
 
 
 def apart_to_canal(
-    cn7_path, cn8_path, cost, canal, sp, exclusion_mm: float, limit: float, params: NerveParams
+    cn7_path,
+    cn8_path,
+    cost,
+    canal,
+    sp,
+    exclusion_mm: float,
+    limit: float,
+    params: NerveParams,
+    *,
+    axis,
 ):
     """CN VII's and CN VIII's paths, kept apart from each other up to the internal auditory canal.
 
@@ -107,30 +119,27 @@ def apart_to_canal(
     one path ends on the other (within ``separation_mm``, less than two
     nerves' radii) the one that crossed is the one whose tail, from where it
     came within ``exclusion_mm`` of the other, moved farther across the
-    canal's axis. That tail is traced again to the canal on ``cost`` (per
-    mm), kept ``exclusion_mm`` off the other path, and replaces the old one
-    if its mean cost per mm is within ``limit`` (what a second nerve may
-    cost); otherwise the nerves are not seen apart there and both paths are
-    kept.
+    canal's principal ``axis`` (unit, mm; ``CanalTube.axis``). That tail is
+    traced again to the canal on ``cost`` (per mm), kept ``exclusion_mm``
+    off the other path, and replaces the old one if its mean cost per mm is
+    within ``limit`` (what a second nerve may cost); otherwise the nerves are
+    not seen apart there and both paths are kept.
 
     Returns
     -------
     cn7_path, cn8_path : ndarray, shape (N, 3), (M, 3)
     """
-    start7 = _joined_at(cn7_path, cn8_path, cost.shape, sp, exclusion_mm, params)
-    start8 = _joined_at(cn8_path, cn7_path, cost.shape, sp, exclusion_mm, params)
+    d7, d8 = (path_distance(p, cost.shape, sp, exclusion_mm) for p in (cn7_path, cn8_path))
+    start7 = _joined_at(cn7_path, d8, exclusion_mm, params)
+    start8 = _joined_at(cn8_path, d7, exclusion_mm, params)
     if start7 is None and start8 is None:
         return cn7_path, cn8_path
-    pts = np.argwhere(canal) * sp
-    axis = np.linalg.svd(pts - pts.mean(axis=0), full_matrices=False)[2][0]
     shift7, shift8 = (
         -1.0 if start is None else _across(path[-1] - path[start], axis, sp)
         for path, start in ((cn7_path, start7), (cn8_path, start8))
     )
-    crossed, other, start = (
-        (cn7_path, cn8_path, start7) if shift7 >= shift8 else (cn8_path, cn7_path, start8)
-    )
-    barred = path_distance(other, cost.shape, sp, exclusion_mm) <= exclusion_mm
+    crossed, d_other, start = (cn7_path, d8, start7) if shift7 >= shift8 else (cn8_path, d7, start8)
+    barred = d_other <= exclusion_mm
     seed = np.zeros(cost.shape, bool)
     seed[tuple(np.round(crossed[start]).astype(int))] = True
     tail, tail_cost = cheapest_path(
@@ -142,12 +151,12 @@ def apart_to_canal(
     return (apart, cn8_path) if crossed is cn7_path else (cn7_path, apart)
 
 
-def _joined_at(path, other, shape, sp, exclusion_mm: float, params: NerveParams) -> int | None:
-    """Where ``path``'s tail joins ``other``: the last index farther than ``exclusion_mm`` from it.
+def _joined_at(path, d_other, exclusion_mm: float, params: NerveParams) -> int | None:
+    """Where ``path``'s tail joins the other path: the last index farther than ``exclusion_mm``.
 
-    None unless ``path`` ends within ``separation_mm`` of ``other``.
+    ``d_other`` is the distance (mm) to the other path (``path_distance``).
+    None unless ``path`` ends within ``separation_mm`` of it.
     """
-    d_other = path_distance(other, shape, sp, exclusion_mm)
     along = d_other[tuple(np.round(path).astype(int).T)]
     apart = np.flatnonzero(along > exclusion_mm)
     if along[-1] > params.separation_mm or apart.size == 0:

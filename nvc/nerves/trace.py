@@ -107,7 +107,8 @@ def trace_nerves(
     bs_half = brainstem_half_width(brainstem, sp)
     bs_dist = ndimage.distance_transform_edt(~bs_sub, sampling=sp)
     canal = find_canal(csf, bone, sp, lateral, height, bs_half, bs_dist, params)
-    if canal is None:
+    tube = None if canal is None else CanalTube.of(canal, sp)
+    if canal is None or tube is None:
         return fail(f"no internal auditory canal found on the {side}")
 
     costs = path_costs(sub, levels, csf, bone, art_sub, bs_sub, height, sp, params)
@@ -117,7 +118,9 @@ def trace_nerves(
     path_a, cost_a = cheapest_path(costs.first, sp, canal, rez)
     if path_a is None or cost_a > params.max_path_cost:
         return fail(f"no nerve reaches the {side} internal auditory canal")
-    pair = pair_paths(path_a, cost_a, sub, costs, canal, rez, bs_sub, bs_dist, sp, params)
+    pair = pair_paths(
+        path_a, cost_a, sub, costs, canal, rez, bs_sub, bs_dist, sp, params, canal_axis=tube.axis
+    )
 
     attached, from_anatomy = trace_attached(
         sub,
@@ -138,7 +141,6 @@ def trace_nerves(
     rdp_index = max(len(attached) - 1, 0)
 
     # both nerves go on along the internal auditory canal, beyond the traced paths
-    tube = CanalTube.of(canal, sp)
     radius7 = nerve_radius(sub, sp, full7, bs_sub, params)
     in7 = into_canal(full7, tube, sp, params.canal_nerve_mm, sub=sub, window_mm=radius7)
     in8 = None

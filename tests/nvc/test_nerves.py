@@ -234,7 +234,8 @@ def test_a_path_that_crossed_onto_the_other_nerve_at_the_porus_is_traced_apart()
         return np.column_stack([x, np.full_like(x, line[0]), np.full_like(x, line[1])]) / sp
 
     def apart(cn7, cn8, cost=cost):
-        return apart_to_canal(cn7, cn8, cost, canal, sp, 1.3, 10.0, NerveParams())
+        axis = CanalTube.of(canal, sp).axis
+        return apart_to_canal(cn7, cn8, cost, canal, sp, 1.3, 10.0, NerveParams(), axis=axis)
 
     def on_line(p, line):  # the path from x = 17 mm on lies on the line, and ends in the canal
         tail = p[p[:, 0] * sp[0] >= 17.0] * sp
