@@ -271,7 +271,7 @@ def unlabelled_tof_check(
 
 
 def symptomatic_check(
-    *, symptomatic: bool | None, any_vessel_near: bool, compression: bool = False
+    *, symptomatic: bool | None, any_vessel_near: bool, compression: bool
 ) -> Check:
     """On the symptomatic side of an HFS patient, no compression found is itself a doubt.
 
