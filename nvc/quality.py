@@ -71,6 +71,15 @@ class SelfCheckParams:
     tof_bright_fraction : float
         TOF-bright: this fraction of the way from stationary tissue to the
         brightest arteries (arterial inflow; tissue and CSF stay near 0).
+    min_brainstem_section_mm2, max_brainstem_section_mm2 : float
+        The brainstem's mean axial section (its volume over its height): the
+        medulla is about 12 mm deep and 15-20 mm wide, the pons about 25 mm
+        deep and 35-38 mm wide (Standring, Gray's Anatomy, 42nd ed., ch. 25);
+        an ellipse of 11 x 11 mm to one of 36 x 36 mm, about 100-1000 mm2.
+    min_brainstem_height_mm : float
+        The brainstem found over at least this height: a T2 that shows the
+        facial nerve's root exit zone shows the pons and medulla for a
+        centimetre above and below the pontomedullary junction.
     """
 
     min_nerve_mm: float = 14.0
@@ -90,6 +99,9 @@ class SelfCheckParams:
     tof_bright_fraction: float = 0.35
     void_radius_mm: float = 3.0
     void_darkness: float = 0.5
+    min_brainstem_section_mm2: float = 100.0
+    max_brainstem_section_mm2: float = 1000.0
+    min_brainstem_height_mm: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -377,6 +389,58 @@ def brainstem_check(
         reason=(
             "what was taken for the brainstem has no prepontine cistern and clivus in front"
             " of it: the brainstem may be misplaced"
+        ),
+    )
+
+
+def brainstem_size_check(
+    brainstem: Brainstem,
+    spacing: NDArray[np.float64],
+    *,
+    params: SelfCheckParams = SelfCheckParams(),
+) -> Check:
+    """The brainstem found is as thick and as tall as a brainstem.
+
+    A brainstem of the wrong size is a misread image (for example a tissue
+    level taken from the wrong class, which leaves a few dozen voxels of
+    "brainstem"): the junction, the search for the nerves and every check
+    measured from it then mean nothing.
+
+    Parameters
+    ----------
+    brainstem : Brainstem
+        The brainstem found (``nvc.brainstem.segment_brainstem``), on a
+        closest-canonical grid (axis k close to superior).
+    spacing : ndarray, float64, shape (3,)
+        Voxel size (mm) along i, j, k.
+    params : SelfCheckParams
+        ``min_brainstem_section_mm2``, ``max_brainstem_section_mm2`` and
+        ``min_brainstem_height_mm``.
+
+    Returns
+    -------
+    Check
+        ``brainstem_size``: its value is the mean axial section (mm2), its
+        volume over the height of the levels it spans.
+    """
+    sp = np.asarray(spacing, float)
+    levels = np.flatnonzero(brainstem.mask.any(axis=(0, 1)))
+    height = float(levels[-1] - levels[0] + 1) * float(sp[2]) if levels.size else 0.0
+    volume = float(np.count_nonzero(brainstem.mask)) * float(np.prod(sp))
+    section = volume / height if height > 0 else 0.0
+    lo, hi = params.min_brainstem_section_mm2, params.max_brainstem_section_mm2
+    ok = bool(lo <= section <= hi and height >= params.min_brainstem_height_mm)
+    return Check(
+        name="brainstem_size",
+        passed=ok,
+        value=section,
+        allowed=(
+            f"mean axial section {lo:g}-{hi:g} mm2 over at least"
+            f" {params.min_brainstem_height_mm:g} mm"
+        ),
+        reason=(
+            f"the brainstem found has a mean section of {section:.0f} mm2 over {height:.0f} mm,"
+            " not a brainstem's: the image may be misread"
         ),
     )
 

@@ -23,7 +23,12 @@ from nvc.intensity import T2Levels, normalize_t2
 from nvc.labels import Label, compose_labels
 from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance
 from nvc.nerves import NerveTrace, trace_nerves
-from nvc.quality import brainstem_position_check, registration_check, vessel_void_agreement
+from nvc.quality import (
+    brainstem_position_check,
+    brainstem_size_check,
+    registration_check,
+    vessel_void_agreement,
+)
 from nvc.region import analysis_region, crop_brainstem, region_affine
 from nvc.registration import RegistrationResult, register_rigid
 from nvc.side_analysis import CaseAnatomy, SideAnalysis, SideAnalysisParams, analyse_side
@@ -389,6 +394,7 @@ def _analyse_sides(
         brainstem_position_check(
             region.norm, region.levels, region.brainstem, region.spacing, params=config.checks
         ),
+        brainstem_size_check(region.brainstem, region.spacing, params=config.checks),
     )
     params = SideAnalysisParams(
         geometry=config.geometry,

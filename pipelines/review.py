@@ -629,7 +629,7 @@ def _side_findings(
     )
     auto = ctx.automated.sides.get(side)
     # CN VIII drawn by the reader is apart from CN VII; otherwise the automated check stands
-    kept = _automated_checks(auto, ("registration", "brainstem_behind_clivus"))
+    kept = _automated_checks(auto, ("registration", "brainstem_behind_clivus", "brainstem_size"))
     separated = cn8_drawn or (auto is not None and auto.cn8_separated)
     kept.append(separation_check(separated=separated))
     checks = SideQuality(

@@ -9,8 +9,8 @@ so a field added to one is validated without editing a list here:
 - its **bounds** come, first, from the field's metadata (``field(default=...,
   metadata={"gt": 0, "unit": "mm"})``, keys ``gt``, ``ge``, ``lt``, ``le``,
   ``unit``), then from ``BOUNDS`` below, then from its name: ``*_mm`` is a
-  distance or radius in mm (> 0; ``*smoothing*_mm`` may be 0), ``*_mm3`` a
-  volume (> 0), ``*_fraction`` a fraction (0-1), ``*_cost`` non-negative; a
+  distance or radius in mm (> 0; ``*smoothing*_mm`` may be 0), ``*_mm2`` an
+  area (> 0), ``*_mm3`` a volume (> 0), ``*_fraction`` a fraction (0-1), ``*_cost`` non-negative; a
   field with none of these is only checked for its type (and to be finite);
 - **orderings** between fields of one stage (``ORDER``) are checked last.
 
@@ -115,6 +115,7 @@ ORDER: tuple[tuple[str, str, str, bool], ...] = (
     ("SelfCheckParams", "min_nerve_mm", "max_nerve_mm", True),
     ("SelfCheckParams", "min_attached_mm", "max_attached_mm", True),
     ("SelfCheckParams", "min_radius_mm", "max_radius_mm", True),
+    ("SelfCheckParams", "min_brainstem_section_mm2", "max_brainstem_section_mm2", True),
 )
 
 #: Lists whose lengths must agree (class name, field, field): one entry per pyramid level.
@@ -280,6 +281,8 @@ def _bound(cls_name: str, f: dataclasses.Field[Any]) -> Bound:
     name = f.name
     if name.endswith("_mm"):
         return Bound(ge=0, unit="mm") if "smoothing" in name else Bound(gt=0, unit="mm")
+    if name.endswith("_mm2"):
+        return Bound(gt=0, unit="mm²")
     if name.endswith("_mm3"):
         return Bound(gt=0, unit="mm³")
     if name.endswith("fraction"):
@@ -290,7 +293,8 @@ def _bound(cls_name: str, f: dataclasses.Field[Any]) -> Bound:
 
 
 def _unit(name: str) -> str:
-    return "mm" if name.endswith("_mm") else "mm³" if name.endswith("_mm3") else ""
+    units = {"_mm": "mm", "_mm2": "mm²", "_mm3": "mm³"}
+    return next((u for end, u in units.items() if name.endswith(end)), "")
 
 
 def _type_words(hint: Any) -> str:

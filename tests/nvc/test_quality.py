@@ -12,6 +12,7 @@ from nvc.quality import (
     SideQuality,
     brainstem_check,
     brainstem_position_check,
+    brainstem_size_check,
     nerve_checks,
     registration_check,
     separation_check,
@@ -190,3 +191,22 @@ def test_a_midline_column_missing_the_mask_is_checked_from_the_levels_centre():
     off_midline[0, 5:20, :] = True  # the column i = 2 holds none of it
     assert brainstem_position_check(norm, LEVELS, _brainstem(off_midline, 20.0), sp).passed
     assert not brainstem_position_check(norm, LEVELS, _brainstem(off_midline, 35.0), sp).passed
+
+
+def test_a_brainstem_of_a_brainstems_size_passes_and_a_speck_or_a_block_fails():
+    sp = np.array([0.5, 0.5, 0.5])
+    mask = np.zeros((80, 80, 80), bool)
+    ii, jj = np.meshgrid(np.arange(80), np.arange(80), indexing="ij")
+    mask[((ii - 40) / 18) ** 2 + ((jj - 40) / 14) ** 2 <= 1] = True  # 18 x 14 mm section
+    check = brainstem_size_check(_brainstem(mask), sp)
+    assert check.name == "brainstem_size" and check.passed
+    assert abs(float(check.value) - np.pi * 9 * 7) < 10  # mm2
+    speck = np.zeros_like(mask)
+    speck[38:42, 38:42, 30:50] = True  # 2 x 2 mm over 10 mm (a misread tissue level)
+    failed = brainstem_size_check(_brainstem(speck), sp)
+    assert not failed.passed and "not a brainstem's" in failed.reason
+    short = np.zeros_like(mask)
+    short[:, :, 30:60] = mask[:, :, 30:60]  # the right section over 15 mm only
+    assert not brainstem_size_check(_brainstem(short), sp).passed
+    block = np.ones_like(mask)  # 40 x 40 mm of section: more than a pons
+    assert not brainstem_size_check(_brainstem(block), sp).passed
