@@ -19,7 +19,7 @@ from nvc import inputs
 from nvc.brainstem import Brainstem, segment_brainstem
 from nvc.contacts import nerve_distance_map
 from nvc.findings import Findings
-from nvc.intensity import T2Levels, normalize_t2
+from nvc.intensity import T2Levels, normalize_t2, smoothed_levels
 from nvc.labels import Label, compose_labels
 from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance
 from nvc.nerves import NerveTrace, trace_nerves
@@ -458,13 +458,46 @@ def find_brainstem(
 ) -> tuple[NDArray[np.float32], T2Levels, Brainstem]:
     """Normalised T2, its levels and the brainstem, on the closest-canonical T2 ``t2c``.
 
+    The tissue level is read from the T2's histogram (``normalize_t2``); where
+    the brainstem found with it is not a brainstem (none, or one failing
+    ``brainstem_size_check``: a tissue level misread at 1.5 T noise leaves a few
+    dozen voxels), it is read again from the smoothed image
+    (``smoothed_levels``) and that reading is kept if its brainstem passes.
+
     Raises
     ------
     ValueError
         When the T2 has no bright CSF or no brainstem is found.
     """
     norm, levels = normalize_t2(t2c.array, t2c.spacing, params=config.intensity)
-    return norm, levels, segment_brainstem(norm, levels, t2c.spacing, params=config.brainstem)
+    first = _brainstem_or_error(norm, levels, t2c.spacing, config)
+    if isinstance(first, Brainstem) and _brainstem_size_ok(first, t2c.spacing, config):
+        return norm, levels, first
+    second_levels = smoothed_levels(norm, t2c.spacing, params=config.intensity)
+    second = _brainstem_or_error(norm, second_levels, t2c.spacing, config)
+    if isinstance(second, Brainstem) and _brainstem_size_ok(second, t2c.spacing, config):
+        return norm, second_levels, second
+    if isinstance(first, ValueError):
+        raise first
+    return norm, levels, first  # its size check fails again on the analysed region
+
+
+def _brainstem_or_error(
+    norm: NDArray[np.float32],
+    levels: T2Levels,
+    spacing: NDArray[np.float64],
+    config: PipelineConfig,
+) -> Brainstem | ValueError:
+    try:
+        return segment_brainstem(norm, levels, spacing, params=config.brainstem)
+    except ValueError as exc:
+        return exc
+
+
+def _brainstem_size_ok(
+    brainstem: Brainstem, spacing: NDArray[np.float64], config: PipelineConfig
+) -> bool:
+    return brainstem_size_check(brainstem, spacing, params=config.checks).passed
 
 
 def check_inputs(t2: Volume, mra: Volume, *, params: inputs.InputCheckParams | None = None) -> None:
