@@ -299,15 +299,19 @@ def dark_tube_roundness(
     if not where.any():
         return out
     spacing = np.asarray(spacing, float)
-    image = np.asarray(image, np.float32)
     sigma = scale_mm / spacing
-    hessian = np.zeros((int(where.sum()), 3, 3), np.float32)
+    # the filters run on the box of ``where`` widened by the kernels' reach (scipy truncates
+    # at 4 sigma): at every voxel of ``where`` the same values as over the whole image
+    box = _reach_box(where, sigma_reach(sigma))
+    image = np.asarray(image[box], np.float32)
+    inside = where[box]
+    hessian = np.zeros((int(inside.sum()), 3, 3), np.float32)
     for a in range(3):
         for b in range(a, 3):
             order = [0, 0, 0]
             order[a] += 1
             order[b] += 1
-            d = ndimage.gaussian_filter(image, sigma, order=order)[where] / (
+            d = ndimage.gaussian_filter(image, sigma, order=order)[inside] / (
                 spacing[a] * spacing[b]
             )
             hessian[:, a, b] = d
@@ -316,3 +320,18 @@ def dark_tube_roundness(
     largest = np.maximum(ev[:, 2], 1e-12)
     out[where] = np.where(ev[:, 2] > 0, np.clip(ev[:, 1], 0.0, None) / largest, 0.0)
     return out
+
+
+def sigma_reach(sigma: NDArray[np.float64]) -> NDArray[np.int_]:
+    """Voxels reached along each axis by ``ndimage.gaussian_filter`` of ``sigma`` (truncate 4)."""
+    return np.array([int(4.0 * float(v) + 0.5) for v in sigma])
+
+
+def _reach_box(mask: NDArray[np.bool_], reach: NDArray[np.int_]) -> tuple[slice, ...]:
+    """Index box of ``mask``'s True voxels widened by ``reach`` (+1) voxels per axis, clipped."""
+    box = []
+    for axis, n in enumerate(mask.shape):
+        present = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+        margin = int(reach[axis]) + 1
+        box.append(slice(max(int(present[0]) - margin, 0), min(int(present[-1]) + margin + 1, n)))
+    return tuple(box)

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from nvc.intensity import T2Levels, dark_tube_roundness, tube_darkness
+from nvc.intensity import T2Levels, dark_tube_roundness, sigma_reach, tube_darkness
 from nvc.morphology import dilate_ellipsoid, distance_to_mask, erode_ellipsoid
 
 
@@ -222,10 +222,16 @@ def segment_veins(
     halfway = 0.5 * (t2_levels.dark + 1.0)
     core &= t2 < halfway
     roundness = dark_tube_roundness(t2, spacing, core, scale_mm=params.vein_scale_mm)
-    if peel is not None:  # round against the pons, or against CSF with the pons taken away
+    if peel is not None and peel.any():
+        # round against the pons, or against CSF with the pons taken away: read again where
+        # the plain reading fails and the derivative kernels reach the pons (elsewhere the
+        # peeled image is the plain one)
+        reach = sigma_reach(params.vein_scale_mm / np.asarray(spacing, float))
+        near_peel = ndimage.maximum_filter(peel, size=tuple(2 * reach + 1))
+        again = core & (roundness < params.vein_roundness) & near_peel
         peeled = np.where(peel, np.float32(1.0), t2)
         roundness = np.maximum(
-            roundness, dark_tube_roundness(peeled, spacing, core, scale_mm=params.vein_scale_mm)
+            roundness, dark_tube_roundness(peeled, spacing, again, scale_mm=params.vein_scale_mm)
         )
     core &= roundness >= params.vein_roundness
     if not core.any():

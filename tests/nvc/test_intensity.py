@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from nvc.intensity import normalize_t2, smooth_field, smoothed_levels
+from nvc.intensity import dark_tube_roundness, normalize_t2, smooth_field, smoothed_levels
 
 
 def test_smooth_field_is_the_wide_gaussian_within_a_fraction_of_a_percent():
@@ -56,3 +56,27 @@ def test_the_second_tissue_reading_holds_at_low_snr_and_with_much_bone():
         second = smoothed_levels(norm, sp).tissue
         assert abs(second - tissue) < 0.06, (tissue, second)
     assert max(first) > 0.3  # the first reading fails on one of them
+
+
+def test_roundness_on_the_box_of_the_voxels_asked_equals_the_whole_image():
+    rng = np.random.default_rng(3)
+    image = ndimage.gaussian_filter(rng.random((60, 50, 40)), 1.5).astype(np.float32)
+    where = np.zeros(image.shape, bool)
+    where[20:24, 30:33, 5:8] = True  # near one face, far from the others
+    where[40, 10, 20] = True
+    sp = np.array([0.5, 0.6, 0.8])
+    got = dark_tube_roundness(image, sp, where, scale_mm=0.9)
+    # the same Hessian over the whole image
+    sigma = 0.9 / sp
+    h = np.zeros((int(where.sum()), 3, 3))
+    for a in range(3):
+        for b in range(a, 3):
+            order = [0, 0, 0]
+            order[a] += 1
+            order[b] += 1
+            d = ndimage.gaussian_filter(image, sigma, order=order)[where] / (sp[a] * sp[b])
+            h[:, a, b] = h[:, b, a] = d
+    ev = np.linalg.eigvalsh(h.astype(np.float32))
+    expected = np.where(ev[:, 2] > 0, np.clip(ev[:, 1], 0, None) / np.maximum(ev[:, 2], 1e-12), 0)
+    np.testing.assert_allclose(got[where], expected, rtol=1e-5, atol=1e-6)
+    assert not got[~where].any()
