@@ -9,6 +9,8 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from skimage.filters import threshold_multiotsu
 
+from nvc.morphology import mask_box
+
 
 @dataclass(frozen=True)
 class IntensityParams:
@@ -302,7 +304,7 @@ def dark_tube_roundness(
     sigma = scale_mm / spacing
     # the filters run on the box of ``where`` widened by the kernels' reach (scipy truncates
     # at 4 sigma): at every voxel of ``where`` the same values as over the whole image
-    box = _reach_box(where, sigma_reach(sigma))
+    box = mask_box(where, float(np.max((sigma_reach(sigma) + 1) * spacing)), spacing)
     image = np.asarray(image[box], np.float32)
     inside = where[box]
     hessian = np.zeros((int(inside.sum()), 3, 3), np.float32)
@@ -325,13 +327,3 @@ def dark_tube_roundness(
 def sigma_reach(sigma: NDArray[np.float64]) -> NDArray[np.int_]:
     """Voxels reached along each axis by ``ndimage.gaussian_filter`` of ``sigma`` (truncate 4)."""
     return np.array([int(4.0 * float(v) + 0.5) for v in sigma])
-
-
-def _reach_box(mask: NDArray[np.bool_], reach: NDArray[np.int_]) -> tuple[slice, ...]:
-    """Index box of ``mask``'s True voxels widened by ``reach`` (+1) voxels per axis, clipped."""
-    box = []
-    for axis, n in enumerate(mask.shape):
-        present = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
-        margin = int(reach[axis]) + 1
-        box.append(slice(max(int(present[0]) - margin, 0), min(int(present[-1]) + margin + 1, n)))
-    return tuple(box)
