@@ -100,7 +100,7 @@ def normalize_t2(
     level = np.where(den > 0.02, level, fallback)
     norm = (img / np.maximum(level, 1e-6)).astype(np.float32)
     mid = (norm > t_low / fallback) & (norm < 0.75)
-    return norm, levels_of(float(np.median(norm[mid])) if mid.any() else 0.35)
+    return norm, levels_of(_tissue_median(norm, mid))
 
 
 def smoothed_levels(
@@ -134,7 +134,12 @@ def smoothed_levels(
     smooth = ndimage.gaussian_filter(norm, params.class_sigma_mm / np.asarray(spacing, float))
     t_bone, t_partial = threshold_multiotsu(_subsample(smooth), classes=4)[:2]
     mid = (smooth > t_bone) & (smooth < t_partial)
-    return levels_of(float(np.median(norm[mid])) if mid.any() else 0.35)
+    return levels_of(_tissue_median(norm, mid))
+
+
+def _tissue_median(norm: NDArray[np.float32], tissue: NDArray[np.bool_]) -> float:
+    """The median of ``norm`` over the tissue class; 0.35 (a CISS's usual) where it is empty."""
+    return float(np.median(norm[tissue])) if tissue.any() else 0.35
 
 
 def levels_of(tissue: float) -> T2Levels:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeGuard
 
 import numpy as np
 from numpy.typing import NDArray
@@ -471,15 +472,17 @@ def find_brainstem(
     """
     norm, levels = normalize_t2(t2c.array, t2c.spacing, params=config.intensity)
     first = _brainstem_or_error(norm, levels, t2c.spacing, config)
-    if isinstance(first, Brainstem) and _brainstem_size_ok(first, t2c.spacing, config):
+    if _is_brainstem(first, t2c.spacing, config):
         return norm, levels, first
     second_levels = smoothed_levels(norm, t2c.spacing, params=config.intensity)
     second = _brainstem_or_error(norm, second_levels, t2c.spacing, config)
-    if isinstance(second, Brainstem) and _brainstem_size_ok(second, t2c.spacing, config):
+    if _is_brainstem(second, t2c.spacing, config):
         return norm, second_levels, second
     if isinstance(first, ValueError):
         raise first
-    return norm, levels, first  # its size check fails again on the analysed region
+    # neither reading's brainstem passes: the first's goes on, and the case's brainstem_size
+    # check on the analysed region reports it
+    return norm, levels, first
 
 
 def _brainstem_or_error(
@@ -494,10 +497,14 @@ def _brainstem_or_error(
         return exc
 
 
-def _brainstem_size_ok(
-    brainstem: Brainstem, spacing: NDArray[np.float64], config: PipelineConfig
-) -> bool:
-    return brainstem_size_check(brainstem, spacing, params=config.checks).passed
+def _is_brainstem(
+    found: Brainstem | ValueError, spacing: NDArray[np.float64], config: PipelineConfig
+) -> TypeGuard[Brainstem]:
+    """A brainstem was found and it has a brainstem's size (``brainstem_size_check``)."""
+    return (
+        isinstance(found, Brainstem)
+        and brainstem_size_check(found, spacing, params=config.checks).passed
+    )
 
 
 def check_inputs(t2: Volume, mra: Volume, *, params: inputs.InputCheckParams | None = None) -> None:

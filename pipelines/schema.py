@@ -10,8 +10,9 @@ so a field added to one is validated without editing a list here:
   metadata={"gt": 0, "unit": "mm"})``, keys ``gt``, ``ge``, ``lt``, ``le``,
   ``unit``), then from ``BOUNDS`` below, then from its name: ``*_mm`` is a
   distance or radius in mm (> 0; ``*smoothing*_mm`` may be 0), ``*_mm2`` an
-  area (> 0), ``*_mm3`` a volume (> 0), ``*_fraction`` a fraction (0-1), ``*_cost`` non-negative; a
-  field with none of these is only checked for its type (and to be finite);
+  area (> 0), ``*_mm3`` a volume (> 0), ``*_fraction`` a fraction (0-1),
+  ``*_cost`` non-negative; a field with none of these is only checked for its
+  type (and to be finite);
 - **orderings** between fields of one stage (``ORDER``) are checked last.
 
 Errors are ``ValueError`` with one line naming the section, the key, the value
