@@ -20,7 +20,10 @@ class VesselParams:
     ----------
     seed_fraction, grow_fraction : float
         Hysteresis thresholds for arteries as fractions of the way from the TOF
-        background to the brightest arteries.
+        background to the brightest arteries. A piece above ``grow_fraction``
+        with no voxel above ``seed_fraction`` is still an artery where it is a
+        round tube (see ``tube_roundness``): a thin AICA or PICA on a TOF of
+        thick slices keeps a fraction of its brightness by partial volume.
     half_max_window_mm : float
         Window for the local half-maximum that places each artery's wall.
     min_artery_mm3, min_vein_mm3 : float
@@ -42,13 +45,14 @@ class VesselParams:
     bone_margin_mm : float
         Voxels this close to bulky dark regions are the bone's partial-volume
         rim, not vein (mm; about one voxel of a clinical CISS).
-    vein_scale_mm : float
+    tube_scale_mm : float
         Scale (mm) of the cross-section test: the radius of a small
-        posterior-fossa vein, 0.5-1 mm (Rhoton, The posterior cranial fossa, 2000).
-    vein_roundness : float
-        A vein's cross-section is no more elongated than 1 / ``vein_roundness``
+        posterior-fossa vessel (the veins, the AICA and PICA loops), 0.5-1 mm
+        (Rhoton, The posterior cranial fossa, 2000).
+    tube_roundness : float
+        A vessel's cross-section is no more elongated than 1 / ``tube_roundness``
         (Hessian eigenvalue ratio, ``nvc.intensity.dark_tube_roundness``); a bone
-        edge or a dural fold is a sheet, about 0.
+        edge, a dural fold or a layer of fat is a sheet, about 0.
     """
 
     seed_fraction: float = 0.55
@@ -61,8 +65,8 @@ class VesselParams:
     max_tube_radius_mm: float = 2.5
     vein_tube_darkness: float = 0.8
     bone_margin_mm: float = 1.0
-    vein_scale_mm: float = 0.7
-    vein_roundness: float = 0.5
+    tube_scale_mm: float = 0.7
+    tube_roundness: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,9 @@ def segment_arteries(
 ) -> NDArray[np.bool_]:
     """Arteries: TOF-bright structures, their walls at the local half maximum.
 
+    The cores are the face-connected pieces above ``grow_fraction`` that hold a
+    voxel above ``seed_fraction`` or are round tubes (``_tube_pieces``).
+
     Parameters
     ----------
     tof : ndarray, float, shape (I, J, K)
@@ -129,7 +136,7 @@ def segment_arteries(
     tof = np.asarray(tof, np.float32)
     span = max(levels.artery - levels.tissue, 1e-6)
     rel = (tof - levels.tissue) / span
-    core = _hysteresis(rel, params.grow_fraction, params.seed_fraction)
+    core = _bright_pieces(rel, spacing, params)
     size = (
         np.maximum(np.round(params.half_max_window_mm / np.asarray(spacing)).astype(int), 1) * 2 + 1
     )
@@ -196,8 +203,8 @@ def segment_veins(
         the roundness test (the rounder reading counts).
     params : VesselParams
         ``vein_tube_darkness``, ``max_tube_radius_mm``, ``bone_margin_mm``,
-        ``vein_tof_fraction``, ``dark_core_fraction``, ``vein_scale_mm``,
-        ``vein_roundness``, ``min_vein_mm3``.
+        ``vein_tof_fraction``, ``dark_core_fraction``, ``tube_scale_mm``,
+        ``tube_roundness``, ``min_vein_mm3``.
 
     Returns
     -------
@@ -221,37 +228,87 @@ def segment_veins(
     # a wall half-way between a vessel's core and the CSF
     halfway = 0.5 * (t2_levels.dark + 1.0)
     core &= t2 < halfway
-    roundness = dark_tube_roundness(t2, spacing, core, scale_mm=params.vein_scale_mm)
+    roundness = dark_tube_roundness(t2, spacing, core, scale_mm=params.tube_scale_mm)
     if peel is not None and peel.any():
         # round against the pons, or against CSF with the pons taken away: read again where
         # the plain reading fails and the derivative kernels reach the pons (elsewhere the
         # peeled image is the plain one)
-        reach = sigma_reach(params.vein_scale_mm / np.asarray(spacing, float))
+        reach = sigma_reach(params.tube_scale_mm / np.asarray(spacing, float))
         near_peel = ndimage.maximum_filter(peel, size=tuple(2 * reach + 1))
-        again = core & (roundness < params.vein_roundness) & near_peel
+        again = core & (roundness < params.tube_roundness) & near_peel
         peeled = np.where(peel, np.float32(1.0), t2)
         roundness = np.maximum(
-            roundness, dark_tube_roundness(peeled, spacing, again, scale_mm=params.vein_scale_mm)
+            roundness, dark_tube_roundness(peeled, spacing, again, scale_mm=params.tube_scale_mm)
         )
-    core &= roundness >= params.vein_roundness
+    core &= roundness >= params.tube_roundness
     if not core.any():
         return core
     wall = ndimage.binary_dilation(core) & (t2 < halfway) & ~exclude & ~near_bone
     return _drop_small(core | wall, spacing, params.min_vein_mm3)
 
 
-def _hysteresis(image: NDArray[np.float32], low: float, high: float) -> NDArray[np.bool_]:
-    """``skimage.filters.apply_hysteresis_threshold`` (the same voxels), counting by bincount.
+def _bright_pieces(
+    rel: NDArray[np.float32], spacing: NDArray[np.float64], params: VesselParams
+) -> NDArray[np.bool_]:
+    """Voxels above ``grow_fraction`` whose face-connected piece is seeded or a round tube.
 
-    Voxels above ``low`` whose face-connected piece holds a voxel above ``high``.
+    A piece is seeded where it holds a voxel above ``seed_fraction`` (the
+    hysteresis of ``skimage.filters.apply_hysteresis_threshold``, counted by
+    bincount over the labelled voxels only). An unseeded piece of at least
+    ``min_artery_mm3`` is a tube where most of its brighter half is round in
+    cross-section at ``tube_scale_mm`` (``nvc.intensity.dark_tube_roundness``
+    of the negated image) and it is brighter than what surrounds it
+    (``_is_round_tube``); bright tissue and noise on it are neither.
     """
-    low = min(low, high)
-    above = image > low
+    low = min(params.grow_fraction, params.seed_fraction)
+    above = rel > low
     labels, n = ndimage.label(above)
-    seeded = np.bincount(labels[image > high], minlength=n + 1) > 0
-    out = np.zeros(image.shape, bool)
-    out[above] = seeded[labels[above]]  # only the labelled voxels are looked up
+    keep = np.bincount(labels[rel > params.seed_fraction], minlength=n + 1) > 0
+    sizes = np.bincount(labels[above], minlength=n + 1) * float(np.prod(spacing))
+    unseeded = np.flatnonzero(~keep & (sizes >= params.min_artery_mm3))
+    boxes = ndimage.find_objects(labels)
+    for i in unseeded[unseeded > 0]:
+        keep[i] = _is_round_tube(rel, labels, int(i), boxes[i - 1], spacing, params)
+    keep[0] = False
+    out = np.zeros(rel.shape, bool)
+    out[above] = keep[labels[above]]  # only the labelled voxels are looked up
     return out
+
+
+def _is_round_tube(
+    rel: NDArray[np.float32],
+    labels: NDArray[np.int32],
+    index: int,
+    box: tuple[slice, ...] | None,
+    spacing: NDArray[np.float64],
+    params: VesselParams,
+) -> bool:
+    """Whether piece ``index`` stands out from its surroundings and is round in cross-section.
+
+    Its brighter half's median is at least ``grow_fraction`` above the median of
+    a shell one vessel diameter (``2 * tube_scale_mm``) around it (an artery
+    is bright against CSF and tissue alike; a piece of noise on bright tissue
+    is not), and most of that half is round at ``tube_scale_mm``.
+    """
+    if box is None:
+        return False
+    spacing = np.asarray(spacing, float)
+    shell_mm = 2.0 * params.tube_scale_mm
+    # the piece's box widened by the shell and the derivative kernels' reach: at the
+    # piece's voxels the same values as on the whole grid
+    reach = np.maximum(sigma_reach(params.tube_scale_mm / spacing), np.ceil(shell_mm / spacing)) + 1
+    wide = tuple(
+        slice(max(s.start - int(r), 0), min(s.stop + int(r), size))
+        for s, r, size in zip(box, reach, rel.shape, strict=True)
+    )
+    part = rel[wide]
+    piece = labels[wide] == index
+    brighter = piece & (part >= np.median(part[piece]))
+    around = ~piece & (distance_to_mask(piece, spacing) <= shell_mm)
+    if np.median(part[brighter]) - np.median(part[around]) < params.grow_fraction:
+        return False
+    roundness = dark_tube_roundness(-part, spacing, brighter, scale_mm=params.tube_scale_mm)
+    return bool(np.mean(roundness[brighter] >= params.tube_roundness) > 0.5)
 
 
 def _drop_small(

@@ -83,7 +83,7 @@ BOUNDS: dict[str, dict[str, Bound]] = {
     "VesselParams": {
         "dark_core_fraction": Bound(gt=0, le=1),
         "vein_tube_darkness": Bound(gt=0, le=1),
-        "vein_roundness": Bound(ge=0, le=1),
+        "tube_roundness": Bound(ge=0, le=1),
     },
     "ContactParams": {"core_max": Bound(gt=0, le=1)},
     "DecisionParams": {"min_distance_factor": Bound(ge=0, le=1)},

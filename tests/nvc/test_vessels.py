@@ -117,3 +117,33 @@ def test_arteries_follow_the_bright_tof_tube(radius_mm: float) -> None:
     arteries = segment_arteries(tof, SPACING, TOF_LEVELS, params=VesselParams())
     dice = 2 * (arteries & tube).sum() / (arteries.sum() + tube.sum())
     assert dice > 0.8
+
+
+def _ball(centre_mm: tuple[float, float, float], radius_mm: float) -> np.ndarray:
+    x, y, z = _grid_mm()
+    cx, cy, cz = centre_mm
+    return (x - cx) ** 2 + (y - cy) ** 2 + (z - cz) ** 2 <= radius_mm**2
+
+
+def test_a_faint_thin_artery_is_kept_and_a_faint_blob_or_sheet_is_not() -> None:
+    # a thin artery on a TOF of thick slices keeps under half of the brightest arteries'
+    # brightness (below seed_fraction); so do a blob of bright tissue and a layer of fat
+    params = VesselParams()
+    faint = 0.5 * (params.grow_fraction + params.seed_fraction)
+    tof = np.zeros(SHAPE, np.float32)
+    tube = _tube((8.0, 8.0), 1.0)
+    blob = _ball((22.0, 10.0, 10.0), 3.0)
+    sheet = _sheet(22.0, 0.6) & (_grid_mm()[2] > 12.0)
+    for shape in (tube, blob, sheet):
+        tof[shape] = faint
+    tof = ndimage.gaussian_filter(tof, 0.5)
+    arteries = segment_arteries(tof, SPACING, TOF_LEVELS, params=params)
+    assert (arteries & tube).sum() >= 0.7 * tube.sum()
+    assert not (arteries & (blob | sheet)).any()
+    # the same tube within bright tissue (a layer of fat) does not stand out from it
+    within = np.where(tube, faint, np.where(_sheet(8.0, 3.0), 0.8 * params.grow_fraction, 0.0))
+    within = ndimage.gaussian_filter(within.astype(np.float32), 0.5)
+    assert not segment_arteries(within, SPACING, TOF_LEVELS, params=params).any()
+    # the same tube, darker than grow_fraction, is not an artery
+    dim = np.where(tube, params.grow_fraction * 0.8, 0.0).astype(np.float32)
+    assert not segment_arteries(dim, SPACING, TOF_LEVELS, params=params).any()
