@@ -310,6 +310,12 @@ def symptomatic_check(
     )
 
 
+#: Names of the self-checks measured once for the whole case (``registration_check``,
+#: ``brainstem_position_check``, ``brainstem_size_check``), not on a side's nerve: a
+#: review of a side keeps them as the automated run measured them.
+CASE_CHECKS: tuple[str, ...] = ("registration", "brainstem_behind_clivus", "brainstem_size")
+
+
 def registration_check(*, registration_ok: bool, agreement: float, minimum: float) -> Check:
     """The TOF's arteries land on the T2's flow voids (a failed registration misplaces them)."""
     return Check(

@@ -50,6 +50,7 @@ from nvc.io.review import discard_review, save_review
 from nvc.labels import Label
 from nvc.nerve_geometry import NerveGeometry, brainstem_surface_distance, course_geometry
 from nvc.quality import (
+    CASE_CHECKS,
     Check,
     SideQuality,
     nerve_checks,
@@ -629,7 +630,7 @@ def _side_findings(
     )
     auto = ctx.automated.sides.get(side)
     # CN VIII drawn by the reader is apart from CN VII; otherwise the automated check stands
-    kept = _automated_checks(auto, ("registration", "brainstem_behind_clivus", "brainstem_size"))
+    kept = _automated_checks(auto, CASE_CHECKS)
     separated = cn8_drawn or (auto is not None and auto.cn8_separated)
     kept.append(separation_check(separated=separated))
     checks = SideQuality(

@@ -8,6 +8,7 @@ from nvc.brainstem import Brainstem
 from nvc.intensity import T2Levels
 from nvc.nerve_geometry import NerveGeometry
 from nvc.quality import (
+    CASE_CHECKS,
     SelfCheckParams,
     SideQuality,
     brainstem_check,
@@ -210,3 +211,16 @@ def test_a_brainstem_of_a_brainstems_size_passes_and_a_speck_or_a_block_fails():
     assert not brainstem_size_check(_brainstem(short), sp).passed
     block = np.ones_like(mask)  # 40 x 40 mm of section: more than a pons
     assert not brainstem_size_check(_brainstem(block), sp).passed
+
+
+def test_the_case_checks_a_review_keeps_are_named_as_the_case_measures_them():
+    sp = np.array([0.5, 0.5, 0.5])
+    mask = np.zeros((40, 40, 60), bool)
+    mask[10:30, 10:30, :] = True
+    norm = np.where(mask, LEVELS.tissue, 1.0).astype(np.float32)
+    checks = (
+        registration_check(registration_ok=True, agreement=0.9, minimum=0.6),
+        brainstem_position_check(norm, LEVELS, _brainstem(mask), sp),
+        brainstem_size_check(_brainstem(mask), sp),
+    )
+    assert tuple(c.name for c in checks) == CASE_CHECKS
