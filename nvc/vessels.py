@@ -143,7 +143,9 @@ def segment_arteries(
     local_peak = ndimage.maximum_filter(np.where(core, rel, 0.0), size=tuple(size))
     wall = rel >= 0.5 * local_peak
     mask = ndimage.binary_propagation(core & wall, mask=wall & (rel > 0.5 * params.grow_fraction))
-    return _drop_small(mask, spacing, params.min_artery_mm3)
+    # the wall can cut a thin artery whose brightness dips along it into short pieces: a
+    # piece is small when its bright piece is, not when the wall has cut it
+    return _drop_small(mask | core, spacing, params.min_artery_mm3) & mask
 
 
 def segment_veins(
