@@ -120,7 +120,7 @@ def segment_arteries(
     """Arteries: TOF-bright structures, their walls at the local half maximum.
 
     The cores are the face-connected pieces above ``grow_fraction`` that hold a
-    voxel above ``seed_fraction`` or are round tubes (``_tube_pieces``).
+    voxel above ``seed_fraction`` or are thin round tubes (``_bright_pieces``).
 
     Parameters
     ----------
@@ -271,7 +271,6 @@ def _bright_pieces(
     boxes = ndimage.find_objects(labels)
     for i in unseeded[unseeded > 0]:
         keep[i] = _is_round_tube(rel, labels, int(i), boxes[i - 1], spacing, params)
-    keep[0] = False
     out = np.zeros(rel.shape, bool)
     out[above] = keep[labels[above]]  # only the labelled voxels are looked up
     return out
