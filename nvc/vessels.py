@@ -11,6 +11,9 @@ from scipy import ndimage
 from nvc.intensity import T2Levels, dark_tube_roundness, sigma_reach, tube_darkness
 from nvc.morphology import dilate_ellipsoid, distance_to_mask, erode_ellipsoid
 
+#: Connectivity through faces, edges and corners (``ndimage.label`` structure).
+_FULL = np.ones((3, 3, 3), bool)
+
 
 @dataclass(frozen=True)
 class VesselParams:
@@ -119,8 +122,9 @@ def segment_arteries(
 ) -> NDArray[np.bool_]:
     """Arteries: TOF-bright structures, their walls at the local half maximum.
 
-    The cores are the face-connected pieces above ``grow_fraction`` that hold a
-    voxel above ``seed_fraction`` or are thin round tubes (``_bright_pieces``).
+    The cores are the pieces above ``grow_fraction`` (connected through faces,
+    edges and corners) that hold a voxel above ``seed_fraction`` or are thin round
+    tubes (``_bright_pieces``).
 
     Parameters
     ----------
@@ -145,7 +149,7 @@ def segment_arteries(
     mask = ndimage.binary_propagation(core & wall, mask=wall & (rel > 0.5 * params.grow_fraction))
     # the wall can cut a thin artery whose brightness dips along it into short pieces: a
     # piece is small when its bright piece is, not when the wall has cut it
-    return _drop_small(mask | core, spacing, params.min_artery_mm3) & mask
+    return _drop_small(mask | core, spacing, params.min_artery_mm3, full=True) & mask
 
 
 def segment_veins(
@@ -252,7 +256,11 @@ def segment_veins(
 def _bright_pieces(
     rel: NDArray[np.float32], spacing: NDArray[np.float64], params: VesselParams
 ) -> NDArray[np.bool_]:
-    """Voxels above ``grow_fraction`` whose face-connected piece is seeded or a round tube.
+    """Voxels above ``grow_fraction`` whose piece is seeded or a round tube.
+
+    Pieces are connected through faces, edges and corners (``_FULL``): an artery
+    thinner than a voxel on an oblique course runs through voxels that touch only at
+    their edges or corners, and counted face by face it is specks.
 
     A piece is seeded where it holds a voxel above ``seed_fraction`` (the
     hysteresis of ``skimage.filters.apply_hysteresis_threshold``, counted by
@@ -264,7 +272,7 @@ def _bright_pieces(
     """
     low = min(params.grow_fraction, params.seed_fraction)
     above = rel > low
-    labels, n = ndimage.label(above)
+    labels, n = ndimage.label(above, structure=_FULL)
     keep = np.bincount(labels[rel > params.seed_fraction], minlength=n + 1) > 0
     sizes = np.bincount(labels[above], minlength=n + 1) * float(np.prod(spacing))
     unseeded = np.flatnonzero(~keep & (sizes >= params.min_artery_mm3))
@@ -313,14 +321,15 @@ def _is_round_tube(
 
 
 def _drop_small(
-    mask: NDArray[np.bool_], spacing: NDArray[np.float64], min_mm3: float
+    mask: NDArray[np.bool_], spacing: NDArray[np.float64], min_mm3: float, *, full: bool = False
 ) -> NDArray[np.bool_]:
-    """``mask`` without its face-connected pieces smaller than ``min_mm3``.
+    """``mask`` without its pieces smaller than ``min_mm3``.
 
-    Pieces are counted and kept from the labels of the mask's own voxels (not
-    the whole grid's).
+    Pieces are face-connected, or with ``full`` connected also through edges and
+    corners; they are counted and kept from the labels of the mask's own voxels
+    (not the whole grid's).
     """
-    labels, n = ndimage.label(mask)
+    labels, n = ndimage.label(mask, structure=_FULL if full else None)
     if n == 0:
         return mask
     voxel = float(np.prod(spacing))

@@ -162,3 +162,16 @@ def test_a_thin_artery_whose_brightness_dips_is_kept_whole_and_a_speck_is_not() 
     arteries = segment_arteries(tof, SPACING, TOF_LEVELS, params=params)
     assert (arteries & tube).sum() >= 0.5 * tube.sum()
     assert not (arteries & speck).any()
+
+
+def test_an_oblique_artery_thinner_than_a_voxel_is_one_piece() -> None:
+    # a thin artery on an oblique course runs through voxels that touch at their edges and
+    # corners only: counted face by face it is specks, each under min_artery_mm3
+    tof = np.zeros(SHAPE, np.float32)
+    steps = np.arange(2, 38)
+    for di in (0, 1):  # two voxels across, one voxel further along each axis at every step
+        tof[steps + di, steps, steps] = 0.8
+    line = tof > 0
+    assert line.sum() * np.prod(SPACING) >= VesselParams().min_artery_mm3
+    arteries = segment_arteries(tof, SPACING, TOF_LEVELS, params=VesselParams())
+    assert (arteries & line).sum() >= 0.9 * line.sum()
