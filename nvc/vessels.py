@@ -314,7 +314,10 @@ def _is_round_tube(
     piece = labels[wide] == index
     brighter = piece & (part >= np.median(part[piece]))
     around = ~piece & (distance_to_mask(piece, spacing) <= shell_mm)
-    if np.median(part[brighter]) - np.median(part[around]) < params.grow_fraction:
+    if (
+        not around.any()
+        or np.median(part[brighter]) - np.median(part[around]) < params.grow_fraction
+    ):
         return False
     roundness = dark_tube_roundness(-part, spacing, brighter, scale_mm=params.tube_scale_mm)
     return bool(np.mean(roundness[brighter] >= params.tube_roundness) > 0.5)
