@@ -263,8 +263,8 @@ def _bright_pieces(
     their edges or corners, and counted face by face it is specks.
 
     A piece is seeded where it holds a voxel above ``seed_fraction`` (the
-    hysteresis of ``skimage.filters.apply_hysteresis_threshold``, counted by
-    bincount over the labelled voxels only). An unseeded piece of at least
+    hysteresis of ``skimage.filters.apply_hysteresis_threshold``, with this
+    connectivity, counted by bincount over the labelled voxels only). An unseeded piece of at least
     ``min_artery_mm3`` is a tube where most of its brighter half is round in
     cross-section at ``tube_scale_mm`` (``nvc.intensity.dark_tube_roundness``
     of the negated image) and it is brighter than what surrounds it
