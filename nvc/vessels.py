@@ -25,7 +25,8 @@ class VesselParams:
         Hysteresis thresholds for arteries as fractions of the way from the TOF
         background to the brightest arteries. A piece above ``grow_fraction``
         with no voxel above ``seed_fraction`` is still an artery where it is a
-        round tube (see ``tube_roundness``): a thin AICA or PICA on a TOF of
+        round tube (see ``tube_roundness``) standing ``grow_fraction`` above a
+        shell one vessel diameter around it: a thin AICA or PICA on a TOF of
         thick slices keeps a fraction of its brightness by partial volume.
     half_max_window_mm : float
         Window for the local half-maximum that places each artery's wall.
