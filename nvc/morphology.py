@@ -122,11 +122,39 @@ def mask_box(
     (slice(3, 8, None), slice(3, 8, None), slice(4, 7, None))
     """
     idx = np.argwhere(mask)
-    m = np.ceil(margin_mm / np.asarray(spacing, float)).astype(int)
-    lo = np.maximum(idx.min(axis=0) - m, 0)
-    hi = np.minimum(idx.max(axis=0) + m + 1, mask.shape)
-    i, j, k = (slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+    first, last = idx.min(axis=0), idx.max(axis=0)
+    tight = tuple(slice(int(a), int(b) + 1) for a, b in zip(first, last, strict=True))
+    i, j, k = widen_box(tight, np.ceil(margin_mm / np.asarray(spacing, float)), mask.shape)
     return i, j, k
+
+
+def widen_box(
+    box: tuple[slice, ...], reach: NDArray[np.floating] | NDArray[np.int_], shape: tuple[int, ...]
+) -> tuple[slice, ...]:
+    """``box`` widened by ``reach`` voxels along each axis, clipped to an array of ``shape``.
+
+    Parameters
+    ----------
+    box : tuple of slices
+        One slice per axis, with start and stop.
+    reach : ndarray, shape (ndim,)
+        Voxels added on both sides along each axis (whole numbers).
+    shape : tuple of int
+
+    Returns
+    -------
+    tuple of slices
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> widen_box((slice(2, 5), slice(0, 3)), np.array([1, 2]), (6, 4))
+    (slice(1, 6, None), slice(0, 4, None))
+    """
+    return tuple(
+        slice(max(int(b.start) - int(r), 0), min(int(b.stop) + int(r), n))
+        for b, r, n in zip(box, reach, shape, strict=True)
+    )
 
 
 def dilate_ellipsoid(

@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from nvc.intensity import T2Levels, dark_tube_roundness, sigma_reach, tube_darkness
-from nvc.morphology import dilate_ellipsoid, distance_to_mask, erode_ellipsoid
+from nvc.morphology import dilate_ellipsoid, distance_to_mask, erode_ellipsoid, widen_box
 
 #: Connectivity through faces, edges and corners (``ndimage.label`` structure).
 _FULL = np.ones((3, 3, 3), bool)
@@ -307,10 +307,7 @@ def _is_round_tube(
     # the piece's box widened by the shell and the derivative kernels' reach: at the
     # piece's voxels the same values as on the whole grid
     reach = np.maximum(sigma_reach(params.tube_scale_mm / spacing), np.ceil(shell_mm / spacing)) + 1
-    wide = tuple(
-        slice(max(s.start - int(r), 0), min(s.stop + int(r), size))
-        for s, r, size in zip(box, reach, rel.shape, strict=True)
-    )
+    wide = widen_box(box, reach, rel.shape)
     part = rel[wide]
     piece = labels[wide] == index
     brighter = piece & (part >= np.median(part[piece]))

@@ -9,7 +9,8 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from nvc.brainstem import Brainstem
-from nvc.intensity import T2Levels
+from nvc.intensity import T2Levels, sigma_reach
+from nvc.morphology import widen_box
 from nvc.nerves.attached import trace_attached
 from nvc.nerves.canal import CanalTube, find_canal, into_canal
 from nvc.nerves.cost import path_costs
@@ -176,11 +177,7 @@ def _smoothed_box(norm, box, *, sigma: float):
     box widened by one voxel more (clipped to the array, whose edges keep their
     reflection) gives the same values inside it.
     """
-    reach = int(4.0 * sigma + 0.5) + 1
-    wide = tuple(
-        slice(max(b.start - reach, 0), min(b.stop + reach, n))
-        for b, n in zip(box, norm.shape, strict=True)
-    )
+    wide = widen_box(box, sigma_reach(np.full(norm.ndim, sigma)) + 1, norm.shape)
     inner = tuple(
         slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, wide, strict=True)
     )
